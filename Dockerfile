@@ -1,0 +1,25 @@
+# One image for the API (gunicorn) and the workers (python -m worker).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# The CPU build of PyTorch from PyTorch's CPU wheel index (the default index serves a CUDA build of
+# several GB). Its own layer, so code changes do not reinstall it.
+RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+
+COPY pyproject.toml README.md gunicorn.conf.py ./
+COPY descent ./descent
+COPY service ./service
+COPY worker ./worker
+RUN pip install .
+
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin descent
+USER descent
+
+EXPOSE 8000
+CMD ["gunicorn", "service:create_app()"]

@@ -1,0 +1,80 @@
+"""Datasets in Redis: one hash holding the tenant, the JSON description and the packed arrays."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from redis import Redis
+
+from . import keys, scripts
+from .paging import page
+
+
+class DatasetStore:
+    """Parsed once by the API, read as raw float32 bytes by workers: training never re-parses."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._delete = redis.register_script(scripts.DELETE_DATASET)
+
+    def put(self, tenant: str, meta: dict[str, Any], x: np.ndarray, y: np.ndarray) -> None:
+        """Store a dataset; `meta` is its public description and must carry `id` and `rows`."""
+        dataset_id = meta["id"]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(
+            keys.dataset(dataset_id),
+            mapping={
+                "tenant": tenant,
+                "meta": json.dumps(meta),
+                "x": np.ascontiguousarray(x, dtype="<f4").tobytes(),
+                "y": np.ascontiguousarray(y, dtype="<f4").tobytes(),
+            },
+        )
+        pipe.zadd(keys.tenant_datasets(tenant), {dataset_id: meta["created_score"]})
+        pipe.execute()
+
+    def get(self, tenant: str, dataset_id: str) -> dict[str, Any] | None:
+        """The description, or None when missing or another tenant's."""
+        owner, meta = self.redis.hmget(keys.dataset(dataset_id), "tenant", "meta")
+        if owner is None or owner.decode() != tenant or meta is None:
+            return None
+        return _public(json.loads(meta))
+
+    def arrays(self, dataset_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Features (rows × features) and target as float32 views on the stored bytes."""
+        meta, x, y = self.redis.hmget(keys.dataset(dataset_id), "meta", "x", "y")
+        if meta is None or x is None or y is None:
+            return None
+        described = json.loads(meta)
+        xs = np.frombuffer(x, dtype="<f4").reshape(described["rows"], described["features"])
+        return xs, np.frombuffer(y, dtype="<f4")
+
+    def list(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Newest first."""
+
+        def load(ids: list[str]) -> list[dict[str, Any] | None]:
+            pipe = self.redis.pipeline(transaction=False)
+            for dataset_id in ids:
+                pipe.hget(keys.dataset(dataset_id), "meta")
+            return [_public(json.loads(m)) if m else None for m in pipe.execute()]
+
+        return page(self.redis, keys.tenant_datasets(tenant), limit, cursor, load)
+
+    def delete(self, tenant: str, dataset_id: str) -> str:
+        """'deleted', 'missing' (or not yours) or 'in_use' (a queued or running job uses it)."""
+        result = self._delete(
+            keys=[
+                keys.dataset(dataset_id),
+                keys.dataset_active_jobs(dataset_id),
+                keys.tenant_datasets(tenant),
+            ],
+            args=[tenant, dataset_id],
+        )
+        return result.decode()
+
+
+def _public(meta: dict[str, Any]) -> dict[str, Any]:
+    """Drop the internal fields of a stored description."""
+    return {k: v for k, v in meta.items() if k != "created_score"}

@@ -1,0 +1,72 @@
+"""Reading loss histories and exhaustive-search surfaces back out of Redis."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from redis import Redis
+
+from . import keys, scripts
+from .records import DEV_POINT, TERMINAL_STATUSES, TRAIN_POINT
+
+
+class HistoryStore:
+    """A poll costs what it returns: one script call, one GETRANGE per series."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._read = redis.register_script(scripts.READ_HISTORY)
+
+    def read(self, job_id: str, after: int, limit: int) -> dict[str, Any] | None:
+        """Train points with step > after (at most `limit`), dev points up to the page's end."""
+        reply = self._read(
+            keys=[keys.job(job_id), keys.job_train_history(job_id), keys.job_dev_history(job_id)],
+            args=[after, limit, TRAIN_POINT.itemsize, DEV_POINT.itemsize],
+        )
+        if reply is None:
+            return None
+        status, train_raw, dev_raw, count, first_index = reply
+        fetched = np.frombuffer(train_raw, dtype=TRAIN_POINT)
+        seen = int(np.count_nonzero(fetched["step"] <= after))
+        train = fetched[seen : seen + limit]
+        next_step = int(train["step"][-1]) if len(train) else after
+        dev = np.frombuffer(dev_raw, dtype=DEV_POINT)
+        dev = dev[(dev["step"] > after) & (dev["step"] <= next_step)]
+        unread = int(count) - (int(first_index) + seen + len(train))
+        complete = status.decode() in TERMINAL_STATUSES and unread <= 0
+        return {
+            "train": {
+                "step": train["step"].tolist(),
+                "epoch": train["epoch"].tolist(),
+                "loss": train["loss"].tolist(),
+                "smoothed": train["smoothed"].tolist(),
+            },
+            "dev": {
+                "step": dev["step"].tolist(),
+                "epoch": dev["epoch"].tolist(),
+                "loss": dev["loss"].tolist(),
+            },
+            "next": next_step,
+            "complete": complete,
+        }
+
+    def put_surface(self, job_id: str, axes: dict[str, list[float]], cost: np.ndarray) -> None:
+        self.redis.hset(
+            keys.job_surface(job_id),
+            mapping={
+                "axes": json.dumps(axes),
+                "cost": np.ascontiguousarray(cost, dtype="<f8").tobytes(),
+            },
+        )
+
+    def surface(self, job_id: str) -> dict[str, Any] | None:
+        """Axes and the cost array (nested lists, C order over the axes)."""
+        axes_raw, cost_raw = self.redis.hmget(keys.job_surface(job_id), "axes", "cost")
+        if axes_raw is None or cost_raw is None:
+            return None
+        axes = json.loads(axes_raw)
+        shape = tuple(len(v) for v in axes.values())
+        cost = np.frombuffer(cost_raw, dtype="<f8").reshape(shape)
+        return {"axes": axes, "cost": cost.tolist()}

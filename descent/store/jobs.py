@@ -1,0 +1,219 @@
+"""Job records in Redis: creation, the status state machine, progress writes, listing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from redis import Redis
+
+from . import keys, scripts
+from .paging import page
+from .records import STATUSES, TERMINAL_STATUSES, now, now_score
+
+_JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
+
+
+class JobStore:
+    """The worker and the API change a job only through these methods."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._create = redis.register_script(scripts.CREATE_JOB)
+        self._transition = redis.register_script(scripts.TRANSITION)
+        self._cancel = redis.register_script(scripts.CANCEL)
+        self._delete = redis.register_script(scripts.DELETE_JOB)
+
+    # -- creation and reading -------------------------------------------------------------------
+    def create(
+        self,
+        tenant: str,
+        job_id: str,
+        config: dict[str, Any],
+        sweep_id: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Write a queued job; None when its dataset is missing or another tenant's."""
+        dataset_id = config["dataset_id"]
+        fields: dict[str, Any] = {
+            "id": job_id,
+            "tenant": tenant,
+            "dataset_id": dataset_id,
+            "sweep_id": sweep_id or "",
+            "status": "queued",
+            "config": json.dumps(config),
+            "progress": json.dumps(
+                {"epoch": 0, "epochs": config.get("epochs", 0), "step": 0, "fraction": 0.0}
+            ),
+            "metrics": json.dumps({}),
+            "attempt": 0,
+            "created_at": now(),
+        }
+        job_keys = [
+            keys.dataset(dataset_id),
+            keys.job(job_id),
+            keys.tenant_jobs(tenant),
+            keys.dataset_jobs(dataset_id),
+            keys.dataset_active_jobs(dataset_id),
+        ]
+        if sweep_id:
+            job_keys.append(keys.sweep_jobs(sweep_id))
+        args: list[Any] = [tenant, job_id, now_score()]
+        for name, value in fields.items():
+            args += [name, value]
+        if not self._create(keys=job_keys, args=args):
+            return None
+        return resource({k: str(v) for k, v in fields.items()})
+
+    def fields(self, job_id: str) -> dict[str, str] | None:
+        """The raw record with decoded strings, for the worker (no tenant check)."""
+        raw = self.redis.hgetall(keys.job(job_id))
+        if not raw:
+            return None
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def get(self, tenant: str, job_id: str) -> dict[str, Any] | None:
+        """The job resource, or None when missing or another tenant's."""
+        record = self.fields(job_id)
+        if record is None or record.get("tenant") != tenant:
+            return None
+        return resource(record)
+
+    def list(
+        self,
+        tenant: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        dataset_id: str | None = None,
+        sweep_id: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Newest first, filtered; the narrowest index is scanned."""
+        if sweep_id:
+            index = keys.sweep_jobs(sweep_id)
+        elif dataset_id:
+            index = keys.dataset_jobs(dataset_id)
+        else:
+            index = keys.tenant_jobs(tenant)
+
+        def load(ids: list[str]) -> list[dict[str, Any] | None]:
+            pipe = self.redis.pipeline(transaction=False)
+            for job_id in ids:
+                pipe.hgetall(keys.job(job_id))
+            out: list[dict[str, Any] | None] = []
+            for raw in pipe.execute():
+                record = {k.decode(): v.decode() for k, v in raw.items()}
+                keep = (
+                    record.get("tenant") == tenant
+                    and (status is None or record.get("status") == status)
+                    and (dataset_id is None or record.get("dataset_id") == dataset_id)
+                    and (sweep_id is None or record.get("sweep_id") == sweep_id)
+                )
+                out.append(resource(record) if keep else None)
+            return out
+
+        return page(self.redis, index, limit, cursor, load)
+
+    # -- state changes --------------------------------------------------------------------------
+    def cancel(self, tenant: str, job_id: str) -> str:
+        """'cancelled' (was queued), 'requested' (running; the worker stops), 'ended' or 'missing'."""
+        dataset_id = self.redis.hget(keys.job(job_id), "dataset_id")
+        active = keys.dataset_active_jobs(dataset_id.decode() if dataset_id else "-")
+        return self._cancel(keys=[keys.job(job_id), active], args=[tenant, now()]).decode()
+
+    def delete(self, tenant: str, job_id: str) -> str:
+        """'deleted', 'open' (queued or running: cancel it first) or 'missing'."""
+        dataset_id, sweep_id = self.redis.hmget(keys.job(job_id), "dataset_id", "sweep_id")
+        job_keys = [
+            keys.job(job_id),
+            keys.job_train_history(job_id),
+            keys.job_dev_history(job_id),
+            keys.job_surface(job_id),
+            keys.tenant_jobs(tenant),
+            keys.dataset_jobs(dataset_id.decode() if dataset_id else "-"),
+        ]
+        if sweep_id:
+            job_keys.append(keys.sweep_jobs(sweep_id.decode()))
+        return self._delete(keys=job_keys, args=[tenant, job_id]).decode()
+
+    def transition(
+        self,
+        job_id: str,
+        allowed: tuple[str, ...],
+        status: str,
+        count_attempt: bool = False,
+        **fields: Any,
+    ) -> bool:
+        """Move the job to `status` if it is in one of `allowed`; set `fields` in the same step."""
+        assert status in STATUSES
+        record = self.redis.hmget(keys.job(job_id), "dataset_id")
+        dataset_id = record[0].decode() if record[0] else "-"
+        args: list[Any] = [",".join(allowed), status, "1" if count_attempt else "0"]
+        if status in TERMINAL_STATUSES:
+            fields.setdefault("finished_at", now())
+        for name, value in fields.items():
+            args += [name, json.dumps(value) if name in _JSON_FIELDS else str(value)]
+        moved = self._transition(keys=[keys.job(job_id), keys.dataset_active_jobs(dataset_id)], args=args)
+        return moved == 1
+
+    def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:
+        """Record how the history is laid out (the readers need it) and the config as run."""
+        self.redis.hset(
+            keys.job(job_id),
+            mapping={
+                "log_every": log_every,
+                "steps_per_epoch": steps_per_epoch,
+                "config": json.dumps(config),
+            },
+        )
+
+    def flush(
+        self,
+        job_id: str,
+        train: bytes,
+        dev: bytes,
+        progress: dict[str, Any] | None,
+        metrics: dict[str, Any] | None,
+    ) -> bool:
+        """Append points and update progress in one round trip; True when a cancel was requested."""
+        pipe = self.redis.pipeline(transaction=True)
+        if train:
+            pipe.append(keys.job_train_history(job_id), train)
+        if dev:
+            pipe.append(keys.job_dev_history(job_id), dev)
+        mapping: dict[str, str] = {}
+        if progress is not None:
+            mapping["progress"] = json.dumps(progress)
+        if metrics is not None:
+            mapping["metrics"] = json.dumps(metrics)
+        if mapping:
+            pipe.hset(keys.job(job_id), mapping=mapping)
+        pipe.hget(keys.job(job_id), "cancel")
+        return pipe.execute()[-1] == b"1"
+
+    def reset_history(self, job_id: str) -> None:
+        """Drop points of an earlier attempt that ended before it could finish."""
+        self.redis.delete(keys.job_train_history(job_id), keys.job_dev_history(job_id))
+
+
+def resource(record: dict[str, str]) -> dict[str, Any]:
+    """The public job resource of API.md from a stored record."""
+
+    def load(name: str) -> Any:
+        value = record.get(name)
+        return json.loads(value) if value else None
+
+    return {
+        "id": record["id"],
+        "dataset_id": record["dataset_id"],
+        "sweep_id": record.get("sweep_id") or None,
+        "status": record["status"],
+        "config": load("config"),
+        "progress": load("progress"),
+        "metrics": load("metrics") or {},
+        "result": load("result"),
+        "error": load("error"),
+        "attempt": int(record.get("attempt") or 0),
+        "created_at": record.get("created_at"),
+        "started_at": record.get("started_at") or None,
+        "finished_at": record.get("finished_at") or None,
+    }

@@ -1,0 +1,57 @@
+"""Every Redis key descent uses is spelled here and nowhere else.
+
+Keys are grouped per resource so that deleting a resource is a DEL of the names this module lists.
+RQ's own keys (``rq:*``) belong to RQ and are not named here.
+"""
+
+PREFIX = "descent:"
+
+
+def dataset(dataset_id: str) -> str:
+    """Hash: tenant, meta (JSON), x and y (packed little-endian float32)."""
+    return f"{PREFIX}dataset:{dataset_id}"
+
+
+def dataset_active_jobs(dataset_id: str) -> str:
+    """Set of the ids of queued or running jobs training on the dataset (blocks DELETE)."""
+    return f"{PREFIX}dataset:{dataset_id}:active"
+
+
+def dataset_jobs(dataset_id: str) -> str:
+    """Sorted set of every job on the dataset, scored by creation time (the ``dataset_id`` filter)."""
+    return f"{PREFIX}dataset:{dataset_id}:jobs"
+
+
+def tenant_datasets(tenant: str) -> str:
+    """Sorted set of a tenant's datasets by creation time, for newest-first listing."""
+    return f"{PREFIX}tenant:{tenant}:datasets"
+
+
+def tenant_jobs(tenant: str) -> str:
+    """Sorted set of a tenant's jobs by creation time."""
+    return f"{PREFIX}tenant:{tenant}:jobs"
+
+
+def sweep_jobs(sweep_id: str) -> str:
+    """Sorted set of a sweep's child jobs."""
+    return f"{PREFIX}sweep:{sweep_id}:jobs"
+
+
+def job(job_id: str) -> str:
+    """Hash: the job record, one field per part so that partial updates are single HSETs."""
+    return f"{PREFIX}job:{job_id}"
+
+
+def job_train_history(job_id: str) -> str:
+    """String of fixed-size binary train points, appended with APPEND (see `records`)."""
+    return f"{PREFIX}job:{job_id}:train"
+
+
+def job_dev_history(job_id: str) -> str:
+    """String of fixed-size binary dev points."""
+    return f"{PREFIX}job:{job_id}:dev"
+
+
+def job_surface(job_id: str) -> str:
+    """Hash: axes (JSON) and cost (packed float64) of an exhaustive search."""
+    return f"{PREFIX}job:{job_id}:surface"

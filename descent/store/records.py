@@ -1,0 +1,41 @@
+"""Value encodings shared by the writer (worker) and the readers (API): binary history and times.
+
+History points are fixed-size little-endian records so that a page is one GETRANGE at a computed
+offset and decoding is one ``np.frombuffer`` — a poll costs what it returns, not the job's length.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+TRAIN_POINT = np.dtype([("step", "<u8"), ("epoch", "<u4"), ("loss", "<f8"), ("smoothed", "<f8")])
+"""One train point: the last step of its window, its 0-based epoch, the window's mean cost, smoothed."""
+
+DEV_POINT = np.dtype([("step", "<u8"), ("epoch", "<u4"), ("loss", "<f8")])
+"""One dev point: the step at the end of the epoch, the 1-based epoch, the dev cost."""
+
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+OPEN_STATUSES = ("queued", "running")
+STATUSES = OPEN_STATUSES + TERMINAL_STATUSES
+
+
+def encode_train(points: list[tuple[int, int, float, float]]) -> bytes:
+    """Pack ``(step, epoch, loss, smoothed)`` tuples."""
+    return np.array(points, dtype=TRAIN_POINT).tobytes()
+
+
+def encode_dev(points: list[tuple[int, int, float]]) -> bytes:
+    """Pack ``(step, epoch, loss)`` tuples."""
+    return np.array(points, dtype=DEV_POINT).tobytes()
+
+
+def now() -> str:
+    """The current time as an RFC 3339 UTC string with microseconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_score() -> float:
+    """Creation-order score for the listing sorted sets (microseconds since the epoch)."""
+    return float(int(datetime.now(UTC).timestamp() * 1_000_000))

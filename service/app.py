@@ -1,0 +1,58 @@
+"""The Flask application factory: settings, JSON, the store, error handling, blueprints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Flask
+from flask.json.provider import JSONProvider
+
+from descent.settings import Settings
+from descent.store import Store, connect
+
+from . import errors
+
+log = logging.getLogger("descent.api")
+
+OPEN_TENANT = "public"
+"""The tenant every request belongs to while no API keys are configured."""
+
+
+class OrjsonProvider(JSONProvider):
+    """orjson writes NaN and ±Infinity as null: no response can carry tokens JSON does not have."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return orjson.loads(s)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build an app. `config` may carry ``SETTINGS`` (a `Settings`) and plain Flask keys."""
+    app = Flask(__name__)
+    app.json = OrjsonProvider(app)
+    settings: Settings = (config or {}).get("SETTINGS") or Settings.from_env()
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+    )
+    if config:
+        app.config.update(config)
+    redis = connect(settings.redis_url)
+    app.extensions["descent.redis"] = redis
+    app.extensions["descent.store"] = Store(redis)
+    errors.init_app(app)
+
+    from .datasets import bp as datasets_bp
+    from .jobs import bp as jobs_bp
+    from .ops import bp as ops_bp
+
+    app.register_blueprint(datasets_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(ops_bp)
+    log.warning("no API keys configured: descent is open to anyone who can reach it")
+    return app

@@ -1,0 +1,69 @@
+"""Per-request access to the store, the settings and the caller's tenant, for the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from descent.settings import Settings
+from descent.store import Store
+
+from .app import OPEN_TENANT
+from .problems import Problem, invalid
+
+
+def store() -> Store:
+    return current_app.extensions["descent.store"]
+
+
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def tenant() -> str:
+    """The caller's tenant (one shared tenant until API keys arrive)."""
+    return OPEN_TENANT
+
+
+def not_found(kind: str, resource_id: str) -> Problem:
+    return Problem(404, "Not found", f"No {kind} with id {resource_id!r}.", slug="not-found")
+
+
+def conflict(detail: str) -> Problem:
+    return Problem(409, "Conflict", detail, slug="conflict")
+
+
+def json_body() -> Any:
+    """The parsed JSON body; 415 for another content type, 400 for malformed JSON."""
+    if not request.is_json:
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            f"Send application/json (got {request.mimetype or 'no content type'}).",
+            slug="unsupported-media-type",
+        )
+    data = request.get_data(cache=False)
+    try:
+        import orjson
+
+        return orjson.loads(data)
+    except ValueError as exc:
+        raise invalid(f"The body is not valid JSON: {exc}", [{"field": "body", "message": str(exc)}]) from exc
+
+
+def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
+    """An integer query parameter within bounds, or a 400 naming it."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(
+            f"{name} must be an integer", [{"field": name, "message": "must be an integer"}]
+        ) from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise invalid(f"{name} must be {bound}", [{"field": name, "message": f"must be {bound}"}])
+    return value

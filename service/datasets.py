@@ -1,0 +1,114 @@
+"""/v1/datasets: upload (CSV body, multipart file, JSON), read, list, delete."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from descent.store import BadCursor
+from descent.store.records import now, now_score
+
+from . import context
+from .parsing import ParsedDataset, describe, parse_csv, parse_json_dataset
+from .problems import Problem, invalid
+
+bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
+
+MAX_NAME_LENGTH = 200
+
+
+@bp.post("")
+def create() -> tuple[Response, int, dict[str, str]]:
+    parsed, name = _parse_upload()
+    dataset_id = "ds_" + secrets.token_hex(16)
+    meta: dict[str, Any] = {
+        "id": dataset_id,
+        "name": name,
+        "rows": int(parsed.x.shape[0]),
+        "features": int(parsed.x.shape[1]),
+        "feature_names": parsed.feature_names,
+        "target_name": parsed.target_name,
+        "created_at": now(),
+        "bytes": int(parsed.x.nbytes + parsed.y.nbytes),
+        "stats": describe(parsed),
+        "created_score": now_score(),
+    }
+    context.store().datasets.put(context.tenant(), meta, parsed.x, parsed.y)
+    meta.pop("created_score")
+    return jsonify(meta), 201, {"Location": f"/v1/datasets/{dataset_id}"}
+
+
+@bp.get("")
+def list_datasets() -> Response:
+    limit = context.int_arg("limit", context.settings().list_page_size, 1, 500)
+    try:
+        items, cursor = context.store().datasets.list(context.tenant(), limit, request.args.get("cursor"))
+    except BadCursor as exc:
+        raise invalid(str(exc), [{"field": "cursor", "message": str(exc)}]) from None
+    return jsonify({"datasets": items, "next_cursor": cursor})
+
+
+@bp.get("/<dataset_id>")
+def get(dataset_id: str) -> Response:
+    meta = context.store().datasets.get(context.tenant(), dataset_id)
+    if meta is None:
+        raise context.not_found("dataset", dataset_id)
+    return jsonify(meta)
+
+
+@bp.delete("/<dataset_id>")
+def delete(dataset_id: str) -> tuple[str, int]:
+    outcome = context.store().datasets.delete(context.tenant(), dataset_id)
+    if outcome == "missing":
+        raise context.not_found("dataset", dataset_id)
+    if outcome == "in_use":
+        raise context.conflict(
+            f"Dataset {dataset_id!r} is used by a queued or running job; cancel it or wait for it to end."
+        )
+    return "", 204
+
+
+def _parse_upload() -> tuple[ParsedDataset, str]:
+    """Dispatch on the content type; every parser raises a precise Problem on bad data."""
+    settings = context.settings()
+    mimetype = request.mimetype
+    if mimetype in ("text/csv", "application/csv", "text/plain"):
+        parsed = parse_csv(request.get_data(cache=False), request.args.get("target"), settings)
+        return parsed, _name(request.args.get("name"), "dataset")
+    if mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise invalid(
+                "multipart upload without a `file` field",
+                [{"field": "file", "message": "is required (the CSV file)"}],
+            )
+        target = request.form.get("target") or request.args.get("target")
+        parsed = parse_csv(upload.read(), target, settings)
+        name = request.form.get("name") or request.args.get("name")
+        return parsed, _name(name, upload.filename or "dataset")
+    if request.is_json:
+        doc = context.json_body()
+        parsed = parse_json_dataset(doc, settings)
+        name = doc.get("name") if isinstance(doc, dict) else None
+        if name is not None and not isinstance(name, str):
+            raise invalid("name must be a string", [{"field": "name", "message": "must be a string"}])
+        return parsed, _name(name or request.args.get("name"), "dataset")
+    raise Problem(
+        415,
+        "Unsupported Media Type",
+        "Upload a dataset as text/csv, multipart/form-data (field `file`) or application/json "
+        f"(got {mimetype or 'no content type'}).",
+        slug="unsupported-media-type",
+    )
+
+
+def _name(name: str | None, default: str) -> str:
+    name = (name or default).strip() or default
+    if len(name) > MAX_NAME_LENGTH:
+        raise invalid(
+            f"name is longer than {MAX_NAME_LENGTH} characters",
+            [{"field": "name", "message": f"at most {MAX_NAME_LENGTH} characters"}],
+        )
+    return name

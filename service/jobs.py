@@ -1,0 +1,137 @@
+"""/v1/jobs: submit, read, list, history, surface, cancel, delete."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from descent.queue import enqueue_training
+from descent.store import BadCursor
+from descent.store.records import STATUSES
+
+from . import context
+from .problems import Problem, invalid
+from .validation import job_config, parse_job_request, reject
+
+bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
+
+
+@bp.post("")
+def create() -> tuple[Response, int, dict[str, str]]:
+    body = context.json_body()
+    req, errors = parse_job_request(body)
+    store = context.store()
+    tenant = context.tenant()
+    dataset_id = body.get("dataset_id") if isinstance(body, dict) else None
+    dataset = store.datasets.get(tenant, dataset_id) if isinstance(dataset_id, str) and dataset_id else None
+    if isinstance(dataset_id, str) and dataset_id and dataset is None:
+        raise Problem(
+            404,
+            "Not found",
+            f"No dataset with id {dataset_id!r}; upload one with POST /v1/datasets.",
+            [{"field": "dataset_id", "message": "no such dataset"}],
+            slug="not-found",
+        )
+    if req is None or dataset is None:
+        raise reject(errors)
+    config = job_config(req, dataset, context.settings())
+    job_id = "job_" + secrets.token_hex(16)
+    job = store.jobs.create(tenant, job_id, config)
+    if job is None:  # the dataset was deleted between the lookup and the write
+        raise context.not_found("dataset", req.dataset_id)
+    try:
+        enqueue_training(store.redis, context.settings().queue_name, job_id, int(req.max_runtime_seconds))
+    except Exception:
+        store.jobs.transition(
+            job_id,
+            ("queued",),
+            "failed",
+            error={"type": "internal", "message": "the job could not be queued; submit it again"},
+        )
+        raise
+    return jsonify(job), 202, {"Location": f"/v1/jobs/{job_id}"}
+
+
+@bp.get("")
+def list_jobs() -> Response:
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise invalid(
+            f"status must be one of {', '.join(STATUSES)}",
+            [{"field": "status", "message": f"must be one of {', '.join(STATUSES)}"}],
+        )
+    limit = context.int_arg("limit", context.settings().list_page_size, 1, 500)
+    try:
+        items, cursor = context.store().jobs.list(
+            context.tenant(),
+            limit,
+            request.args.get("cursor"),
+            status=status,
+            dataset_id=request.args.get("dataset_id") or None,
+            sweep_id=request.args.get("sweep_id") or None,
+        )
+    except BadCursor as exc:
+        raise invalid(str(exc), [{"field": "cursor", "message": str(exc)}]) from None
+    return jsonify({"jobs": items, "next_cursor": cursor})
+
+
+@bp.get("/<job_id>")
+def get(job_id: str) -> Response:
+    return jsonify(_job(job_id))
+
+
+@bp.delete("/<job_id>")
+def delete(job_id: str) -> tuple[str, int]:
+    outcome = context.store().jobs.delete(context.tenant(), job_id)
+    if outcome == "missing":
+        raise context.not_found("job", job_id)
+    if outcome == "open":
+        raise context.conflict(f"Job {job_id!r} is queued or running; cancel it first.")
+    return "", 204
+
+
+@bp.get("/<job_id>/history")
+def history(job_id: str) -> Response:
+    _job(job_id)
+    page_size = context.settings().history_page_size
+    after = context.int_arg("after", 0, 0)
+    limit = context.int_arg("limit", page_size, 1, page_size)
+    page = context.store().history.read(job_id, after, limit)
+    if page is None:
+        raise context.not_found("job", job_id)
+    return jsonify(page)
+
+
+@bp.get("/<job_id>/surface")
+def surface(job_id: str) -> Response:
+    job = _job(job_id)
+    if job["config"]["optimizer"]["type"] != "exhaustive":
+        raise context.not_found("surface for job", job_id)
+    data = context.store().history.surface(job_id)
+    if data is None:
+        if job["status"] != "succeeded":
+            raise context.conflict(
+                f"Job {job_id!r} is {job['status']}; the surface exists once it succeeded."
+            )
+        raise context.not_found("surface (the grid exceeds DESCENT_MAX_SURFACE_POINTS) for job", job_id)
+    return jsonify(data)
+
+
+@bp.post("/<job_id>/cancel")
+def cancel(job_id: str) -> tuple[Response, int]:
+    outcome = context.store().jobs.cancel(context.tenant(), job_id)
+    if outcome == "missing":
+        raise context.not_found("job", job_id)
+    job = _job(job_id)
+    if outcome == "ended":
+        raise context.conflict(f"Job {job_id!r} has already ended ({job['status']}).")
+    return jsonify(job), 202
+
+
+def _job(job_id: str) -> dict[str, Any]:
+    job = context.store().jobs.get(context.tenant(), job_id)
+    if job is None:
+        raise context.not_found("job", job_id)
+    return job

@@ -1,0 +1,42 @@
+"""Operations routes: liveness, the OpenAPI document and the interactive docs that render it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from .openapi import openapi_document
+
+bp = Blueprint("ops", __name__)
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>descent API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script></body></html>
+"""
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process answers; says nothing about Redis (that is /readyz's job)."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    doc = current_app.extensions.get("descent.openapi")
+    if doc is None:
+        doc = current_app.extensions["descent.openapi"] = openapi_document()
+    return jsonify(doc)
+
+
+@bp.get("/docs")
+def docs() -> Response:
+    return Response(DOCS_PAGE, mimetype="text/html")
+
+
+@bp.get("/docs/<path:name>")
+def docs_asset(name: str) -> Response:
+    return send_from_directory(swagger_ui_path, name)

@@ -1,0 +1,98 @@
+"""The store against a real Redis: state machine, history paging, dataset arrays."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+import redis as redis_lib
+
+from descent.store import Store
+from descent.store.records import encode_dev, encode_train
+
+
+@pytest.fixture()
+def store(redis_url) -> Store:
+    return Store(redis_lib.Redis.from_url(redis_url))
+
+
+@pytest.fixture()
+def tenant() -> str:
+    return "t-" + uuid.uuid4().hex
+
+
+def make_dataset(store: Store, tenant: str, rows: int = 4, features: int = 2) -> str:
+    dataset_id = "ds_" + uuid.uuid4().hex
+    x = np.arange(rows * features, dtype=np.float32).reshape(rows, features)
+    y = np.arange(rows, dtype=np.float32)
+    meta = {"id": dataset_id, "rows": rows, "features": features, "created_score": 1.0}
+    store.datasets.put(tenant, meta, x, y)
+    return dataset_id
+
+
+def make_job(store: Store, tenant: str, dataset_id: str) -> str:
+    job_id = "job_" + uuid.uuid4().hex
+    assert store.jobs.create(tenant, job_id, {"dataset_id": dataset_id, "epochs": 3}) is not None
+    return job_id
+
+
+def test_dataset_arrays_round_trip_as_float32(store, tenant):
+    dataset_id = make_dataset(store, tenant, rows=5, features=3)
+    x, y = store.datasets.arrays(dataset_id)
+    assert x.dtype == np.float32 and x.shape == (5, 3)
+    np.testing.assert_array_equal(x, np.arange(15, dtype=np.float32).reshape(5, 3))
+    np.testing.assert_array_equal(y, np.arange(5, dtype=np.float32))
+    assert store.datasets.get("someone-else", dataset_id) is None
+
+
+def test_job_on_another_tenants_dataset_is_refused(store, tenant):
+    dataset_id = make_dataset(store, tenant)
+    assert store.jobs.create("intruder", "job_x" + uuid.uuid4().hex, {"dataset_id": dataset_id}) is None
+
+
+def test_state_machine(store, tenant):
+    dataset_id = make_dataset(store, tenant)
+    job_id = make_job(store, tenant, dataset_id)
+    assert store.datasets.delete(tenant, dataset_id) == "in_use"
+    assert store.jobs.transition(job_id, ("queued",), "running", count_attempt=True)
+    assert not store.jobs.transition(job_id, ("queued",), "running")
+    assert store.jobs.cancel(tenant, job_id) == "requested"
+    assert store.jobs.flush(job_id, b"", b"", None, None) is True
+    assert store.jobs.transition(job_id, ("running",), "cancelled")
+    assert store.jobs.cancel(tenant, job_id) == "ended"
+    job = store.jobs.get(tenant, job_id)
+    assert job["status"] == "cancelled" and job["attempt"] == 1 and job["finished_at"]
+    assert store.datasets.delete(tenant, dataset_id) == "deleted"
+
+
+def test_cancel_of_a_queued_job_beats_a_late_start(store, tenant):
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    assert store.jobs.cancel(tenant, job_id) == "cancelled"
+    assert not store.jobs.transition(job_id, ("queued",), "running")
+    assert store.jobs.cancel("intruder", job_id) == "missing"
+
+
+def test_history_pages_are_exact_with_windows(store, tenant):
+    """log_every = 3 over 5 epochs of 4 steps: points at 3, 6, …, 18 and the partial 20."""
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    store.jobs.transition(job_id, ("queued",), "running")
+    store.jobs.plan(job_id, log_every=3, steps_per_epoch=4, config={"dataset_id": "x"})
+    steps = [*range(3, 19, 3), 20]
+    train = [(s, (s - 1) // 4, float(s), float(s) / 2) for s in steps]
+    dev = [(4 * e, e, 100.0 + e) for e in range(1, 6)]
+    store.jobs.flush(job_id, encode_train(train[:3]), encode_dev(dev[:2]), None, None)
+    store.jobs.flush(job_id, encode_train(train[3:]), encode_dev(dev[2:]), None, None)
+    for after in range(0, 21):
+        for limit in (1, 2, 5, 100):
+            page = store.history.read(job_id, after, limit)
+            expected = [s for s in steps if s > after][:limit]
+            assert page["train"]["step"] == expected
+            nxt = expected[-1] if expected else after
+            assert page["next"] == nxt
+            assert page["dev"]["step"] == [d[0] for d in dev if after < d[0] <= nxt]
+            assert page["complete"] is False
+    store.jobs.transition(job_id, ("running",), "succeeded")
+    assert store.history.read(job_id, 18, 1)["complete"] is True
+    assert store.history.read(job_id, 15, 1)["complete"] is False
+    assert store.history.read(job_id, 20, 10)["complete"] is True

@@ -1,0 +1,163 @@
+"""The data side of training: checking the arrays, the seeded split, standardization.
+
+Why: every number the API reports is in the dataset's original units, whatever `standardize` says,
+so the statistics used to standardize live in one object (`Scaling`) that both transforms the
+training data and maps trained parameters back. Splits and shuffles draw from torch.Generator
+objects seeded from the config's seed, so a job is reproducible bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .config import SplitConfig
+from .errors import InvalidData
+
+SPLIT_STREAM = 0
+"""Stream number of the generator that shuffles rows into train/dev/test."""
+SHUFFLE_STREAM = 1
+"""Stream number of the generator that orders samples within each epoch."""
+
+_ROUNDING_SLACK = 1e-9
+"""Added before rounding a split size down, so 0.29 × 100 rows holds out 29 rows, not 28."""
+
+
+def generator(seed: int, stream: int) -> torch.Generator:
+    """An independent generator per (seed, stream): stream s of seed k uses 2k + s (mod 2^64)."""
+    return torch.Generator().manual_seed((2 * seed + stream) & 0xFFFF_FFFF_FFFF_FFFF)
+
+
+def check_arrays(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32, C-contiguous (no copy when they already are), matching shapes, finite values."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise InvalidData(f"x must be a 2-D array with at least one row and column, got {x.shape}")
+    if y.shape != (x.shape[0],):
+        raise InvalidData(f"y must have one value per row of x ({x.shape[0]}), got {y.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise InvalidData("the data contains NaN or infinite values")
+    return x, y
+
+
+@dataclass(frozen=True)
+class Part:
+    """One split of the data, raw (unstandardized) float32."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Training rows, and the held-out dev and test rows (None when their fraction gives 0 rows)."""
+
+    train: Part
+    dev: Part | None
+    test: Part | None
+
+
+def split_sizes(n: int, split: SplitConfig) -> tuple[int, int, int]:
+    """(train, dev, test) row counts: held-out counts rounded down, at least 1 training row."""
+    dev = math.floor(split.dev * n + _ROUNDING_SLACK)
+    test = math.floor(split.test * n + _ROUNDING_SLACK)
+    excess = dev + test - (n - 1)
+    if excess > 0:
+        cut = min(test, excess)
+        test, dev = test - cut, dev - (excess - cut)
+    return n - dev - test, dev, test
+
+
+def split_indices(n: int, split: SplitConfig, seed: int) -> tuple[np.ndarray, ...]:
+    """(train, dev, test) row indices from a seeded shuffle, each sorted to keep the file's order.
+
+    Without held-out rows nothing is drawn and the training split is the data as given.
+    """
+    n_train, n_dev, n_test = split_sizes(n, split)
+    if n_train == n:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.arange(n, dtype=np.int64), empty, empty
+    perm = torch.randperm(n, generator=generator(seed, SPLIT_STREAM)).numpy()
+    test = np.sort(perm[:n_test])
+    dev = np.sort(perm[n_test : n_test + n_dev])
+    train = np.sort(perm[n_test + n_dev :])
+    return train, dev, test
+
+
+def split_data(x: np.ndarray, y: np.ndarray, split: SplitConfig, seed: int) -> Splits:
+    """The three parts; the training part is `x`, `y` themselves when nothing is held out."""
+    train, dev, test = split_indices(x.shape[0], split, seed)
+    if train.size == x.shape[0]:
+        return Splits(Part(x, y), None, None)
+
+    def part(idx: np.ndarray) -> Part | None:
+        return Part(x[idx], y[idx]) if idx.size else None
+
+    train_part = part(train)
+    assert train_part is not None  # split_sizes keeps at least one training row
+    return Splits(train_part, part(dev), part(test))
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """x' = (x − x_center)/x_scale and y' = (y − y_center)/y_scale, and back.
+
+    Centers are training-split means and scales population standard deviations (0 → 1). A model
+    without an intercept cannot absorb a shift, so for it the center is 0 and the scale is the
+    spread about 0 (the root mean square), keeping ŷ = w·x a model without bias in original units.
+    The statistics are float32 values (held in float64) so the map back uses exactly the numbers
+    the float32 training data was transformed with.
+    """
+
+    x_center: np.ndarray
+    x_scale: np.ndarray
+    y_center: float
+    y_scale: float
+
+    @classmethod
+    def identity(cls, n_features: int) -> Scaling:
+        """No standardization."""
+        return cls(np.zeros(n_features), np.ones(n_features), 0.0, 1.0)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, *, center: bool, scale_target: bool) -> Scaling:
+        """Training-split statistics; `scale_target` is False for classification targets."""
+        x_center, x_scale = _moments(x, center)
+        if not scale_target:
+            return cls(x_center, x_scale, 0.0, 1.0)
+        y_center, y_scale = _moments(y.reshape(-1, 1), center)
+        return cls(x_center, x_scale, float(y_center[0]), float(y_scale[0]))
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """Standardized float32 copy of x (computed in float32: no float64 copy of big data)."""
+        out = np.subtract(x, self.x_center.astype(np.float32), dtype=np.float32)
+        out /= self.x_scale.astype(np.float32)
+        return out
+
+    def target(self, y: np.ndarray) -> np.ndarray:
+        """Standardized float32 copy of y."""
+        out = np.subtract(y, np.float32(self.y_center), dtype=np.float32)
+        out /= np.float32(self.y_scale)
+        return out
+
+
+def _moments(a: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column center and scale, rounded to float32; a zero scale becomes 1."""
+    if center:
+        mean = a.mean(axis=0, dtype=np.float64)
+        scale = a.std(axis=0, dtype=np.float64)
+    else:
+        mean = np.zeros(a.shape[1])
+        scale = np.sqrt(np.square(a, dtype=np.float64).mean(axis=0))
+    mean = mean.astype(np.float32).astype(np.float64)
+    scale = scale.astype(np.float32).astype(np.float64)
+    scale[~(scale > 0)] = 1.0
+    return mean, scale

@@ -1,0 +1,97 @@
+"""The ways training can end without a result, as typed exceptions.
+
+Why: the worker turns each one into the job's `error` (or the `cancelled` status) by its `.kind`,
+without parsing messages; the message is written for the user who reads it in the job resource.
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Training stopped without a result. `kind` is the API's `error.type` (or "cancelled")."""
+
+    kind: str = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Diverged(EngineError):
+    """The cost became NaN or infinite, or grew far past the first epoch's cost."""
+
+    kind = "diverged"
+
+    def __init__(self, message: str, epoch: int | None = None, step: int | None = None) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.step = step
+
+    @classmethod
+    def non_finite(cls, epoch: int, step: int, lr: float) -> Diverged:
+        """A single update's cost was NaN or infinite."""
+        return cls(
+            f"training diverged in epoch {epoch}: the cost became NaN or infinite at step {step}; "
+            + _advice(lr),
+            epoch,
+            step,
+        )
+
+    @classmethod
+    def grew(cls, epoch: int, step: int, cost: float, first: float, lr: float) -> Diverged:
+        """An epoch's cost exceeded DIVERGENCE_FACTOR times the first epoch's cost."""
+        return cls(
+            f"training diverged in epoch {epoch}: the cost grew to {cost:.3g}, more than 10^4 "
+            f"times the first epoch's cost ({first:.3g}); " + _advice(lr),
+            epoch,
+            step,
+        )
+
+    @classmethod
+    def bad_params(cls, epoch: int, step: int, lr: float) -> Diverged:
+        """Training ended with NaN or infinite parameters (never reported as a success)."""
+        return cls(
+            f"training diverged in epoch {epoch}: the parameters became NaN or infinite; " + _advice(lr),
+            epoch,
+            step,
+        )
+
+
+class TimedOut(EngineError):
+    """The job ran past its `max_runtime_seconds`."""
+
+    kind = "timeout"
+
+    @classmethod
+    def after(cls, limit: float, where: str) -> TimedOut:
+        """The message names the limit and how far training got."""
+        return cls(
+            f"training stopped at its time limit, max_runtime_seconds = {limit:g}, {where}; "
+            "allow more time or ask for less work (fewer epochs, a smaller grid)"
+        )
+
+
+class Cancelled(EngineError):
+    """The reporter asked to stop (a cancel request reached the worker)."""
+
+    kind = "cancelled"
+
+
+class InvalidData(EngineError):
+    """The arrays do not fit the config (shapes, non-finite values, grid ranges per feature)."""
+
+    kind = "invalid_data"
+
+
+DIVERGENCE_FACTOR = 1e4
+"""An epoch cost above this multiple of the first epoch's cost counts as divergence."""
+
+
+def _advice(lr: float) -> str:
+    """The hint every divergence message ends with: the step size is the usual culprit."""
+    return f"the learning rate {_short(lr)} is too large — try a smaller one such as {_short(lr / 10)}"
+
+
+def _short(value: float) -> str:
+    """3 significant digits, printed as Python prints a float: 1.0, 0.1, 0.003, 1e-05."""
+    return repr(float(f"{value:.3g}"))

@@ -1,0 +1,56 @@
+"""The train-loss history: one point per window of `log_every` updates, smoothed.
+
+Why windows: a job keeps at most `max_history_points` points, so a long job reports the mean of
+each window of consecutive updates, labelled with the window's last (1-based, global) step. The
+last, partial window is emitted by `flush()`, which the loop calls however training ends.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .reporting import Reporter
+from .smoothing import Smoother
+
+
+def log_every(total_steps: int, max_points: int) -> int:
+    """Updates per history point: max(1, ceil(total_steps / max_points))."""
+    return max(1, math.ceil(total_steps / max_points))
+
+
+class TrainHistory:
+    """Accumulates update costs and emits window means (with their smoothed value) to a reporter."""
+
+    def __init__(self, reporter: Reporter, log_every: int, smoothing: float) -> None:
+        self.reporter = reporter
+        self.log_every = log_every
+        self.smoother = Smoother(smoothing)
+        self._sum = 0.0
+        self._count = 0
+        self._step = 0
+        self._epoch = 0
+
+    @property
+    def smoothed(self) -> float | None:
+        """The smoothed value of the last emitted point (None before the first)."""
+        return self.smoother.value
+
+    def add(self, step: int, epoch: int, cost: float) -> None:
+        """Record one update's cost; `epoch` is 0-based."""
+        self._sum += cost
+        self._count += 1
+        self._step = step
+        self._epoch = epoch
+        if self._count == self.log_every:
+            self._emit()
+
+    def flush(self) -> None:
+        """Emit the partial window, if any."""
+        if self._count:
+            self._emit()
+
+    def _emit(self) -> None:
+        loss = self._sum / self._count
+        self.reporter.train_point(self._step, self._epoch, loss, self.smoother.update(loss))
+        self._sum = 0.0
+        self._count = 0

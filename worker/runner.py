@@ -1,0 +1,57 @@
+"""The RQ side of a descent worker: a job class that runs only our task, and a non-forking worker.
+
+RQ's job format names a function by dotted path; anyone who can write to Redis could name any
+importable function. `DescentJob` refuses every name but `TRAIN_TASK` before importing anything, and
+never resolves callbacks. The worker is a `SimpleWorker` (no fork per job): torch is imported once
+at start-up, so a job starts in milliseconds, and no fork happens after OpenMP threads exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rq.job import Job
+from rq.serializers import JSONSerializer
+from rq.worker import SimpleWorker
+
+from descent.queue import TRAIN_TASK
+
+log = logging.getLogger("descent.worker")
+
+
+class ForeignTaskRefused(RuntimeError):
+    """A queue entry named a function other than descent's training task."""
+
+
+class DescentJob(Job):
+    """An RQ job that can only ever call `worker.tasks.train`."""
+
+    @property
+    def func(self) -> Any:
+        if self.func_name != TRAIN_TASK or self.instance is not None:
+            raise ForeignTaskRefused(f"refusing to run {self.func_name!r}: only {TRAIN_TASK} may run")
+        from worker.tasks import train
+
+        return train
+
+    @property
+    def success_callback(self) -> None:
+        return None
+
+    @property
+    def failure_callback(self) -> None:
+        return None
+
+    @property
+    def stopped_callback(self) -> None:
+        return None
+
+
+class DescentWorker(SimpleWorker):
+    """A SimpleWorker with the JSON serializer and `DescentJob` fixed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["serializer"] = JSONSerializer
+        kwargs["job_class"] = DescentJob
+        super().__init__(*args, **kwargs)
