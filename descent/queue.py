@@ -24,12 +24,15 @@ def training_queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis, serializer=JSONSerializer)
 
 
-def enqueue_training(redis: Redis, queue_name: str, job_id: str, max_runtime_seconds: int) -> None:
-    """Put `job_id` on the queue; RQ's job id is descent's, so the two can be matched in Redis."""
+def enqueue_training(
+    redis: Redis, queue_name: str, job_id: str, max_runtime_seconds: int, attempt: int = 0
+) -> None:
+    """Put `job_id` on the queue. RQ's job id is descent's (plus the attempt when a job is handed
+    back), so the two can be matched in Redis and RQ never mixes up two attempts' records."""
     training_queue(redis, queue_name).enqueue(
         TRAIN_TASK,
         job_id,
-        job_id=job_id,
+        job_id=job_id if attempt == 0 else f"{job_id}-r{attempt}",
         job_timeout=max_runtime_seconds + TIMEOUT_MARGIN_SECONDS,
         result_ttl=0,
         failure_ttl=FAILURE_TTL_SECONDS,

@@ -7,7 +7,7 @@ lists them all. Reading happens in `Settings.from_env()`, so tests can build the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Where Redis is when REDIS_URL is unset: the local server of a developer machine."""
@@ -17,8 +17,16 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 class Settings:
     """Limits and knobs. Field name ``max_request_bytes`` is read from ``DESCENT_MAX_REQUEST_BYTES``."""
 
-    redis_url: str = DEFAULT_REDIS_URL
+    redis_url: str = field(default=DEFAULT_REDIS_URL, repr=False)
     queue_name: str = "descent"
+    api_keys: str = field(default="", repr=False)
+    """``tenant:key,…``; empty runs the service open, as one tenant."""
+    max_open_jobs: int = 100
+    """Queued plus running jobs of one tenant."""
+    retention_seconds: int = 7 * 24 * 3600
+    """How long ended jobs (with their histories) and unused datasets are kept."""
+    idempotency_seconds: int = 24 * 3600
+    """How long an Idempotency-Key is remembered."""
     max_request_bytes: int = 64 * 1024 * 1024
     """Largest request body; larger ones get 413."""
     max_dataset_cells: int = 20_000_000
@@ -27,6 +35,14 @@ class Settings:
     max_epochs: int = 100_000
     max_runtime_seconds: int = 86_400
     """Upper bound for a job's ``max_runtime_seconds``."""
+    max_mlp_parameters: int = 1_000_000
+    """Weights and biases of one MLP."""
+    max_classes: int = 1_000
+    """Classes of a cross_entropy target."""
+    max_sweep_children: int = 64
+    """Jobs one sweep may create."""
+    max_predict_rows: int = 100_000
+    """Rows of one predict request."""
     max_grid_points: int = 4_000_000
     """Grid points of one exhaustive search."""
     max_surface_points: int = 1_000_000
@@ -37,6 +53,14 @@ class Settings:
     """Default and maximum ``limit`` of ``GET /v1/jobs/{id}/history``."""
     list_page_size: int = 50
     """Default ``limit`` of the list endpoints (maximum 500)."""
+    heartbeat_seconds: float = 2.0
+    """How often a worker renews the lease of its running job and looks for jobs of dead workers."""
+    lease_seconds: float = 10.0
+    """A running job whose lease is this old has lost its worker and is requeued."""
+    max_attempts: int = 3
+    """Starts of one job (its worker died in the others) before it fails as worker_lost."""
+    checkpoint_seconds: float = 5.0
+    """How often a running job saves a checkpoint to resume from."""
     flush_seconds: float = 0.2
     """How often a worker writes buffered history and progress to Redis and checks for a cancel."""
 

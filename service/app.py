@@ -8,16 +8,22 @@ from typing import Any
 import orjson
 from flask import Flask
 from flask.json.provider import JSONProvider
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from descent.settings import Settings
 from descent.store import Store, connect
 
-from . import errors
+from . import auth, errors
 
 log = logging.getLogger("descent.api")
 
-OPEN_TENANT = "public"
-"""The tenant every request belongs to while no API keys are configured."""
+API_REDIS_OPTIONS = {
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 1.5,
+    "retry": Retry(ExponentialBackoff(cap=0.1, base=0.02), 1),
+}
+"""A request waits at most about two seconds for Redis, then the client gets a 503 to retry."""
 
 
 class OrjsonProvider(JSONProvider):
@@ -42,17 +48,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis_url, **API_REDIS_OPTIONS)
     app.extensions["descent.redis"] = redis
-    app.extensions["descent.store"] = Store(redis)
+    app.extensions["descent.store"] = Store(redis, settings.retention_seconds, settings.idempotency_seconds)
     errors.init_app(app)
+    auth.init_app(app, settings.api_keys)
 
     from .datasets import bp as datasets_bp
     from .jobs import bp as jobs_bp
     from .ops import bp as ops_bp
+    from .sweeps import bp as sweeps_bp
+    from .trained import bp as trained_bp
 
     app.register_blueprint(datasets_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(trained_bp)
+    app.register_blueprint(sweeps_bp)
     app.register_blueprint(ops_bp)
-    log.warning("no API keys configured: descent is open to anyone who can reach it")
     return app

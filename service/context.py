@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from descent.settings import Settings
 from descent.store import Store
 
-from .app import OPEN_TENANT
 from .problems import Problem, invalid
 
 
@@ -22,8 +21,8 @@ def settings() -> Settings:
 
 
 def tenant() -> str:
-    """The caller's tenant (one shared tenant until API keys arrive)."""
-    return OPEN_TENANT
+    """The caller's tenant, set by `service.auth` before the view runs."""
+    return g.tenant
 
 
 def not_found(kind: str, resource_id: str) -> Problem:
@@ -67,3 +66,17 @@ def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
         raise invalid(f"{name} must be {bound}", [{"field": name, "message": f"must be {bound}"}])
     return value
+
+
+def training_dataset(dataset_id: str, field: str = "dataset_id") -> dict[str, Any]:
+    """The caller's dataset a job request names, or a 404 that points at the field."""
+    dataset = store().datasets.get(tenant(), dataset_id)
+    if dataset is None:
+        raise Problem(
+            404,
+            "Not found",
+            f"No dataset with id {dataset_id!r}; upload one with POST /v1/datasets.",
+            [{"field": field, "message": "no such dataset"}],
+            slug="not-found",
+        )
+    return dataset

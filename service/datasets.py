@@ -5,12 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
 from descent.store import BadCursor
 from descent.store.records import now, now_score
 
 from . import context
+from .idempotency import idempotent
 from .parsing import ParsedDataset, describe, parse_csv, parse_json_dataset
 from .problems import Problem, invalid
 
@@ -20,6 +22,7 @@ MAX_NAME_LENGTH = 200
 
 
 @bp.post("")
+@idempotent("datasets")
 def create() -> tuple[Response, int, dict[str, str]]:
     parsed, name = _parse_upload()
     dataset_id = "ds_" + secrets.token_hex(16)
@@ -33,6 +36,7 @@ def create() -> tuple[Response, int, dict[str, str]]:
         "created_at": now(),
         "bytes": int(parsed.x.nbytes + parsed.y.nbytes),
         "stats": describe(parsed),
+        "target_integer": bool(np.all(np.mod(parsed.y, 1) == 0)),
         "created_score": now_score(),
     }
     context.store().datasets.put(context.tenant(), meta, parsed.x, parsed.y)

@@ -67,6 +67,18 @@ def init_app(app: Flask) -> None:
         )
         return problem_response(problem)
 
+    @app.errorhandler(redis.exceptions.OutOfMemoryError)
+    def _redis_full(exc: Exception) -> Response:
+        log.error("redis is full (maxmemory reached): %s", exc)
+        problem = Problem(
+            503,
+            "Service unavailable",
+            "The job store (Redis) is full; nothing was written. Retry later or ask the operator to make room.",
+            slug="store-full",
+            headers={"Retry-After": "30"},
+        )
+        return problem_response(problem)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")

@@ -2,56 +2,35 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from descent.queue import enqueue_training
 from descent.store import BadCursor
 from descent.store.records import STATUSES
 
 from . import context
-from .problems import Problem, invalid
+from .idempotency import idempotent
+from .problems import invalid
+from .submission import submit
 from .validation import job_config, parse_job_request, reject
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 
 
 @bp.post("")
+@idempotent("jobs")
 def create() -> tuple[Response, int, dict[str, str]]:
     body = context.json_body()
     req, errors = parse_job_request(body)
-    store = context.store()
-    tenant = context.tenant()
     dataset_id = body.get("dataset_id") if isinstance(body, dict) else None
-    dataset = store.datasets.get(tenant, dataset_id) if isinstance(dataset_id, str) and dataset_id else None
-    if isinstance(dataset_id, str) and dataset_id and dataset is None:
-        raise Problem(
-            404,
-            "Not found",
-            f"No dataset with id {dataset_id!r}; upload one with POST /v1/datasets.",
-            [{"field": "dataset_id", "message": "no such dataset"}],
-            slug="not-found",
-        )
+    dataset = context.training_dataset(dataset_id) if isinstance(dataset_id, str) and dataset_id else None
     if req is None or dataset is None:
         raise reject(errors)
-    config = job_config(req, dataset, context.settings())
-    job_id = "job_" + secrets.token_hex(16)
-    job = store.jobs.create(tenant, job_id, config)
+    job = submit(job_config(req, dataset, context.settings()))
     if job is None:  # the dataset was deleted between the lookup and the write
         raise context.not_found("dataset", req.dataset_id)
-    try:
-        enqueue_training(store.redis, context.settings().queue_name, job_id, int(req.max_runtime_seconds))
-    except Exception:
-        store.jobs.transition(
-            job_id,
-            ("queued",),
-            "failed",
-            error={"type": "internal", "message": "the job could not be queued; submit it again"},
-        )
-        raise
-    return jsonify(job), 202, {"Location": f"/v1/jobs/{job_id}"}
+    return jsonify(job), 202, {"Location": f"/v1/jobs/{job['id']}"}
 
 
 @bp.get("")

@@ -25,6 +25,11 @@ MODELS: list[type[BaseModel]] = [
     schemas.Surface,
     schemas.ProblemDoc,
     schemas.Health,
+    schemas.PredictRequest,
+    schemas.Prediction,
+    schemas.ModelExport,
+    schemas.SweepRequest,
+    schemas.SweepResource,
 ]
 
 
@@ -203,6 +208,81 @@ def _paths() -> dict[str, Any]:
                     "202": _json(schemas.JobResource, "cancelled, or stopping within a second"),
                     "404": _problem("unknown"),
                     "409": _problem("already ended"),
+                },
+            },
+        },
+        "/v1/jobs/{job_id}/predict": {
+            "parameters": [_id("job_id")],
+            "post": {
+                "summary": "Predict with a succeeded job's model",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref(schemas.PredictRequest)}},
+                },
+                "responses": {
+                    "200": _json(schemas.Prediction, "one prediction per row"),
+                    "400": ERRORS["400"],
+                    "404": _problem("unknown"),
+                    "409": _problem("the job has not succeeded"),
+                },
+            },
+        },
+        "/v1/jobs/{job_id}/model": {
+            "parameters": [_id("job_id")],
+            "get": {
+                "summary": "The trained parameters (standardization folded in)",
+                "parameters": [
+                    _param(
+                        "format",
+                        "query",
+                        {"type": "string", "enum": ["json", "safetensors"]},
+                        "json (default)",
+                    )
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the model",
+                        "content": {
+                            "application/json": {"schema": _ref(schemas.ModelExport)},
+                            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    },
+                    "400": ERRORS["400"],
+                    "404": _problem("unknown"),
+                    "409": _problem("the job has not succeeded"),
+                },
+            },
+        },
+        "/v1/sweeps": {
+            "post": {
+                "summary": "Start a sweep: one job per grid point",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref(schemas.SweepRequest)}},
+                },
+                "responses": {
+                    "202": _json(schemas.SweepResource, "the children are queued"),
+                    **ERRORS,
+                    "404": _problem("unknown dataset"),
+                    "415": _problem("not JSON"),
+                },
+            }
+        },
+        "/v1/sweeps/{sweep_id}": {
+            "parameters": [_id("sweep_id")],
+            "get": {
+                "summary": "A sweep with its children ranked",
+                "responses": {"200": _json(schemas.SweepResource, "the sweep"), "404": _problem("unknown")},
+            },
+        },
+        "/v1/sweeps/{sweep_id}/cancel": {
+            "parameters": [_id("sweep_id")],
+            "post": {
+                "summary": "Cancel every child that has not ended",
+                "responses": {
+                    "202": _json(schemas.SweepResource, "cancelling"),
+                    "404": _problem("unknown"),
+                    "409": _problem("nothing left to cancel"),
                 },
             },
         },

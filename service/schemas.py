@@ -7,15 +7,23 @@ views return; `service.openapi` turns all of them into the OpenAPI document.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-OPTIMIZER_TYPES = ("exhaustive", "gd", "sgd", "minibatch")
-"""Optimizers available now; `momentum` and `adam` come with the catalogue."""
+OPTIMIZER_TYPES = ("exhaustive", "gd", "sgd", "minibatch", "momentum", "adam")
+LOSSES = ("mse", "mae", "huber", "bce", "cross_entropy")
+CLASSIFICATION_LOSSES = ("bce", "cross_entropy")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
 
 DEFAULT_LR = 0.01
+DEFAULT_ADAM_LR = 0.001
 DEFAULT_BATCH_SIZE = 32
+DEFAULT_MOMENTUM = 0.9
+DEFAULT_BETAS = (0.9, 0.999)
+MAX_HIDDEN_LAYERS = 8
+MAX_LAYER_WIDTH = 4096
 
 Finite = Field(allow_inf_nan=False)
 
@@ -29,6 +37,27 @@ class LinearModel(Strict):
 
     type: Literal["linear"] = "linear"
     bias: bool = True
+
+
+class MlpModel(Strict):
+    """A multi-layer perceptron: linear layers with `activation` between them."""
+
+    type: Literal["mlp"]
+    hidden: list[int] = Field(
+        default_factory=lambda: [16],
+        min_length=1,
+        max_length=MAX_HIDDEN_LAYERS,
+        description="widths of the hidden layers",
+    )
+    activation: Literal["relu", "sigmoid", "tanh", "identity"] = "relu"
+
+    @field_validator("hidden")
+    @classmethod
+    def _widths(cls, value: list[int]) -> list[int]:
+        for width in value:
+            if not 1 <= width <= MAX_LAYER_WIDTH:
+                raise ValueError(f"every width must be between 1 and {MAX_LAYER_WIDTH}")
+        return value
 
 
 class Range(Strict):
@@ -62,12 +91,36 @@ class Grid(Strict):
 class Optimizer(Strict):
     """Keys that do not apply to `type` are accepted and ignored, so a sweep can vary the type."""
 
-    type: Literal["exhaustive", "gd", "sgd", "minibatch"]
-    lr: float | None = Field(None, gt=0, allow_inf_nan=False, description=f"learning rate ({DEFAULT_LR})")
+    type: Literal["exhaustive", "gd", "sgd", "minibatch", "momentum", "adam"]
+    lr: float | Literal["auto"] | None = Field(
+        None,
+        description=f'learning rate > 0, or "auto" (default {DEFAULT_LR}; {DEFAULT_ADAM_LR} for adam)',
+    )
     batch_size: int | None = Field(None, ge=1, description=f"minibatch size ({DEFAULT_BATCH_SIZE})")
-    momentum: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False, description="ignored for now")
-    betas: tuple[float, float] | None = Field(None, description="ignored for now")
+    momentum: float | None = Field(
+        None, ge=0, lt=1, allow_inf_nan=False, description=f"momentum's β ({DEFAULT_MOMENTUM})"
+    )
+    betas: list[float] | None = Field(
+        None, min_length=2, max_length=2, description=f"adam's (β1, β2) ({list(DEFAULT_BETAS)})"
+    )
     grid: Grid | None = Field(None, description="exhaustive only, and required there")
+
+    @field_validator("lr", mode="before")
+    @classmethod
+    def _lr(cls, value: Any) -> Any:
+        if value is None or value == "auto":
+            return value
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or value <= 0:
+            raise ValueError('must be a number > 0 or "auto"')
+        return float(value)
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and not all(0 <= b < 1 for b in value):
+            raise ValueError("each beta must be in [0, 1)")
+        return value
 
     @model_validator(mode="after")
     def _grid_for_exhaustive(self) -> Optimizer:
@@ -98,8 +151,8 @@ class JobRequest(Strict):
     """`POST /v1/jobs`. Only `dataset_id` and `optimizer` are required."""
 
     dataset_id: str = Field(min_length=1, max_length=100)
-    model: LinearModel = Field(default_factory=LinearModel)
-    loss: Literal["mse"] = "mse"
+    model: LinearModel | MlpModel = Field(default_factory=LinearModel, discriminator="type")
+    loss: Literal["mse", "mae", "huber", "bce", "cross_entropy"] = "mse"
     optimizer: Optimizer
     epochs: int = Field(100, ge=1)
     tolerance: float = Field(1e-7, ge=0, allow_inf_nan=False)
@@ -109,6 +162,13 @@ class JobRequest(Strict):
     standardize: bool = True
     seed: int = Field(0, ge=0, le=2**63 - 1)
     max_runtime_seconds: float = Field(3600, gt=0, allow_inf_nan=False)
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_type_defaults_to_linear(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "type" not in value:
+            return {**value, "type": "linear"}
+        return value
 
 
 # -- responses (documentation; the views build plain dicts of these shapes) ---------------------
@@ -148,6 +208,7 @@ class DatasetResource(BaseModel):
     created_at: str
     bytes: int
     stats: DatasetStats
+    target_integer: bool = Field(description="every target value is a whole number (class labels)")
 
 
 class DatasetList(BaseModel):
@@ -174,13 +235,24 @@ class Progress(BaseModel):
 
 
 class LinearParams(BaseModel):
-    weights: list[float]
-    bias: float
+    """ŷ = x·w + b in original units; for cross_entropy one row of weights and one bias per class."""
+
+    weights: list[float] | list[list[float]]
+    bias: float | list[float]
+
+
+class Layer(BaseModel):
+    """One MLP layer in nn.Linear's convention: output = input · weightᵀ + bias."""
+
+    weight: list[list[float]]
+    bias: list[float]
 
 
 class Result(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
     outcome: Literal["converged", "max_epochs", "early_stopped", "searched"]
-    params: LinearParams
+    params: LinearParams | list[Layer]
     train_loss: float | None
     dev_loss: float | None
     test_loss: float | None
@@ -244,3 +316,61 @@ class Surface(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+class PredictRequest(BaseModel):
+    """Raw feature rows, in the dataset's original units and column order."""
+
+    x: list[list[float]]
+
+
+class Prediction(BaseModel):
+    y: list[float]
+    probability: list[float] | list[list[float]] | None = Field(
+        None,
+        description="classifiers only: P(y = 1) per row (bce), class probabilities per row (cross_entropy)",
+    )
+
+
+class ModelExport(BaseModel):
+    """A trained model: apply `params` to raw features, then `output` (identity, sigmoid or softmax)."""
+
+    job_id: str
+    model: dict[str, Any]
+    loss: str
+    output: Literal["identity", "sigmoid", "softmax"]
+    feature_names: list[str] | None
+    target_name: str | None
+    standardization: str
+    params: LinearParams | list[Layer]
+
+
+class SweepRequest(BaseModel):
+    """`grid` maps dotted paths of a job request to the values to try; one job per combination."""
+
+    dataset_id: str
+    base: dict[str, Any] = Field(default_factory=dict, description="a job request without dataset_id")
+    grid: dict[str, list[Any]]
+
+
+class SweepJob(BaseModel):
+    id: str
+    overrides: dict[str, Any]
+    status: str
+    train_loss: float | None
+    dev_loss: float | None
+    seconds: float | None
+    error: JobError | None
+
+
+class SweepResource(BaseModel):
+    id: str
+    dataset_id: str
+    status: Literal["running", "done"]
+    ranked_by: Literal["dev_loss", "train_loss"]
+    best_job_id: str | None
+    counts: dict[str, int]
+    jobs: list[SweepJob]
+    base: dict[str, Any]
+    grid: dict[str, list[Any]]
+    created_at: str

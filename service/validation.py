@@ -6,6 +6,7 @@ size, rows left for each split) run after it, and all of them land in one 400 wi
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -14,7 +15,17 @@ from pydantic import ValidationError
 from descent.settings import Settings
 
 from .problems import Problem, invalid
-from .schemas import DEFAULT_BATCH_SIZE, DEFAULT_LR, JobRequest
+from .schemas import (
+    CLASSIFICATION_LOSSES,
+    DEFAULT_ADAM_LR,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BETAS,
+    DEFAULT_LR,
+    DEFAULT_MOMENTUM,
+    JobRequest,
+    LinearModel,
+    MlpModel,
+)
 
 _MESSAGES = {
     "missing": "is required",
@@ -33,10 +44,16 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+_UNION_TAGS = {"linear", "mlp"}
+
+
 def pydantic_errors(exc: ValidationError) -> list[dict[str, str]]:
-    """Field errors in the API's shape."""
+    """Field errors in the API's shape (the model union's tag is not part of the path)."""
     errors = []
     for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        if len(loc) > 1 and loc[0] == "model" and loc[1] in _UNION_TAGS:
+            err["loc"] = (loc[0], *loc[2:])
         message = _MESSAGES.get(err["type"], err["msg"])
         message = message.removeprefix("Value error, ")
         errors.append({"field": dotted(tuple(err["loc"])), "message": message})
@@ -60,36 +77,31 @@ def job_config(request: JobRequest, dataset: dict[str, Any], settings: Settings)
     optimizer: dict[str, Any] = {"type": opt.type}
     if opt.type == "exhaustive":
         assert opt.grid is not None
-        w = opt.grid.w
-        if len(w) not in (1, dataset["features"]):
-            errors.append(
-                {
-                    "field": "optimizer.grid.w",
-                    "message": f"give one range, or one per feature ({dataset['features']}); got {len(w)}",
-                }
-            )
-        per_feature = w if len(w) > 1 else w * dataset["features"]
-        points = math.prod(r.steps for r in per_feature) * (opt.grid.b.steps if opt.grid.b else 1)
-        if points > settings.max_grid_points:
-            errors.append(
-                {
-                    "field": "optimizer.grid",
-                    "message": f"{points} grid points exceed DESCENT_MAX_GRID_POINTS = "
-                    f"{settings.max_grid_points}",
-                }
-            )
-        if opt.grid.b is not None and not request.model.bias:
-            errors.append(
-                {"field": "optimizer.grid.b", "message": "the model has no bias (model.bias is false)"}
-            )
+        errors += _grid_errors(request, dataset, settings)
         optimizer["grid"] = {
-            "w": [r.model_dump() for r in w],
+            "w": [r.model_dump() for r in opt.grid.w],
             "b": opt.grid.b.model_dump() if opt.grid.b else None,
         }
     else:
-        optimizer["lr"] = opt.lr if opt.lr is not None else DEFAULT_LR
-    if opt.type == "minibatch":
+        default_lr = DEFAULT_ADAM_LR if opt.type == "adam" else DEFAULT_LR
+        optimizer["lr"] = opt.lr if opt.lr is not None else default_lr
+    if opt.type in ("minibatch", "momentum", "adam"):
         optimizer["batch_size"] = opt.batch_size or DEFAULT_BATCH_SIZE
+    if opt.type == "momentum":
+        optimizer["momentum"] = opt.momentum if opt.momentum is not None else DEFAULT_MOMENTUM
+    if opt.type == "adam":
+        optimizer["betas"] = list(opt.betas) if opt.betas is not None else list(DEFAULT_BETAS)
+    errors += _target_errors(request, dataset, settings)
+    if isinstance(request.model, MlpModel):
+        count = mlp_parameters(dataset["features"], request.model.hidden, _outputs(request, dataset))
+        if count > settings.max_mlp_parameters:
+            errors.append(
+                {
+                    "field": "model.hidden",
+                    "message": f"{count} parameters exceed DESCENT_MAX_MLP_PARAMETERS = "
+                    f"{settings.max_mlp_parameters}",
+                }
+            )
     if request.epochs > settings.max_epochs:
         errors.append(
             {"field": "epochs", "message": f"must be <= DESCENT_MAX_EPOCHS = {settings.max_epochs}"}
@@ -120,6 +132,75 @@ def job_config(request: JobRequest, dataset: dict[str, Any], settings: Settings)
     config["optimizer"] = optimizer
     config["max_history_points"] = settings.max_history_points
     return config
+
+
+def _grid_errors(request: JobRequest, dataset: dict[str, Any], settings: Settings) -> list[dict[str, str]]:
+    """An exhaustive grid must fit the model, the dataset and the grid-size limit."""
+    grid = request.optimizer.grid
+    assert grid is not None
+    errors = []
+    if request.model.type != "linear" or request.loss != "mse":
+        errors.append(
+            {"field": "optimizer.type", "message": "exhaustive search needs model linear and loss mse"}
+        )
+    features = dataset["features"]
+    if len(grid.w) not in (1, features):
+        errors.append(
+            {
+                "field": "optimizer.grid.w",
+                "message": f"give one range, or one per feature ({features}); got {len(grid.w)}",
+            }
+        )
+    per_feature = grid.w if len(grid.w) > 1 else grid.w * features
+    points = math.prod(r.steps for r in per_feature) * (grid.b.steps if grid.b else 1)
+    if points > settings.max_grid_points:
+        errors.append(
+            {
+                "field": "optimizer.grid",
+                "message": f"{points} grid points exceed DESCENT_MAX_GRID_POINTS = {settings.max_grid_points}",
+            }
+        )
+    if grid.b is not None and isinstance(request.model, LinearModel) and not request.model.bias:
+        errors.append({"field": "optimizer.grid.b", "message": "the model has no bias (model.bias is false)"})
+    return errors
+
+
+def _target_errors(request: JobRequest, dataset: dict[str, Any], settings: Settings) -> list[dict[str, str]]:
+    """Classification losses need class labels in the target column; say which values it holds."""
+    if request.loss not in CLASSIFICATION_LOSSES:
+        return []
+    stats = dataset["stats"]
+    integer = dataset.get("target_integer", False)
+    seen = f"the target {dataset['target_name']!r} has values from {stats['y_min']:g} to {stats['y_max']:g}"
+    if request.loss == "bce" and not (integer and stats["y_min"] >= 0 and stats["y_max"] <= 1):
+        return [
+            {
+                "field": "loss",
+                "message": f"bce needs targets 0 or 1; {seen}" + ("" if integer else ", not all integers"),
+            }
+        ]
+    if request.loss == "cross_entropy":
+        if not integer or stats["y_min"] < 0:
+            return [{"field": "loss", "message": f"cross_entropy needs integer classes 0..K-1; {seen}"}]
+        if stats["y_max"] + 1 > settings.max_classes:
+            return [
+                {
+                    "field": "loss",
+                    "message": f"{int(stats['y_max']) + 1} classes exceed DESCENT_MAX_CLASSES = {settings.max_classes}",
+                }
+            ]
+    return []
+
+
+def _outputs(request: JobRequest, dataset: dict[str, Any]) -> int:
+    """Model outputs: one per class for cross_entropy, else one."""
+    return int(dataset["stats"]["y_max"]) + 1 if request.loss == "cross_entropy" else 1
+
+
+def mlp_parameters(features: int, hidden: list[int], outputs: int) -> int:
+    """Weights and biases of an MLP with these layer widths."""
+    widths = [features, *hidden, outputs]
+    return sum(a * b + b for a, b in itertools.pairwise(widths))
 
 
 def _summary(errors: list[dict[str, str]]) -> str:

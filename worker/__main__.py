@@ -10,8 +10,9 @@ import torch  # imported up front: a job must not pay for it, and no fork follow
 
 import worker.tasks  # noqa: F401  (loads the engine before the first job)
 from descent.settings import Settings
-from descent.store import connect
+from descent.store import Store, connect
 from worker.engine import ListReporter, TrainConfig, train
+from worker.heartbeat import Heartbeat
 from worker.runner import DescentWorker
 
 
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     warm_up()
     redis = connect(settings.redis_url, socket_timeout=None)
+    heartbeat = Heartbeat(Store(redis, settings.retention_seconds), settings)
+    heartbeat.start()
     worker = DescentWorker([settings.queue_name], connection=redis, name=args.name)
     worker.work(burst=args.burst, logging_level="INFO")
     return 0

@@ -6,11 +6,16 @@ have passed, so a job with a million updates makes a few round trips per second,
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+import redis.exceptions
+
 from descent.store import Store
 from descent.store.records import encode_dev, encode_train
+
+log = logging.getLogger("descent.worker")
 
 
 class RedisReporter:
@@ -36,10 +41,15 @@ class RedisReporter:
         self._last_flush = time.monotonic()
 
     # -- engine callbacks ------------------------------------------------------------------------
-    def plan(self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int) -> None:
+    def plan(
+        self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int, lr: float | None = None
+    ) -> None:
+        """Record the history layout, and the learning rate actually used (it may have been "auto")."""
         self.total_steps = total_steps
         self.progress["epochs"] = epochs
         self.config = {**self.config, "log_every": log_every}
+        if lr is not None:
+            self.config["optimizer"] = {**self.config["optimizer"], "lr": lr}
         self.store.jobs.plan(self.job_id, log_every, steps_per_epoch, self.config)
 
     def train_point(self, step: int, epoch: int, loss: float, smoothed: float) -> None:
@@ -68,18 +78,34 @@ class RedisReporter:
         return self.cancelled
 
     # -- writes ----------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Write what is buffered (or just poll for a cancel) in one round trip."""
+    def flush(self, required: bool = False) -> None:
+        """Write what is buffered (or just poll for a cancel) in one round trip.
+
+        While Redis is unreachable training goes on and the points stay buffered for the next try;
+        only a `required` flush (the last one of a job) lets the connection error out.
+        """
         train = encode_train(self.train) if self.train else b""
         dev = encode_dev(self.dev) if self.dev else b""
         dirty = self._dirty
-        self.cancelled = self.store.jobs.flush(
-            self.job_id,
-            train,
-            dev,
-            self.progress if dirty else None,
-            self.metrics if dirty else None,
-        )
+        try:
+            self.cancelled, _lease = self.store.jobs.flush(
+                self.job_id,
+                train,
+                dev,
+                self.progress if dirty else None,
+                self.metrics if dirty else None,
+            )
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if required:
+                raise
+            log.warning(
+                "job %s: redis unreachable (%s); keeping %d points buffered",
+                self.job_id,
+                exc,
+                len(self.train),
+            )
+            self._last_flush = time.monotonic()
+            return
         self.train.clear()
         self.dev.clear()
         self._dirty = False

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import redis.exceptions
 from rq import get_current_job
 
 from descent.settings import Settings
 from descent.store import Store, connect
-from descent.store.records import now
 from worker.engine import Cancelled, EngineError, TrainConfig
 from worker.engine import train as run_engine
+from worker.heartbeat import CURRENT, WORKER_NAME
 from worker.reporter import RedisReporter
 
 log = logging.getLogger("descent.worker")
+T = TypeVar("T")
 
 
 def train(job_id: str) -> None:
@@ -27,7 +31,7 @@ def train(job_id: str) -> None:
     settings = Settings.from_env()
     current = get_current_job()
     redis = current.connection if current is not None else connect(settings.redis_url)
-    run(Store(redis), job_id, settings)
+    run(Store(redis, settings.retention_seconds), job_id, settings)
 
 
 def run(store: Store, job_id: str, settings: Settings) -> str:
@@ -38,8 +42,16 @@ def run(store: Store, job_id: str, settings: Settings) -> str:
         return "missing"
     if record["status"] != "queued":
         return record["status"]  # cancelled while queued, or already taken
-    if not store.jobs.transition(job_id, ("queued",), "running", count_attempt=True, started_at=now()):
+    if not store.jobs.start(job_id, WORKER_NAME, int(settings.lease_seconds * 1000)):
         return "raced"
+    CURRENT.set(job_id)
+    try:
+        return _train(store, job_id, record, settings)
+    finally:
+        CURRENT.set(None)
+
+
+def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> str:
     store.jobs.reset_history(job_id)
     config: dict[str, Any] = json.loads(record["config"])
     reporter = RedisReporter(store, job_id, config, settings.flush_seconds)
@@ -81,6 +93,20 @@ def run(store: Store, job_id: str, settings: Settings) -> str:
         progress=progress,
     )
     return "succeeded"
+
+
+def persist(action: Callable[[], T], what: str, give_up_after: float = 300.0) -> T:
+    """Run a write that must not be lost, retrying while Redis is unreachable (a restart, say)."""
+    delay, started = 0.25, time.monotonic()
+    while True:
+        try:
+            return action()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if time.monotonic() - started > give_up_after:
+                raise
+            log.warning("%s: redis unreachable (%s); retrying in %.2fs", what, exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _fail(store: Store, job_id: str, kind: str, message: str, metrics: dict[str, Any] | None = None) -> str:

@@ -9,20 +9,32 @@ from redis import Redis
 
 from .datasets import DatasetStore
 from .history import HistoryStore
-from .jobs import JobStore
+from .idempotency import IdempotencyStore
+from .jobs import JobStore, OpenJobsLimit
 from .paging import BadCursor
+from .sweeps import SweepStore
 
-__all__ = ["BadCursor", "Store", "connect"]
+__all__ = ["BadCursor", "OpenJobsLimit", "Store", "connect"]
+
+DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600
+DEFAULT_IDEMPOTENCY_SECONDS = 24 * 3600
 
 
 class Store:
-    """Datasets, jobs and histories over one Redis connection pool."""
+    """Datasets, jobs, histories and sweeps over one Redis connection pool."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        retention_seconds: int = DEFAULT_RETENTION_SECONDS,
+        idempotency_seconds: int = DEFAULT_IDEMPOTENCY_SECONDS,
+    ) -> None:
         self.redis = redis
-        self.datasets = DatasetStore(redis)
-        self.jobs = JobStore(redis)
+        self.datasets = DatasetStore(redis, retention_seconds)
+        self.jobs = JobStore(redis, retention_seconds)
         self.history = HistoryStore(redis)
+        self.sweeps = SweepStore(redis, retention_seconds)
+        self.idempotency = IdempotencyStore(redis, idempotency_seconds)
 
 
 def connect(url: str, **options: object) -> Redis:

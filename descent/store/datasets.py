@@ -15,8 +15,9 @@ from .paging import page
 class DatasetStore:
     """Parsed once by the API, read as raw float32 bytes by workers: training never re-parses."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, retention_seconds: int) -> None:
         self.redis = redis
+        self.retention_seconds = retention_seconds
         self._delete = redis.register_script(scripts.DELETE_DATASET)
 
     def put(self, tenant: str, meta: dict[str, Any], x: np.ndarray, y: np.ndarray) -> None:
@@ -32,6 +33,7 @@ class DatasetStore:
                 "y": np.ascontiguousarray(y, dtype="<f4").tobytes(),
             },
         )
+        pipe.expire(keys.dataset(dataset_id), self.retention_seconds)
         pipe.zadd(keys.tenant_datasets(tenant), {dataset_id: meta["created_score"]})
         pipe.execute()
 
@@ -58,7 +60,11 @@ class DatasetStore:
             pipe = self.redis.pipeline(transaction=False)
             for dataset_id in ids:
                 pipe.hget(keys.dataset(dataset_id), "meta")
-            return [_public(json.loads(m)) if m else None for m in pipe.execute()]
+            metas = pipe.execute()
+            gone = [dataset_id for dataset_id, m in zip(ids, metas, strict=True) if m is None]
+            if gone:  # expired datasets leave their index entries behind; drop them as they are met
+                self.redis.zrem(keys.tenant_datasets(tenant), *gone)
+            return [_public(json.loads(m)) if m else None for m in metas]
 
         return page(self.redis, keys.tenant_datasets(tenant), limit, cursor, load)
 

@@ -14,15 +14,23 @@ from .records import STATUSES, TERMINAL_STATUSES, now, now_score
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
 
 
+class OpenJobsLimit(Exception):
+    """The tenant already has as many queued or running jobs as it may."""
+
+
 class JobStore:
     """The worker and the API change a job only through these methods."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, retention_seconds: int) -> None:
         self.redis = redis
+        self.retention_seconds = retention_seconds
         self._create = redis.register_script(scripts.CREATE_JOB)
         self._transition = redis.register_script(scripts.TRANSITION)
         self._cancel = redis.register_script(scripts.CANCEL)
         self._delete = redis.register_script(scripts.DELETE_JOB)
+        self._start = redis.register_script(scripts.START)
+        self._renew = redis.register_script(scripts.RENEW)
+        self._requeue = redis.register_script(scripts.REQUEUE)
 
     # -- creation and reading -------------------------------------------------------------------
     def create(
@@ -31,8 +39,12 @@ class JobStore:
         job_id: str,
         config: dict[str, Any],
         sweep_id: str | None = None,
+        max_open: int = 0,
     ) -> dict[str, Any] | None:
-        """Write a queued job; None when its dataset is missing or another tenant's."""
+        """Write a queued job; None when its dataset is missing or another tenant's.
+
+        Raises OpenJobsLimit when the tenant has `max_open` open jobs already (0: no limit).
+        """
         dataset_id = config["dataset_id"]
         fields: dict[str, Any] = {
             "id": job_id,
@@ -54,13 +66,17 @@ class JobStore:
             keys.tenant_jobs(tenant),
             keys.dataset_jobs(dataset_id),
             keys.dataset_active_jobs(dataset_id),
+            keys.tenant_open_jobs(tenant),
         ]
         if sweep_id:
             job_keys.append(keys.sweep_jobs(sweep_id))
-        args: list[Any] = [tenant, job_id, now_score()]
+        args: list[Any] = [tenant, job_id, now_score(), max_open, self.retention_seconds]
         for name, value in fields.items():
             args += [name, value]
-        if not self._create(keys=job_keys, args=args):
+        created = self._create(keys=job_keys, args=args)
+        if created == -1:
+            raise OpenJobsLimit(tenant)
+        if not created:
             return None
         return resource({k: str(v) for k, v in fields.items()})
 
@@ -100,7 +116,11 @@ class JobStore:
             for job_id in ids:
                 pipe.hgetall(keys.job(job_id))
             out: list[dict[str, Any] | None] = []
-            for raw in pipe.execute():
+            raws = pipe.execute()
+            gone = [job_id for job_id, raw in zip(ids, raws, strict=True) if not raw]
+            if gone:  # expired records leave their index entries behind; drop them as they are met
+                self.redis.zrem(index, *gone)
+            for raw in raws:
                 record = {k.decode(): v.decode() for k, v in raw.items()}
                 keep = (
                     record.get("tenant") == tenant
@@ -114,11 +134,67 @@ class JobStore:
         return page(self.redis, index, limit, cursor, load)
 
     # -- state changes --------------------------------------------------------------------------
+    def open_count(self, tenant: str) -> int:
+        """The tenant's queued plus running jobs."""
+        return int(self.redis.scard(keys.tenant_open_jobs(tenant)))
+
     def cancel(self, tenant: str, job_id: str) -> str:
         """'cancelled' (was queued), 'requested' (running; the worker stops), 'ended' or 'missing'."""
-        dataset_id = self.redis.hget(keys.job(job_id), "dataset_id")
-        active = keys.dataset_active_jobs(dataset_id.decode() if dataset_id else "-")
-        return self._cancel(keys=[keys.job(job_id), active], args=[tenant, now()]).decode()
+        return self._cancel(
+            keys=self._state_keys(job_id), args=[tenant, now(), self.retention_seconds]
+        ).decode()
+
+    def _state_keys(self, job_id: str) -> list[str]:
+        """The keys a status change touches (see scripts.ENDED)."""
+        tenant, dataset_id = self.redis.hmget(keys.job(job_id), "tenant", "dataset_id")
+        return [
+            keys.job(job_id),
+            keys.dataset_active_jobs(dataset_id.decode() if dataset_id else "-"),
+            keys.tenant_open_jobs(tenant.decode() if tenant else "-"),
+            keys.job_train_history(job_id),
+            keys.job_dev_history(job_id),
+            keys.job_surface(job_id),
+            keys.running_jobs(),
+            keys.job_lease(job_id),
+            keys.job_checkpoint(job_id),
+        ]
+
+    # -- leases: who runs a job, and taking it back from a worker that died ----------------------
+    def start(self, job_id: str, worker: str, lease_ms: int) -> bool:
+        """queued → running for `worker`, holding a lease its heartbeat must renew."""
+        return self._start(keys=self._state_keys(job_id), args=[worker, lease_ms, now()]) == 1
+
+    def renew(self, job_id: str, worker: str, lease_ms: int) -> bool:
+        """Extend the lease; False when the job is no longer this worker's (it was reaped)."""
+        return self._renew(keys=[keys.job(job_id), keys.job_lease(job_id)], args=[worker, lease_ms]) == 1
+
+    def requeue(self, job_id: str, worker: str, max_attempts: int) -> str:
+        """Hand a running job back to the queue: by its own worker (`worker`, when it stops) or by
+        the reaper (`worker=""`, only once the lease has expired). 'requeued', 'lost' (out of
+        attempts: failed/worker_lost), 'alive', 'not_running' or 'not_yours'."""
+        args = [worker, max_attempts, now(), self.retention_seconds]
+        return self._requeue(keys=self._state_keys(job_id), args=args).decode()
+
+    def running_ids(self) -> list[str]:
+        return [m.decode() for m in self.redis.smembers(keys.running_jobs())]
+
+    def checkpoint(self, job_id: str) -> bytes | None:
+        return self.redis.get(keys.job_checkpoint(job_id))
+
+    def truncate_history(self, job_id: str, train_points: int, dev_points: int) -> None:
+        """Keep the first points only: those a checkpoint had seen written (no duplicates on resume)."""
+        from .records import DEV_POINT, TRAIN_POINT
+
+        for key, count, size in (
+            (keys.job_train_history(job_id), train_points, TRAIN_POINT.itemsize),
+            (keys.job_dev_history(job_id), dev_points, DEV_POINT.itemsize),
+        ):
+            kept = self.redis.getrange(key, 0, count * size - 1) if count else b""
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.delete(key)
+            if kept:
+                pipe.set(key, kept)
+            pipe.execute()
 
     def delete(self, tenant: str, job_id: str) -> str:
         """'deleted', 'open' (queued or running: cancel it first) or 'missing'."""
@@ -145,14 +221,12 @@ class JobStore:
     ) -> bool:
         """Move the job to `status` if it is in one of `allowed`; set `fields` in the same step."""
         assert status in STATUSES
-        record = self.redis.hmget(keys.job(job_id), "dataset_id")
-        dataset_id = record[0].decode() if record[0] else "-"
-        args: list[Any] = [",".join(allowed), status, "1" if count_attempt else "0"]
+        args: list[Any] = [",".join(allowed), status, "1" if count_attempt else "0", self.retention_seconds]
         if status in TERMINAL_STATUSES:
             fields.setdefault("finished_at", now())
         for name, value in fields.items():
             args += [name, json.dumps(value) if name in _JSON_FIELDS else str(value)]
-        moved = self._transition(keys=[keys.job(job_id), keys.dataset_active_jobs(dataset_id)], args=args)
+        moved = self._transition(keys=self._state_keys(job_id), args=args)
         return moved == 1
 
     def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:
@@ -173,8 +247,12 @@ class JobStore:
         dev: bytes,
         progress: dict[str, Any] | None,
         metrics: dict[str, Any] | None,
-    ) -> bool:
-        """Append points and update progress in one round trip; True when a cancel was requested."""
+        checkpoint: bytes | None = None,
+    ) -> tuple[bool, str | None]:
+        """Append points, update progress and save a checkpoint in one round trip.
+
+        Returns whether a cancel was requested and who holds the job's lease now.
+        """
         pipe = self.redis.pipeline(transaction=True)
         if train:
             pipe.append(keys.job_train_history(job_id), train)
@@ -187,8 +265,12 @@ class JobStore:
             mapping["metrics"] = json.dumps(metrics)
         if mapping:
             pipe.hset(keys.job(job_id), mapping=mapping)
+        if checkpoint is not None:
+            pipe.set(keys.job_checkpoint(job_id), checkpoint)
         pipe.hget(keys.job(job_id), "cancel")
-        return pipe.execute()[-1] == b"1"
+        pipe.get(keys.job_lease(job_id))
+        *_, cancel, lease = pipe.execute()
+        return cancel == b"1", lease.decode() if lease else None
 
     def reset_history(self, job_id: str) -> None:
         """Drop points of an earlier attempt that ended before it could finish."""

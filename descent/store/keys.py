@@ -27,9 +27,24 @@ def tenant_datasets(tenant: str) -> str:
     return f"{PREFIX}tenant:{tenant}:datasets"
 
 
+def tenant_open_jobs(tenant: str) -> str:
+    """Set of a tenant's queued or running job ids (the open-jobs limit)."""
+    return f"{PREFIX}tenant:{tenant}:open"
+
+
 def tenant_jobs(tenant: str) -> str:
     """Sorted set of a tenant's jobs by creation time."""
     return f"{PREFIX}tenant:{tenant}:jobs"
+
+
+def sweep(sweep_id: str) -> str:
+    """Hash: tenant, the request, the children (JSON list of id and overrides), the ranking metric."""
+    return f"{PREFIX}sweep:{sweep_id}"
+
+
+def tenant_sweeps(tenant: str) -> str:
+    """Sorted set of a tenant's sweeps by creation time."""
+    return f"{PREFIX}tenant:{tenant}:sweeps"
 
 
 def sweep_jobs(sweep_id: str) -> str:
@@ -55,3 +70,23 @@ def job_dev_history(job_id: str) -> str:
 def job_surface(job_id: str) -> str:
     """Hash: axes (JSON) and cost (packed float64) of an exhaustive search."""
     return f"{PREFIX}job:{job_id}:surface"
+
+
+def idempotency(tenant: str, route: str, key_digest: str) -> str:
+    """String: the first answer to a POST with this Idempotency-Key (JSON), per tenant and route."""
+    return f"{PREFIX}idem:{tenant}:{route}:{key_digest}"
+
+
+def running_jobs() -> str:
+    """Set of every running job id, across tenants: what the reaper looks at."""
+    return f"{PREFIX}running"
+
+
+def job_lease(job_id: str) -> str:
+    """String: the name of the worker running the job, with a short TTL its heartbeat renews."""
+    return f"{PREFIX}job:{job_id}:lease"
+
+
+def job_checkpoint(job_id: str) -> str:
+    """String: the job's latest training checkpoint (safetensors bytes)."""
+    return f"{PREFIX}job:{job_id}:checkpoint"

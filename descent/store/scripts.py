@@ -5,22 +5,101 @@ deleted while no open job uses it; checking and writing in one script is what ma
 a worker's start, or a delete racing a submission, come out one way or the other and never both.
 """
 
-CREATE_JOB = """
--- KEYS: dataset, job, tenant_jobs, dataset_jobs, dataset_active, [sweep_jobs]
--- ARGV: tenant, job_id, score, field, value, ...
-if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 4))
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
-redis.call('SADD', KEYS[5], ARGV[2])
-if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[3], ARGV[2]) end
+ENDED = """
+-- Shared tail of every move into an ended status. KEYS: job, dataset_active, tenant_open, train,
+-- dev, surface, running, lease, checkpoint (see JobStore._state_keys).
+local function ended(job_id, ttl)
+  redis.call('SREM', KEYS[2], job_id)
+  redis.call('SREM', KEYS[3], job_id)
+  redis.call('SREM', KEYS[7], job_id)
+  redis.call('DEL', KEYS[8], KEYS[9])
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('EXPIRE', KEYS[4], ttl)
+  redis.call('EXPIRE', KEYS[5], ttl)
+  redis.call('EXPIRE', KEYS[6], ttl)
+end
+"""
+
+START = """
+-- KEYS: the state keys; ARGV: worker name, lease ms, now. queued → running for this worker.
+local rec = redis.call('HMGET', KEYS[1], 'status', 'id')
+if rec[1] ~= 'queued' then return rec[1] or false end
+redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[3], 'worker', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+redis.call('SADD', KEYS[7], rec[2])
+redis.call('SET', KEYS[8], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 
-TRANSITION = """
--- KEYS: job, dataset_active
+RENEW = """
+-- KEYS: job, lease; ARGV: worker name, lease ms. 1 while the job is still this worker's, else 0.
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  return 1
+end
+local rec = redis.call('HMGET', KEYS[1], 'status', 'worker')
+if rec[1] == 'running' and rec[2] == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+REQUEUE = (
+    ENDED
+    + """
+-- KEYS: the state keys; ARGV: worker name ('' for the reaper, which needs the lease gone),
+--       max attempts, now, retention.
+-- running → queued so another worker resumes it from its checkpoint; after max attempts the job
+-- fails as worker_lost instead. Returns 'requeued', 'lost', or why nothing was done.
+local rec = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'id', 'worker')
+if rec[1] ~= 'running' then
+  if rec[3] then redis.call('SREM', KEYS[7], rec[3]) end
+  return 'not_running'
+end
+local lease = redis.call('GET', KEYS[8])
+if ARGV[1] == '' then
+  if lease then return 'alive' end
+elseif lease ~= ARGV[1] and rec[4] ~= ARGV[1] then
+  return 'not_yours'
+end
+redis.call('SREM', KEYS[7], rec[3])
+redis.call('DEL', KEYS[8])
+if ARGV[1] == '' and tonumber(rec[2] or '0') >= tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[3], 'error',
+    cjson.encode({type = 'worker_lost', message = 'the worker running this job was lost ' ..
+      rec[2] .. ' time(s) (DESCENT_MAX_ATTEMPTS = ' .. ARGV[2] .. '); the job was not finished'}))
+  ended(rec[3], ARGV[4])
+  return 'lost'
+end
+redis.call('HSET', KEYS[1], 'status', 'queued', 'requeued_at', ARGV[3])
+return 'requeued'
+"""
+)
+
+CREATE_JOB = """
+-- KEYS: dataset, job, tenant_jobs, dataset_jobs, dataset_active, tenant_open, [sweep_jobs]
+-- ARGV: tenant, job_id, score, max open jobs (0: no limit), dataset ttl, field, value, ...
+-- Returns 1, 0 (dataset missing or not the tenant's) or -1 (the open-jobs limit is reached).
+if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return 0 end
+local limit = tonumber(ARGV[4])
+if limit > 0 and redis.call('SCARD', KEYS[6]) >= limit then return -1 end
+redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+redis.call('SADD', KEYS[5], ARGV[2])
+redis.call('SADD', KEYS[6], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+if KEYS[7] then redis.call('ZADD', KEYS[7], ARGV[3], ARGV[2]) end
+return 1
+"""
+
+TRANSITION = (
+    ENDED
+    + """
+-- KEYS: job, dataset_active, tenant_open, train, dev, surface
 -- ARGV: allowed current statuses (comma separated), new status, '1' to count an attempt,
---       field, value, ...
+--       retention seconds, field, value, ...
 -- Returns 1 when the job moved, else its current status (false when it does not exist).
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return false end
@@ -30,21 +109,24 @@ for s in string.gmatch(ARGV[1], '[^,]+') do
 end
 if not allowed then return current end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
-if #ARGV > 3 then redis.call('HSET', KEYS[1], unpack(ARGV, 4)) end
+if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
 if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'attempt', 1) end
 if ARGV[2] == 'succeeded' or ARGV[2] == 'failed' or ARGV[2] == 'cancelled' then
-  redis.call('SREM', KEYS[2], redis.call('HGET', KEYS[1], 'id'))
+  ended(redis.call('HGET', KEYS[1], 'id'), ARGV[4])
 end
 return 1
 """
+)
 
-CANCEL = """
--- KEYS: job, dataset_active; ARGV: tenant, now
+CANCEL = (
+    ENDED
+    + """
+-- KEYS: job, dataset_active, tenant_open, train, dev, surface; ARGV: tenant, now, retention
 local rec = redis.call('HMGET', KEYS[1], 'tenant', 'status', 'id')
 if rec[1] ~= ARGV[1] then return 'missing' end
 if rec[2] == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finished_at', ARGV[2], 'cancel', '1')
-  redis.call('SREM', KEYS[2], rec[3])
+  ended(rec[3], ARGV[3])
   return 'cancelled'
 elseif rec[2] == 'running' then
   redis.call('HSET', KEYS[1], 'cancel', '1')
@@ -52,6 +134,7 @@ elseif rec[2] == 'running' then
 end
 return 'ended'
 """
+)
 
 DELETE_DATASET = """
 -- KEYS: dataset, dataset_active, tenant_datasets; ARGV: tenant, dataset_id

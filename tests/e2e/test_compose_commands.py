@@ -7,6 +7,7 @@ worker commands are read from docker-compose.yml itself and started as processes
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,9 +20,20 @@ import yaml
 from tests.conftest import ROOT, free_port, wait_for
 
 
+def interpolate(text: str) -> str:
+    """Compose's `${VAR:-default}` substitution, from this process's environment."""
+    return re.sub(
+        r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), text
+    )
+
+
+def compose_service(service: str) -> dict:
+    spec = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text()))
+    return spec["services"][service]
+
+
 def compose_command(service: str) -> list[str]:
-    spec = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    return list(spec["services"][service]["command"])
+    return [str(part) for part in compose_service(service)["command"]]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +42,9 @@ def stack():
     redis_port, api_port = free_port(), free_port()
     data_dir = tempfile.mkdtemp(prefix="descent-e2e-")
     env = dict(os.environ)
+    compose_url = compose_service("worker")["environment"]["REDIS_URL"]
     env.update(
-        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        REDIS_URL=compose_url.replace("@redis:6379", f"@127.0.0.1:{redis_port}"),
         DESCENT_BIND=f"127.0.0.1:{api_port}",
         DESCENT_API_PROCESSES="1",
         PYTHONPATH=str(ROOT),
@@ -53,7 +66,7 @@ def stack():
     try:
         import redis
 
-        client = redis.Redis(port=redis_port, socket_connect_timeout=0.2)
+        client = redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=0.2)
 
         def redis_up() -> bool:
             try:

@@ -53,12 +53,34 @@ def test_an_exhaustive_grid_single_range_or_list() -> None:
 @pytest.mark.parametrize(
     "change, field",
     [
-        ({"model": {"type": "mlp", "hidden": [16]}}, "model.type"),
-        ({"loss": "huber"}, "loss"),
-        ({"optimizer": {"type": "adam", "lr": 0.001}}, "optimizer.type"),
-        ({"optimizer": {"type": "momentum", "lr": 0.01}}, "optimizer.type"),
+        ({"model": {"type": "cnn"}}, "model.type"),
+        ({"model": {"type": "mlp", "hidden": []}}, "model.hidden"),
+        ({"model": {"type": "mlp", "hidden": 16}}, "model.hidden"),
+        ({"model": {"type": "mlp", "hidden": [8, 0]}}, "model.hidden.1"),
+        ({"model": {"type": "mlp", "activation": "gelu"}}, "model.activation"),
+        ({"loss": "hinge"}, "loss"),
+        ({"optimizer": {"type": "rmsprop", "lr": 0.001}}, "optimizer.type"),
         ({"optimizer": {"type": "gd", "lr": 0}}, "optimizer.lr"),
-        ({"optimizer": {"type": "gd", "lr": "auto"}}, "optimizer.lr"),
+        ({"optimizer": {"type": "gd", "lr": "fast"}}, "optimizer.lr"),
+        ({"optimizer": {"type": "momentum", "lr": 0.01, "momentum": 1.0}}, "optimizer.momentum"),
+        ({"optimizer": {"type": "momentum", "lr": 0.01, "momentum": -0.1}}, "optimizer.momentum"),
+        ({"optimizer": {"type": "adam", "betas": [0.9]}}, "optimizer.betas"),
+        ({"optimizer": {"type": "adam", "betas": [0.9, 1.0]}}, "optimizer.betas.1"),
+        ({"optimizer": {"type": "adam", "batch_size": 0}}, "optimizer.batch_size"),
+        (
+            {
+                "model": {"type": "mlp"},
+                "optimizer": {"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 2}}},
+            },
+            "optimizer.type",
+        ),
+        (
+            {
+                "loss": "bce",
+                "optimizer": {"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 2}}},
+            },
+            "loss",
+        ),
         ({"optimizer": {"type": "minibatch", "lr": 0.1, "batch_size": 0}}, "optimizer.batch_size"),
         ({"optimizer": {"type": "exhaustive"}}, "optimizer.grid"),
         ({"optimizer": {"type": "exhaustive", "grid": {"w": []}}}, "optimizer.grid.w"),
@@ -92,6 +114,28 @@ def test_inconsistent_or_unsupported_configs_raise_value_error(change: dict[str,
         TrainConfig.from_dict({**STORED, **change})
 
 
+def test_new_models_losses_and_optimizers_with_their_defaults() -> None:
+    mlp = TrainConfig.from_dict({**STORED, "model": {"type": "mlp"}, "loss": "cross_entropy"})
+    assert (mlp.model.hidden, mlp.model.activation, mlp.loss) == ((16,), "relu", "cross_entropy")
+    deep = TrainConfig.from_dict(
+        {**STORED, "model": {"type": "mlp", "hidden": [8, 4.0], "activation": "tanh"}}
+    )
+    assert (deep.model.hidden, deep.model.activation) == ((8, 4), "tanh")
+
+    momentum = TrainConfig.from_dict({**STORED, "optimizer": {"type": "momentum"}}).optimizer
+    assert (momentum.lr, momentum.batch_size, momentum.momentum) == (0.01, 32, 0.9)
+    adam = TrainConfig.from_dict({**STORED, "optimizer": {"type": "adam", "momentum": 0.5}}).optimizer
+    assert (adam.lr, adam.batch_size, adam.betas) == (0.001, 32, (0.9, 0.999))
+    custom = TrainConfig.from_dict({**STORED, "optimizer": {"type": "adam", "lr": 0.1, "betas": [0.8, 0.99]}})
+    assert (custom.optimizer.lr, custom.optimizer.betas) == (0.1, (0.8, 0.99))
+
+
+@pytest.mark.parametrize("kind", DESCENT_TYPES)
+def test_lr_auto_is_accepted_by_every_descent_optimizer(kind: str) -> None:
+    cfg = TrainConfig.from_dict({**STORED, "optimizer": {"type": kind, "lr": "auto"}})
+    assert cfg.optimizer.lr is None and cfg.optimizer.auto_lr
+
+
 def test_every_configured_name_has_an_implementation() -> None:
     assert set(models.MODELS) == set(MODEL_TYPES)
     assert set(losses.LOSSES) == set(LOSS_TYPES)
@@ -110,10 +154,13 @@ def test_to_result_is_plain_json() -> None:
     result = out.to_result()
     assert set(result) == {
         "outcome", "params", "train_loss", "dev_loss", "test_loss", "r2", "accuracy",
-        "epochs_run", "steps", "seconds",
+        "dev_r2", "test_r2", "dev_accuracy", "test_accuracy", "epochs_run", "steps", "seconds",
     }  # fmt: skip
     assert json.loads(json.dumps(result)) == result
     assert all(type(v) is float for v in result["params"]["weights"])
     assert type(result["params"]["bias"]) is float and type(result["train_loss"]) is float
     assert result["accuracy"] is None and result["outcome"] == "max_epochs"
     assert np.isfinite(result["dev_loss"]) and np.isfinite(result["test_loss"])
+    assert np.isfinite(result["dev_r2"]) and np.isfinite(result["test_r2"])
+    assert result["dev_accuracy"] is None and result["test_accuracy"] is None
+    assert out.lr == 0.1

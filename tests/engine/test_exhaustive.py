@@ -33,7 +33,9 @@ def test_w_and_b_grid_matches_numpy_broadcasting() -> None:
     assert out.train_loss == pytest.approx(brute[i, j], rel=1e-9)
     assert out.train_loss == raw_mse(x, y, out.params)
     assert (out.outcome, out.epochs_run, out.steps, out.log_every) == ("searched", 0, 81 * 61, 1)
-    assert reporter.plans == [{"epochs": 0, "steps_per_epoch": 0, "log_every": 1, "total_steps": 4941}]
+    assert reporter.plans == [
+        {"epochs": 0, "steps_per_epoch": 0, "log_every": 1, "total_steps": 4941, "lr": None}
+    ]
     assert reporter.train["step"] == [] and reporter.epochs == []
 
 

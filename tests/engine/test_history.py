@@ -44,7 +44,13 @@ def test_windows_are_means_labelled_with_their_last_step() -> None:
     _, every = run(x, y, config(optimizer, epochs=7, tolerance=0.0))
     out, windowed = run(x, y, config(optimizer, epochs=7, tolerance=0.0, max_history_points=5))
 
-    assert windowed.plans[0] == {"epochs": 7, "steps_per_epoch": 4, "log_every": 6, "total_steps": 28}
+    assert windowed.plans[0] == {
+        "epochs": 7,
+        "steps_per_epoch": 4,
+        "log_every": 6,
+        "total_steps": 28,
+        "lr": 0.05,
+    }
     assert out.log_every == 6
     assert every.train["step"] == list(range(1, 29))
     assert windowed.train["step"] == [6, 12, 18, 24, 28]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
@@ -31,31 +33,44 @@ def test_gd_reaches_the_least_squares_cost(diabetes: tuple[np.ndarray, np.ndarra
     assert out.accuracy is None and out.dev_loss is None and out.test_loss is None
 
 
-@pytest.mark.parametrize(
-    "optimizer, epochs",
-    [
-        # one sample per update: a small step keeps the noise floor low (within ~2 % over seeds)
-        ({"type": "sgd", "lr": 0.001}, 20),
-        # batches of 32: 14 updates per epoch
-        ({"type": "minibatch", "lr": 0.02, "batch_size": 32}, 100),
-    ],
-)
-def test_stochastic_optimizers_get_close(
-    diabetes: tuple[np.ndarray, np.ndarray], optimizer: dict, epochs: int
-) -> None:
+DIABETES_SETTINGS: dict[str, dict[str, Any]] = {
+    # one sample per update (442 per epoch): a small step keeps the noise floor low
+    "sgd": {"optimizer": {"type": "sgd", "lr": 0.001}, "epochs": 20},
+    # batches of 32: 14 updates per epoch
+    "minibatch": {"optimizer": {"type": "minibatch", "lr": 0.02, "batch_size": 32}, "epochs": 100},
+    # heavy ball: the effective step lr/(1 − momentum) = 0.02 equals minibatch's
+    "momentum": {
+        "optimizer": {"type": "momentum", "lr": 0.002, "batch_size": 32, "momentum": 0.9},
+        "epochs": 100,
+    },
+    "adam": {
+        "optimizer": {"type": "adam", "lr": 0.01, "batch_size": 32, "betas": [0.9, 0.999]},
+        "epochs": 100,
+    },
+}
+"""Settings with which each stochastic optimizer reaches a training cost within 3 % of the
+least-squares optimum on scikit-learn's diabetes data (442 rows, 10 features), with standardize
+true, tolerance 0 and seed 0 (seeds 0–4 all land within 1.8 %). Each run takes well under 2 s."""
+
+
+@pytest.mark.parametrize("name", list(DIABETES_SETTINGS))
+def test_stochastic_optimizers_get_close(diabetes: tuple[np.ndarray, np.ndarray], name: str) -> None:
     x, y = diabetes
     _, _, best = least_squares(x, y)
-    out, reporter = run(x, y, config(optimizer, epochs=epochs, tolerance=0.0))
+    settings = DIABETES_SETTINGS[name]
+    optimizer, epochs = settings["optimizer"], settings["epochs"]
+    out, reporter = run(x, y, config(optimizer, epochs=epochs, tolerance=0.0, standardize=True, seed=0))
 
-    per_epoch = -(-442 // (1 if optimizer["type"] == "sgd" else 32))
+    per_epoch = -(-442 // optimizer.get("batch_size", 1))
     assert reporter.plans == [
         {
             "epochs": epochs,
             "steps_per_epoch": per_epoch,
             "log_every": 1,
             "total_steps": epochs * per_epoch,
+            "lr": optimizer["lr"],
         }
     ]
-    assert out.steps == epochs * per_epoch
+    assert out.steps == epochs * per_epoch and out.lr == optimizer["lr"]
     assert best <= out.train_loss <= best * 1.03
     assert raw_mse(x, y, out.params) == pytest.approx(out.train_loss, rel=1e-9)

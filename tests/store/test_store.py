@@ -58,7 +58,7 @@ def test_state_machine(store, tenant):
     assert store.jobs.transition(job_id, ("queued",), "running", count_attempt=True)
     assert not store.jobs.transition(job_id, ("queued",), "running")
     assert store.jobs.cancel(tenant, job_id) == "requested"
-    assert store.jobs.flush(job_id, b"", b"", None, None) is True
+    assert store.jobs.flush(job_id, b"", b"", None, None)[0] is True
     assert store.jobs.transition(job_id, ("running",), "cancelled")
     assert store.jobs.cancel(tenant, job_id) == "ended"
     job = store.jobs.get(tenant, job_id)

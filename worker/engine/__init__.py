@@ -4,8 +4,12 @@
     out = train(x, y, config, reporter)            # x float32 (n, d), y float32 (n,)
     out.to_result()                                # the API's `result` object
 
-The reporter (see `Reporter`) receives history points, dev points, epoch metrics and search
-progress, and can cancel through `tick()`. Failures are EngineError subclasses with a `.kind`.
+The reporter (see `Reporter`) receives the plan (with the learning rate used, which "auto" chose),
+history points, dev points, epoch metrics and search progress, and can cancel through `tick()`.
+Failures are EngineError subclasses with a `.kind`. Models: linear and MLP; losses: mse, mae,
+huber, bce, cross_entropy; optimizers: exhaustive, gd, sgd, minibatch, momentum, adam (config.py).
+Parameters come back in original units and are applied by descent.predict (numpy), which the
+service uses for predictions too.
 """
 
 from .config import TrainConfig

@@ -3,8 +3,23 @@
 Why: the service stores a job's config with every default filled in; reading it here, once, lets
 the training code use checked attributes instead of dict lookups, and makes an inconsistent dict
 fail (ValueError naming the dotted field) before any training starts. Keys this engine does not
-use ("dataset_id", "log_every", a "batch_size" for gd, ...) are ignored. Pure Python: no torch,
-so the names of what exists can be read without loading the engine.
+use ("dataset_id", "log_every", a "batch_size" for gd, a "momentum" for adam, ...) are ignored.
+Pure Python: no torch, so the names of what exists can be read without loading the engine.
+
+Keys read (default when missing):
+- model: {"type": "linear", "bias": true} or {"type": "mlp", "hidden": [16], "activation": "relu"}
+  (activation relu | sigmoid | tanh | identity; every MLP layer has a bias, "bias" is ignored);
+  a missing model is linear with bias.
+- loss: mse | mae | huber | bce | cross_entropy (mse).
+- optimizer (required): {"type": ...} with
+  exhaustive: "grid" (required; "lr" and the rest ignored);
+  gd, sgd: "lr" (0.01); minibatch: "lr" (0.01), "batch_size" (32);
+  momentum: "lr" (0.01), "batch_size" (32), "momentum" (0.9, in [0, 1));
+  adam: "lr" (0.001), "batch_size" (32), "betas" ([0.9, 0.999], each in [0, 1)).
+  Every descent "lr" is a number > 0 or "auto" (OptimizerConfig.lr None; see lr_auto.py).
+- epochs (100), tolerance (1e-7), split {"dev": 0, "test": 0}, early_stopping (null, else
+  {"patience": required, "min_delta": 0}), smoothing (0.4), standardize (true), seed (0),
+  max_runtime_seconds (3600), max_history_points (100000).
 
 Adding a model, loss or optimizer means adding its name to a tuple below, the fields it reads to
 the dataclasses, and its implementation to the registry of models.py, losses.py or optimizers.py.
@@ -17,18 +32,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MODEL_TYPES: tuple[str, ...] = ("linear",)
+MODEL_TYPES: tuple[str, ...] = ("linear", "mlp")
 """Models this engine can train (the registry in models.py has exactly these)."""
-LOSS_TYPES: tuple[str, ...] = ("mse",)
+ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid", "tanh", "identity")
+"""Nonlinearities an MLP can put between its layers."""
+REGRESSION_LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
+"""Losses on a real-valued target (standardized with the features; r2 is reported)."""
+CLASSIFICATION_LOSSES: tuple[str, ...] = ("bce", "cross_entropy")
+"""Losses on class labels (the target is never standardized; accuracy is reported)."""
+LOSS_TYPES: tuple[str, ...] = REGRESSION_LOSSES + CLASSIFICATION_LOSSES
 """Losses this engine can train with (the registry in losses.py has exactly these)."""
 SEARCH_TYPES: tuple[str, ...] = ("exhaustive",)
 """Optimizers that evaluate a grid instead of taking gradient steps (search.py)."""
 SEARCH_LOSSES: tuple[str, ...] = ("mse",)
 """Losses whose cost surface search.py can evaluate."""
-DESCENT_TYPES: tuple[str, ...] = ("gd", "sgd", "minibatch")
+DESCENT_TYPES: tuple[str, ...] = ("gd", "sgd", "minibatch", "momentum", "adam")
 """Gradient-based optimizers (the registry in optimizers.py has exactly these)."""
-BATCHED_TYPES: tuple[str, ...] = ("minibatch",)
+BATCHED_TYPES: tuple[str, ...] = ("minibatch", "momentum", "adam")
 """Descent optimizers that read `batch_size`."""
+
+AUTO = "auto"
+"""The `lr` that asks the engine to choose the learning rate (lr_auto.py)."""
+DEFAULT_LR = 0.01
+"""`lr` of every descent optimizer but adam when the config leaves it out (the API's default)."""
+DEFAULT_ADAM_LR = 0.001
+"""adam's `lr` when the config leaves it out."""
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_MOMENTUM = 0.9
+DEFAULT_BETAS = (0.9, 0.999)
+DEFAULT_HIDDEN = (16,)
+DEFAULT_ACTIVATION = "relu"
 
 DEFAULT_MAX_HISTORY_POINTS = 100_000
 """Train points a job keeps when the config does not say (the service's default)."""
@@ -60,25 +93,40 @@ class Grid:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The model: `linear` is ŷ = w·x + b (or ŷ = w·x without bias)."""
+    """The model: `linear` is ŷ = w·x + b (or ŷ = w·x without bias); `mlp` is nn.Linear layers of
+    widths n_features → hidden… → outputs with `activation` between them (every layer has a bias,
+    so `bias` is always true for it and `hidden`/`activation` matter only to it)."""
 
     type: str = "linear"
     bias: bool = True
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
+    activation: str = DEFAULT_ACTIVATION
 
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    """How parameters are found. `lr` and `batch_size` matter only to the types that use them."""
+    """How parameters are found. Each field matters only to the types that use it.
+
+    `lr` is None when the config says "auto": train() then chooses it (lr_auto.py) and reports the
+    value it used through Reporter.plan and TrainOutput.lr.
+    """
 
     type: str
-    lr: float = 0.01
-    batch_size: int = 32
+    lr: float | None = DEFAULT_LR
+    batch_size: int = DEFAULT_BATCH_SIZE
+    momentum: float = DEFAULT_MOMENTUM
+    betas: tuple[float, float] = DEFAULT_BETAS
     grid: Grid | None = None
 
     @property
     def is_search(self) -> bool:
         """True for grid search (no gradient steps, no epochs)."""
         return self.type in SEARCH_TYPES
+
+    @property
+    def auto_lr(self) -> bool:
+        """True when the learning rate is to be chosen by the engine."""
+        return self.lr is None and not self.is_search
 
 
 @dataclass(frozen=True)
@@ -155,9 +203,18 @@ def _model(raw: Any) -> ModelConfig:
     if raw is None:
         return ModelConfig()
     _require_mapping(raw, "model")
+    kind = _choice(raw, "type", "model.type", MODEL_TYPES, default="linear")
+    if kind == "linear":
+        return ModelConfig(type=kind, bias=_bool(raw, "bias", "model.bias", default=True))
+    hidden = raw.get("hidden", list(DEFAULT_HIDDEN))
+    if not isinstance(hidden, list | tuple) or not hidden:
+        raise ValueError(f"model.hidden: must be a non-empty list of layer widths, got {hidden!r}")
+    widths = tuple(_int({"w": w}, "w", f"model.hidden.{i}", minimum=1) for i, w in enumerate(hidden))
     return ModelConfig(
-        type=_choice(raw, "type", "model.type", MODEL_TYPES, default="linear"),
-        bias=_bool(raw, "bias", "model.bias", default=True),
+        type=kind,
+        bias=True,
+        hidden=widths,
+        activation=_choice(raw, "activation", "model.activation", ACTIVATIONS, default=DEFAULT_ACTIVATION),
     )
 
 
@@ -167,14 +224,32 @@ def _optimizer(raw: Any) -> OptimizerConfig:
     _require_mapping(raw, "optimizer")
     kind = _choice(raw, "type", "optimizer.type", SEARCH_TYPES + DESCENT_TYPES)
     if kind in SEARCH_TYPES:
-        return OptimizerConfig(type=kind, grid=_grid(raw.get("grid")))
-    if raw.get("lr") == "auto":
-        raise ValueError('optimizer.lr: "auto" must be resolved to a number before training')
-    lr = _float(raw, "lr", "optimizer.lr", default=0.01, above=0.0)
-    batch_size = 32
+        return OptimizerConfig(type=kind, lr=None, grid=_grid(raw.get("grid")))
+    lr: float | None = None
+    if raw.get("lr") != AUTO:
+        default = DEFAULT_ADAM_LR if kind == "adam" else DEFAULT_LR
+        lr = _float(raw, "lr", "optimizer.lr", default=default, above=0.0)
+    batch_size = DEFAULT_BATCH_SIZE
     if kind in BATCHED_TYPES:
-        batch_size = _int(raw, "batch_size", "optimizer.batch_size", default=32, minimum=1)
-    return OptimizerConfig(type=kind, lr=lr, batch_size=batch_size)
+        batch_size = _int(raw, "batch_size", "optimizer.batch_size", default=DEFAULT_BATCH_SIZE, minimum=1)
+    momentum = DEFAULT_MOMENTUM
+    if kind == "momentum":
+        momentum = _float(
+            raw, "momentum", "optimizer.momentum", default=DEFAULT_MOMENTUM, minimum=0.0, below=1.0
+        )
+    betas = DEFAULT_BETAS
+    if kind == "adam":
+        betas = _betas(raw.get("betas", list(DEFAULT_BETAS)))
+    return OptimizerConfig(type=kind, lr=lr, batch_size=batch_size, momentum=momentum, betas=betas)
+
+
+def _betas(raw: Any) -> tuple[float, float]:
+    if not isinstance(raw, list | tuple) or len(raw) != 2:
+        raise ValueError(f"optimizer.betas: must be a list of two numbers [β1, β2], got {raw!r}")
+    b1, b2 = (
+        _float({"b": b}, "b", f"optimizer.betas.{i}", minimum=0.0, below=1.0) for i, b in enumerate(raw)
+    )
+    return (b1, b2)
 
 
 def _grid(raw: Any) -> Grid:

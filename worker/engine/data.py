@@ -21,14 +21,27 @@ SPLIT_STREAM = 0
 """Stream number of the generator that shuffles rows into train/dev/test."""
 SHUFFLE_STREAM = 1
 """Stream number of the generator that orders samples within each epoch."""
+INIT_STREAM = 2
+"""Stream number of the generator that draws an MLP's initial parameters."""
+LR_TEST_STREAM = 3
+"""Stream number of the generator that draws the sample and the batches of the lr range test."""
+_MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 _ROUNDING_SLACK = 1e-9
 """Added before rounding a split size down, so 0.29 × 100 rows holds out 29 rows, not 28."""
 
 
 def generator(seed: int, stream: int) -> torch.Generator:
-    """An independent generator per (seed, stream): stream s of seed k uses 2k + s (mod 2^64)."""
-    return torch.Generator().manual_seed((2 * seed + stream) & 0xFFFF_FFFF_FFFF_FFFF)
+    """An independent generator per (seed, stream).
+
+    Streams 0 and 1 of seed k use 2k + s (mod 2^64), their numbering since the first release, so
+    earlier jobs still reproduce. Later streams take a 64-bit state hashed from (k, s) by numpy's
+    SeedSequence, so they never line up with the split or shuffle stream of any other seed.
+    """
+    if stream in (SPLIT_STREAM, SHUFFLE_STREAM):
+        return torch.Generator().manual_seed((2 * seed + stream) & _MASK64)
+    state = np.random.SeedSequence([seed & _MASK64, stream]).generate_state(1, np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
 
 
 def check_arrays(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,31 +27,37 @@ class Diverged(EngineError):
         self.epoch = epoch
         self.step = step
 
+    # `bound`, when known (a linear model under mse), is 2/L: the largest learning rate for which
+    # full-batch gradient descent is stable (lr_auto.mse_stability_bound); the message names it.
+
     @classmethod
-    def non_finite(cls, epoch: int, step: int, lr: float) -> Diverged:
+    def non_finite(cls, epoch: int, step: int, lr: float, bound: float | None = None) -> Diverged:
         """A single update's cost was NaN or infinite."""
         return cls(
             f"training diverged in epoch {epoch}: the cost became NaN or infinite at step {step}; "
-            + _advice(lr),
+            + _advice(lr, bound),
             epoch,
             step,
         )
 
     @classmethod
-    def grew(cls, epoch: int, step: int, cost: float, first: float, lr: float) -> Diverged:
+    def grew(
+        cls, epoch: int, step: int, cost: float, first: float, lr: float, bound: float | None = None
+    ) -> Diverged:
         """An epoch's cost exceeded DIVERGENCE_FACTOR times the first epoch's cost."""
         return cls(
             f"training diverged in epoch {epoch}: the cost grew to {cost:.3g}, more than 10^4 "
-            f"times the first epoch's cost ({first:.3g}); " + _advice(lr),
+            f"times the first epoch's cost ({first:.3g}); " + _advice(lr, bound),
             epoch,
             step,
         )
 
     @classmethod
-    def bad_params(cls, epoch: int, step: int, lr: float) -> Diverged:
+    def bad_params(cls, epoch: int, step: int, lr: float, bound: float | None = None) -> Diverged:
         """Training ended with NaN or infinite parameters (never reported as a success)."""
         return cls(
-            f"training diverged in epoch {epoch}: the parameters became NaN or infinite; " + _advice(lr),
+            f"training diverged in epoch {epoch}: the parameters became NaN or infinite; "
+            + _advice(lr, bound),
             epoch,
             step,
         )
@@ -87,9 +93,20 @@ DIVERGENCE_FACTOR = 1e4
 """An epoch cost above this multiple of the first epoch's cost counts as divergence."""
 
 
-def _advice(lr: float) -> str:
-    """The hint every divergence message ends with: the step size is the usual culprit."""
-    return f"the learning rate {_short(lr)} is too large — try a smaller one such as {_short(lr / 10)}"
+def _advice(lr: float, bound: float | None = None) -> str:
+    """The hint every divergence message ends with: the step size is the usual culprit.
+
+    With the stability bound 2/L known, the message states it, and suggests lr/10 or, when that is
+    still above half the bound, 1/L (the rate "auto" picks for gradient descent).
+    """
+    if bound is None:
+        return f"the learning rate {_short(lr)} is too large — try a smaller one such as {_short(lr / 10)}"
+    suggestion = min(lr / 10, bound / 2)
+    return (
+        f"the learning rate {_short(lr)} is too large — the largest stable learning rate here is about "
+        f"{_short(bound)} (2/L for full-batch gradient descent) — try a smaller one such as "
+        f"{_short(suggestion)}"
+    )
 
 
 def _short(value: float) -> str:

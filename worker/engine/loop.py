@@ -3,7 +3,8 @@
 Boring PyTorch on purpose (pytorch/examples' mnist loop): zero_grad, forward, loss, backward,
 step, with a torch.optim optimizer. Around it, per update: the history window, a divergence check
 on the cost, the cancel tick and the deadline; per epoch: the dev loss, early stopping,
-convergence. Everything reported is in original units; see data.Scaling and models.Params.
+convergence. Before the first update an "auto" learning rate is chosen (lr_auto.py). Everything
+reported is in original units; see data.Scaling, losses (units) and models.Params.
 """
 
 from __future__ import annotations
@@ -15,12 +16,22 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .data import SHUFFLE_STREAM, Scaling, Splits, check_arrays, generator, split_data
+from .data import (
+    INIT_STREAM,
+    LR_TEST_STREAM,
+    SHUFFLE_STREAM,
+    Scaling,
+    Splits,
+    check_arrays,
+    generator,
+    split_data,
+)
 from .deadline import Deadline
 from .early_stopping import DevTracker
 from .errors import DIVERGENCE_FACTOR, Cancelled, Diverged, EngineError, TimedOut
 from .history import TrainHistory, log_every
 from .losses import LOSSES
+from .lr_auto import mse_stability_bound, range_test, smoothness_lr
 from .models import MODELS
 from .optimizers import METHODS
 from .reporting import Reporter
@@ -39,7 +50,8 @@ def train(x: np.ndarray, y: np.ndarray, config: TrainConfig, reporter: Reporter)
     splits = split_data(x, y, config.split, config.seed)
     if config.optimizer.is_search:
         return search(splits, config, reporter, deadline)
-    return Descent(splits, config, reporter, deadline).run()
+    outputs = LOSSES[config.loss].outputs(y)
+    return Descent(splits, config, reporter, deadline, outputs).run()
 
 
 def _tensor(a: np.ndarray) -> torch.Tensor:
@@ -52,34 +64,44 @@ def _tensor(a: np.ndarray) -> torch.Tensor:
 class Descent:
     """One gradient-descent run: the model, its optimizer, the data in training space, the state."""
 
-    def __init__(self, splits: Splits, config: TrainConfig, reporter: Reporter, deadline: Deadline) -> None:
+    def __init__(
+        self, splits: Splits, config: TrainConfig, reporter: Reporter, deadline: Deadline, outputs: int = 1
+    ) -> None:
+        """`outputs`: the model's outputs, K classes for cross_entropy (LossSpec.outputs), else 1."""
         self.splits = splits
         self.config = config
         self.reporter = reporter
         self.deadline = deadline
         self.loss = LOSSES[config.loss]
         model_spec = MODELS[config.model.type]
-        method = METHODS[config.optimizer.type]
+        self.method = METHODS[config.optimizer.type]
+        self.bias = model_spec.has_intercept(config.model)
 
         part = splits.train
         self.rows, n_features = part.x.shape
         if config.standardize:
-            self.scaling = Scaling.fit(
-                part.x,
-                part.y,
-                center=model_spec.has_intercept(config.model),
-                scale_target=self.loss.regression,
-            )
+            self.scaling = Scaling.fit(part.x, part.y, center=self.bias, scale_target=self.loss.regression)
             self.x = torch.from_numpy(self.scaling.features(part.x))
-            self.y = torch.from_numpy(self.scaling.target(part.y))
+            y = self.scaling.target(part.y) if self.loss.regression else part.y
         else:
             self.scaling = Scaling.identity(n_features)
-            self.x, self.y = _tensor(part.x), _tensor(part.y)
+            self.x = _tensor(part.x)
+            y = part.y
+        self.y = self.loss.targets(y) if self.loss.multiclass else _tensor(y)
+        self.train_loss = self.loss.training(self.scaling.y_scale)
         self.to_original = self.loss.to_original(self.scaling.y_scale)
 
-        self.model = model_spec.build(config.model, n_features)
-        self.optimizer = method.make(self.model.parameters(), config.optimizer)
-        self.batch_size = method.batch_size(config.optimizer, self.rows)
+        self.model = model_spec.build(
+            config.model,
+            n_features,
+            outputs,
+            self.loss.multiclass,
+            self.loss.regression,
+            generator(config.seed, INIT_STREAM),
+        )
+        self.batch_size = self.method.batch_size(config.optimizer, self.rows)
+        self.lr = config.optimizer.lr if config.optimizer.lr is not None else self._auto_lr()
+        self.optimizer = self.method.make(self.model.parameters(), config.optimizer, self.lr)
         self.steps_per_epoch = math.ceil(self.rows / self.batch_size)
         total_steps = config.epochs * self.steps_per_epoch
         self.log_every = log_every(total_steps, config.max_history_points)
@@ -94,7 +116,41 @@ class Descent:
             steps_per_epoch=self.steps_per_epoch,
             log_every=self.log_every,
             total_steps=total_steps,
+            lr=self.lr,
         )
+
+    def _auto_lr(self) -> float:
+        """The learning rate for "auto" (rules in lr_auto's docstring)."""
+        opt = self.config.optimizer
+        curvature = self.loss.curvature
+        if self.config.model.type == "linear" and curvature is not None and opt.type != "adam":
+            momentum = opt.momentum if opt.type == "momentum" else 0.0
+            lr = smoothness_lr(self.x.numpy(), self.bias, curvature, self.batch_size, momentum)
+            if lr is not None:
+                return lr
+
+        def check() -> None:
+            if self.reporter.tick():
+                raise Cancelled("training cancelled while choosing the learning rate")
+            if self.deadline.expired():
+                raise TimedOut.after(self.deadline.seconds, "while choosing the learning rate")
+
+        return range_test(
+            self.model,
+            lambda params, lr: self.method.make(params, opt, lr),
+            self.train_loss,
+            self.x,
+            self.y,
+            self.batch_size,
+            generator(self.config.seed, LR_TEST_STREAM),
+            check,
+        )
+
+    def _stability_bound(self) -> float | None:
+        """2/L for a linear model under mse (named in Diverged messages), else None."""
+        if self.config.model.type != "linear" or self.config.loss != "mse":
+            return None
+        return mse_stability_bound(self.x.numpy(), self.bias)
 
     def run(self) -> TrainOutput:
         """All epochs, then the result; on any EngineError the partial window is reported first."""
@@ -117,7 +173,7 @@ class Descent:
             if first_cost is None:
                 first_cost = cost
             elif cost > DIVERGENCE_FACTOR * first_cost:
-                raise Diverged.grew(done, self.step, cost, first_cost, self.config.optimizer.lr)
+                raise Diverged.grew(done, self.step, cost, first_cost, self.lr, self._stability_bound())
             self.last_metrics = self._epoch_metrics(done, cost)
             self.reporter.epoch_end(done, self.step, self.last_metrics)
             if self.tracker is not None and self.tracker.should_stop:
@@ -139,7 +195,7 @@ class Descent:
         if size < self.rows:
             order = torch.randperm(self.rows, generator=self.shuffler)
             x, y = x[order], y[order]
-        model, optimizer, loss_fn = self.model, self.optimizer, self.loss.train
+        model, optimizer, loss_fn = self.model, self.optimizer, self.train_loss
         history, reporter, deadline = self.history, self.reporter, self.deadline
         scale = self.to_original
         step = self.step
@@ -154,7 +210,7 @@ class Descent:
             step += 1
             self.step = step
             if not math.isfinite(cost):
-                raise Diverged.non_finite(epoch + 1, step, self.config.optimizer.lr)
+                raise Diverged.non_finite(epoch + 1, step, self.lr, self._stability_bound())
             total += cost
             history.add(step, epoch, cost)
             if reporter.tick():
@@ -188,22 +244,19 @@ class Descent:
         return loss
 
     def _output(self, outcome: str) -> TrainOutput:
-        """Final parameters in original units and their float64 losses on every split."""
+        """Final parameters in original units and their float64 numbers on every split."""
         params = self.model.original_params(self.scaling)
         if not params.is_finite():
-            raise Diverged.bad_params(self.epochs_run, self.step, self.config.optimizer.lr)
+            raise Diverged.bad_params(self.epochs_run, self.step, self.lr, self._stability_bound())
         numbers = final_numbers(params, self.splits, self.loss)
         return TrainOutput(
             outcome=outcome,
             params=params.to_json(),
-            train_loss=numbers.train_loss,
-            dev_loss=numbers.dev_loss,
-            test_loss=numbers.test_loss,
-            r2=numbers.r2,
-            accuracy=numbers.accuracy,
+            **numbers.fields(),
             epochs_run=self.epochs_run,
             steps=self.step,
             seconds=self.deadline.elapsed(),
             metrics=self.last_metrics,
             log_every=self.log_every,
+            lr=self.lr,
         )

@@ -13,9 +13,13 @@ from typing import Any, Protocol
 class Reporter(Protocol):
     """Callbacks of one training run, in the order they happen."""
 
-    def plan(self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int) -> None:
-        """Once, before training. Exhaustive search: epochs 0, steps_per_epoch 0, log_every 1,
-        total_steps the number of grid points."""
+    def plan(
+        self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int, lr: float | None
+    ) -> None:
+        """Once, before the first update (after an "auto" learning rate has been chosen). `lr` is
+        the learning rate training uses, a float even when the config said "auto". Exhaustive
+        search: epochs 0, steps_per_epoch 0, log_every 1, total_steps the number of grid points,
+        lr None."""
         ...
 
     def train_point(self, step: int, epoch: int, loss: float, smoothed: float) -> None:
@@ -35,7 +39,8 @@ class Reporter(Protocol):
         ...
 
     def tick(self) -> bool:
-        """After every update and between search chunks; True asks training to stop (cancel)."""
+        """After every update (the learning-rate range test's included) and between search chunks;
+        True asks training to stop (cancel)."""
         ...
 
 
@@ -43,7 +48,7 @@ class Reporter(Protocol):
 class ListReporter:
     """Keeps every callback in lists (history in the API's column shape); never stops training."""
 
-    plans: list[dict[str, int]] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)
     train: dict[str, list[Any]] = field(
         default_factory=lambda: {"step": [], "epoch": [], "loss": [], "smoothed": []}
     )
@@ -52,13 +57,16 @@ class ListReporter:
     searched: list[tuple[int, int]] = field(default_factory=list)
     ticks: int = 0
 
-    def plan(self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int) -> None:
+    def plan(
+        self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int, lr: float | None
+    ) -> None:
         self.plans.append(
             {
                 "epochs": epochs,
                 "steps_per_epoch": steps_per_epoch,
                 "log_every": log_every,
                 "total_steps": total_steps,
+                "lr": lr,
             }
         )
 

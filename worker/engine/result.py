@@ -2,7 +2,8 @@
 
 Why the final numbers are recomputed: losses seen during training are float32 costs of batches
 before each update; the result instead applies the reported original-units parameters to the raw
-data of each split in float64, so anyone holding the parameters and the data gets the same cost.
+data of each split in float64 (descent.predict.forward, the function the service predicts with),
+so anyone holding the parameters and the data gets the same cost, r2 and accuracy.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from descent.predict import classify
 
 from .data import Part, Splits
 from .losses import LossSpec
@@ -23,7 +26,8 @@ class TrainOutput:
 
     outcome: str
     """"converged" | "max_epochs" | "early_stopped" | "searched"."""
-    params: dict[str, Any]
+    params: Any
+    """The API's `params` (models.Params.to_json): a dict for linear models, a list of layers for MLPs."""
     train_loss: float
     dev_loss: float | None
     test_loss: float | None
@@ -36,20 +40,31 @@ class TrainOutput:
     log_every: int
     surface: dict[str, Any] | None = None
     """Exhaustive search only: {"axes": {name: [values]}, "cost": float64 array, C order}."""
+    lr: float | None = None
+    """The learning rate training used (the chosen one for "auto"); None for exhaustive search."""
+    dev_r2: float | None = None
+    test_r2: float | None = None
+    dev_accuracy: float | None = None
+    test_accuracy: float | None = None
 
     def to_result(self) -> dict[str, Any]:
-        """The API's `result` object: JSON-ready, plain Python numbers."""
+        """The API's `result` object: JSON-ready, plain Python numbers.
+
+        Besides the API's keys: dev_r2/test_r2 (regression) and dev_accuracy/test_accuracy
+        (classification), null where the split or the measure does not exist.
+        """
         return {
             "outcome": self.outcome,
-            "params": {
-                "weights": [float(v) for v in self.params["weights"]],
-                "bias": float(self.params["bias"]),
-            },
+            "params": _plain(self.params),
             "train_loss": float(self.train_loss),
             "dev_loss": _opt_float(self.dev_loss),
             "test_loss": _opt_float(self.test_loss),
             "r2": _opt_float(self.r2),
             "accuracy": _opt_float(self.accuracy),
+            "dev_r2": _opt_float(self.dev_r2),
+            "test_r2": _opt_float(self.test_r2),
+            "dev_accuracy": _opt_float(self.dev_accuracy),
+            "test_accuracy": _opt_float(self.test_accuracy),
             "epochs_run": int(self.epochs_run),
             "steps": int(self.steps),
             "seconds": float(self.seconds),
@@ -57,14 +72,44 @@ class TrainOutput:
 
 
 @dataclass(frozen=True)
-class FinalNumbers:
-    """Losses of the final parameters on each split, and the training split's r2."""
+class PartNumbers:
+    """The loss of the final parameters on one split, and r2 (regression) or accuracy."""
 
-    train_loss: float
-    dev_loss: float | None
-    test_loss: float | None
+    loss: float
     r2: float | None
     accuracy: float | None
+
+
+@dataclass(frozen=True)
+class FinalNumbers:
+    """Losses of the final parameters on each split, and r2 or accuracy on each."""
+
+    train: PartNumbers
+    dev: PartNumbers | None
+    test: PartNumbers | None
+
+    def fields(self) -> dict[str, float | None]:
+        """TrainOutput's keyword arguments for these numbers."""
+        dev, test = self.dev, self.test
+        return {
+            "train_loss": self.train.loss,
+            "dev_loss": None if dev is None else dev.loss,
+            "test_loss": None if test is None else test.loss,
+            "r2": self.train.r2,
+            "accuracy": self.train.accuracy,
+            "dev_r2": None if dev is None else dev.r2,
+            "test_r2": None if test is None else test.r2,
+            "dev_accuracy": None if dev is None else dev.accuracy,
+            "test_accuracy": None if test is None else test.accuracy,
+        }
+
+
+def evaluate(params: Params, part: Part, loss: LossSpec) -> PartNumbers:
+    """Loss and r2/accuracy of `params` on one split's raw data, float64."""
+    out = params.predict(part.x)
+    if loss.regression:
+        return PartNumbers(loss.measure(out, part.y), r2_score(part.y, out), None)
+    return PartNumbers(loss.measure(out, part.y), None, accuracy(out, part.y, loss.name))
 
 
 def measure(params: Params, part: Part | None, loss: LossSpec) -> float | None:
@@ -76,14 +121,17 @@ def measure(params: Params, part: Part | None, loss: LossSpec) -> float | None:
 
 def final_numbers(params: Params, splits: Splits, loss: LossSpec) -> FinalNumbers:
     """Everything the result reports about the final parameters."""
-    pred = params.predict(splits.train.x)
     return FinalNumbers(
-        train_loss=loss.measure(pred, splits.train.y),
-        dev_loss=measure(params, splits.dev, loss),
-        test_loss=measure(params, splits.test, loss),
-        r2=r2_score(splits.train.y, pred) if loss.regression else None,
-        accuracy=None,
+        train=evaluate(params, splits.train, loss),
+        dev=None if splits.dev is None else evaluate(params, splits.dev, loss),
+        test=None if splits.test is None else evaluate(params, splits.test, loss),
     )
+
+
+def accuracy(output: np.ndarray, y: np.ndarray, loss: str) -> float:
+    """Fraction of rows whose predicted class (descent.predict.classify) equals the target."""
+    predicted, _ = classify(output, loss)
+    return float(np.mean(predicted == y.astype(np.float64)))
 
 
 def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
@@ -96,6 +144,15 @@ def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
     if sst == 0.0:
         return 1.0 if sse == 0.0 else 0.0
     return 1.0 - sse / sst
+
+
+def _plain(value: Any) -> Any:
+    """Params as plain JSON: dicts and lists of Python floats."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    return float(value)
 
 
 def _opt_float(value: float | None) -> float | None:

@@ -20,7 +20,7 @@ from .data import Splits
 from .deadline import Deadline
 from .errors import Cancelled, InvalidData, TimedOut
 from .losses import LOSSES
-from .models import LinearParams
+from .models import Params
 from .reporting import Reporter
 from .result import TrainOutput, final_numbers
 
@@ -83,7 +83,7 @@ def search(splits: Splits, config: TrainConfig, reporter: Reporter, deadline: De
     values = list(axes.values())
     shape = tuple(len(v) for v in values)
     total = math.prod(shape)
-    reporter.plan(epochs=0, steps_per_epoch=0, log_every=1, total_steps=total)
+    reporter.plan(epochs=0, steps_per_epoch=0, log_every=1, total_steps=total, lr=None)
 
     stats = MSEStats.of(splits.train.x, splits.train.y)
     cost = np.empty(total, dtype=np.float64)
@@ -99,27 +99,24 @@ def search(splits: Splits, config: TrainConfig, reporter: Reporter, deadline: De
 
     best = int(np.argmin(cost))
     w_best, b_best = _points(values, shape, best, best + 1, n_features, grid.b is not None)
-    params = LinearParams(w_best[0], float(b_best[0]))
-    numbers = final_numbers(params, splits, LOSSES[config.loss])
+    params = Params.linear(w_best[0], float(b_best[0]))
+    numbers = final_numbers(params, splits, LOSSES[config.loss]).fields()
     return TrainOutput(
         outcome="searched",
         params=params.to_json(),
-        train_loss=numbers.train_loss,
-        dev_loss=numbers.dev_loss,
-        test_loss=numbers.test_loss,
-        r2=numbers.r2,
-        accuracy=numbers.accuracy,
+        **numbers,
         epochs_run=0,
         steps=total,
         seconds=deadline.elapsed(),
         metrics={
-            "train_loss": numbers.train_loss,
+            "train_loss": numbers["train_loss"],
             "train_loss_smoothed": None,
-            "dev_loss": numbers.dev_loss,
+            "dev_loss": numbers["dev_loss"],
             "best_dev_loss": None,
             "best_epoch": None,
         },
         log_every=1,
+        lr=None,
         surface={
             "axes": {name: [float(v) for v in vals] for name, vals in axes.items()},
             "cost": cost.reshape(shape),

@@ -1,0 +1,95 @@
+"""`Idempotency-Key` on the creating POSTs: a repeated key returns the first answer again.
+
+The key is scoped to the tenant and the route. A repeat with a different body is a 409 (the key was
+reused by mistake), and so is a repeat while the first request is still being answered.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, make_response, request
+
+from . import context
+from .problems import Problem, invalid
+
+MAX_KEY_LENGTH = 255
+
+
+def idempotent(route: str) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get("Idempotency-Key")
+            if key is None:
+                return make_response(view(*args, **kwargs))
+            if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+                raise invalid(
+                    f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
+                    [{"field": "Idempotency-Key", "message": f"1 to {MAX_KEY_LENGTH} printable characters"}],
+                )
+            fingerprint = _fingerprint()
+            store = context.store().idempotency
+            tenant = context.tenant()
+            stored = store.claim(tenant, route, key, fingerprint)
+            if stored is not None:
+                return _replay(stored, fingerprint)
+            try:
+                response = make_response(view(*args, **kwargs))
+            except BaseException:
+                store.release(tenant, route, key)
+                raise
+            if 200 <= response.status_code < 300:
+                answer = {
+                    "status": response.status_code,
+                    "body": base64.b64encode(response.get_data()).decode(),
+                    "mimetype": response.mimetype,
+                    "location": response.headers.get("Location"),
+                }
+                store.record(tenant, route, key, fingerprint, answer)
+            else:
+                store.release(tenant, route, key)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _fingerprint() -> str:
+    """What makes two requests 'the same': query, content type and body."""
+    digest = hashlib.sha256()
+    digest.update(request.query_string)
+    digest.update(b"\0" + (request.content_type or "").encode() + b"\0")
+    digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _replay(stored: dict[str, Any], fingerprint: str) -> Response:
+    if stored.get("fingerprint") != fingerprint:
+        raise Problem(
+            409,
+            "Conflict",
+            "This Idempotency-Key was already used with a different request; use a new key.",
+            [{"field": "Idempotency-Key", "message": "reused with a different request"}],
+            slug="idempotency-key-reused",
+        )
+    if stored.get("state") != "done":
+        raise Problem(
+            409,
+            "Conflict",
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+            [{"field": "Idempotency-Key", "message": "in progress"}],
+            slug="idempotency-key-in-progress",
+        )
+    response = Response(
+        base64.b64decode(stored["body"]), status=stored["status"], mimetype=stored["mimetype"]
+    )
+    if stored.get("location"):
+        response.headers["Location"] = stored["location"]
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,183 @@
+"""/v1/sweeps: one ordinary child job per point of a grid of dotted overrides, ranked when done."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+import secrets
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from . import context
+from .idempotency import idempotent
+from .problems import Problem, invalid
+from .submission import new_job_id, open_jobs_limit, submit
+from .validation import job_config, parse_job_request
+
+bp = Blueprint("sweeps", __name__, url_prefix="/v1/sweeps")
+
+PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
+"""A grid key: a dotted path into a job request, e.g. ``optimizer.lr``."""
+
+
+@bp.post("")
+@idempotent("sweeps")
+def create() -> tuple[Response, int, dict[str, str]]:
+    body = context.json_body()
+    base, grid, dataset_id = _request(body)
+    dataset = context.training_dataset(dataset_id)
+    settings = context.settings()
+    points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    configs, errors = [], []
+    for overrides in points:
+        child = copy.deepcopy(base)
+        for path, value in overrides.items():
+            _set(child, path, value)
+        child["dataset_id"] = dataset_id
+        req, shape_errors = parse_job_request(child)
+        found = shape_errors
+        if req is not None:
+            try:
+                configs.append(job_config(req, dataset, settings))
+                continue
+            except Problem as exc:
+                found = exc.errors
+        for err in found:
+            key = next((k for k in grid if err["field"] == k or err["field"].startswith(k + ".")), None)
+            field = f"grid.{key}" if key else f"base.{err['field']}"
+            message = err["message"] if key is None else f"{err['message']} (at {overrides})"
+            if {"field": field, "message": message} not in errors:
+                errors.append({"field": field, "message": message})
+    if errors:
+        raise invalid(f"{len(errors)} problem(s) with the sweep's jobs", errors[:50])
+    metric = "dev_loss" if all(c["split"]["dev"] > 0 for c in configs) else "train_loss"
+    sweep_id = "sweep_" + secrets.token_hex(16)
+    limit = settings.max_open_jobs
+    if context.store().jobs.open_count(context.tenant()) + len(points) > limit:
+        raise open_jobs_limit(limit)
+    children = [{"id": new_job_id(), "overrides": overrides} for overrides in points]
+    request = {"dataset_id": dataset_id, "base": base, "grid": grid}
+    context.store().sweeps.create(context.tenant(), sweep_id, request, children, metric)
+    for child, config in zip(children, configs, strict=True):
+        if submit(config, sweep_id=sweep_id, job_id=child["id"]) is None:
+            raise context.not_found("dataset", dataset_id)
+    return jsonify(_resource(sweep_id)), 202, {"Location": f"/v1/sweeps/{sweep_id}"}
+
+
+@bp.get("/<sweep_id>")
+def get(sweep_id: str) -> Response:
+    return jsonify(_resource(sweep_id))
+
+
+@bp.post("/<sweep_id>/cancel")
+def cancel(sweep_id: str) -> tuple[Response, int]:
+    sweep = _sweep(sweep_id)
+    outcomes = [context.store().jobs.cancel(context.tenant(), c["id"]) for c in sweep["children"]]
+    if not any(o in ("cancelled", "requested") for o in outcomes):
+        raise context.conflict(f"Sweep {sweep_id!r} has no job left to cancel.")
+    return jsonify(_resource(sweep_id)), 202
+
+
+def _request(body: Any) -> tuple[dict[str, Any], dict[str, list[Any]], str]:
+    """Check the sweep's own shape: every fault at once, by dotted path."""
+    errors: list[dict[str, str]] = []
+    if not isinstance(body, dict):
+        raise invalid(
+            "the body must be a JSON object", [{"field": "body", "message": "must be a JSON object"}]
+        )
+    for key in set(body) - {"dataset_id", "base", "grid"}:
+        errors.append({"field": key, "message": "is not a known field"})
+    dataset_id = body.get("dataset_id")
+    if not isinstance(dataset_id, str) or not dataset_id:
+        errors.append({"field": "dataset_id", "message": "is required (a dataset id)"})
+    base = body.get("base", {})
+    if not isinstance(base, dict):
+        errors.append({"field": "base", "message": "must be an object (a job request without dataset_id)"})
+    elif "dataset_id" in base:
+        errors.append({"field": "base.dataset_id", "message": "give dataset_id at the top level"})
+    grid = body.get("grid")
+    limit = context.settings().max_sweep_children
+    if not isinstance(grid, dict) or not grid:
+        errors.append(
+            {"field": "grid", "message": "is required: an object of dotted paths to lists of values"}
+        )
+    else:
+        for key, values in grid.items():
+            if not PATH.match(key):
+                errors.append(
+                    {"field": f"grid.{key}", "message": "must be a dotted path such as optimizer.lr"}
+                )
+            elif key == "dataset_id" or key.startswith("dataset_id."):
+                errors.append({"field": f"grid.{key}", "message": "a sweep trains on one dataset"})
+            if not isinstance(values, list) or not values:
+                errors.append({"field": f"grid.{key}", "message": "must be a non-empty list of values"})
+        if not errors:
+            count = 1
+            for values in grid.values():
+                count *= len(values)
+            if count > limit:
+                errors.append(
+                    {"field": "grid", "message": f"{count} jobs exceed DESCENT_MAX_SWEEP_CHILDREN = {limit}"}
+                )
+    if errors:
+        raise invalid(f"{len(errors)} invalid field(s)", errors)
+    return base, grid, dataset_id
+
+
+def _set(doc: dict[str, Any], path: str, value: Any) -> None:
+    """doc['a']['b'] = value for path 'a.b', creating (or replacing non-object) levels."""
+    *parents, last = path.split(".")
+    for part in parents:
+        if not isinstance(doc.get(part), dict):
+            doc[part] = {}
+        doc = doc[part]
+    doc[last] = copy.deepcopy(value)
+
+
+def _sweep(sweep_id: str) -> dict[str, Any]:
+    sweep = context.store().sweeps.get(context.tenant(), sweep_id)
+    if sweep is None:
+        raise context.not_found("sweep", sweep_id)
+    return sweep
+
+
+def _resource(sweep_id: str) -> dict[str, Any]:
+    """The sweep with its children's state, ranked by the sweep's metric (lower is better)."""
+    sweep = _sweep(sweep_id)
+    children = sweep["children"]
+    states = context.store().sweeps.children([c["id"] for c in children])
+    jobs, counts = [], {}
+    for child, state in zip(children, states, strict=True):
+        result = state["result"] or {}
+        counts[state["status"]] = counts.get(state["status"], 0) + 1
+        jobs.append(
+            {
+                "id": child["id"],
+                "overrides": child["overrides"],
+                "status": state["status"],
+                "train_loss": result.get("train_loss"),
+                "dev_loss": result.get("dev_loss"),
+                "seconds": result.get("seconds"),
+                "error": state["error"],
+            }
+        )
+    metric = sweep["metric"]
+    ranked = sorted(
+        (j for j in jobs if j["status"] == "succeeded" and j[metric] is not None), key=lambda j: j[metric]
+    )
+    rest = [j for j in jobs if j not in ranked]
+    open_jobs = counts.get("queued", 0) + counts.get("running", 0)
+    return {
+        "id": sweep["id"],
+        "dataset_id": sweep["request"]["dataset_id"],
+        "status": "running" if open_jobs or not children else "done",
+        "ranked_by": metric,
+        "best_job_id": ranked[0]["id"] if ranked else None,
+        "counts": counts,
+        "jobs": ranked + rest,
+        "base": sweep["request"]["base"],
+        "grid": sweep["request"]["grid"],
+        "created_at": sweep["created_at"],
+    }

@@ -1,0 +1,138 @@
+"""What a succeeded job gives back: predictions (`/predict`) and its parameters (`/model`).
+
+Both use `descent.predict`, numpy only, on the parameters the result reports (standardization
+folded in), so a client that applies the exported parameters itself gets the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+from descent.predict import predict
+from flask import Blueprint, Response, jsonify, request
+from safetensors.numpy import save as save_safetensors
+
+from . import context
+from .problems import invalid
+
+bp = Blueprint("trained", __name__, url_prefix="/v1/jobs")
+
+OUTPUTS = {"bce": "sigmoid", "cross_entropy": "softmax"}
+"""How a model's raw output becomes a prediction, by loss (identity otherwise)."""
+
+
+@bp.post("/<job_id>/predict")
+def predict_rows(job_id: str) -> Response:
+    body = context.json_body()
+    job, _ = _succeeded(job_id)
+    x = _features(body, _feature_count(job))
+    config = job["config"]
+    out = predict(job["result"]["params"], config["model"], config["loss"], x)
+    answer: dict[str, Any] = {"y": out["y"]}
+    if out.get("probability") is not None:
+        answer["probability"] = out["probability"]
+    return jsonify(answer)
+
+
+@bp.get("/<job_id>/model")
+def export(job_id: str) -> Response:
+    job, dataset = _succeeded(job_id)
+    doc = _model_document(job, dataset)
+    fmt = request.args.get("format", "json")
+    if fmt == "json":
+        return jsonify(doc)
+    if fmt != "safetensors":
+        raise invalid(
+            "format must be json or safetensors",
+            [{"field": "format", "message": "must be json or safetensors"}],
+        )
+    tensors = _tensors(doc["params"])
+    metadata = {k: json.dumps(v) for k, v in doc.items() if k != "params"}
+    payload = save_safetensors(tensors, metadata=metadata)
+    return Response(
+        payload,
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{job_id}.safetensors"'},
+    )
+
+
+def _succeeded(job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    job = context.store().jobs.get(context.tenant(), job_id)
+    if job is None:
+        raise context.not_found("job", job_id)
+    if job["status"] != "succeeded":
+        raise context.conflict(f"Job {job_id!r} is {job['status']}; only a succeeded job has a model.")
+    dataset = context.store().datasets.get(context.tenant(), job["dataset_id"])
+    return job, dataset
+
+
+def _feature_count(job: dict[str, Any]) -> int:
+    params = job["result"]["params"]
+    if isinstance(params, list):  # MLP layers: the first layer's weight is (out, in)
+        return len(params[0]["weight"][0])
+    weights = params["weights"]
+    return len(weights[0]) if weights and isinstance(weights[0], list) else len(weights)
+
+
+def _features(body: Any, features: int) -> np.ndarray:
+    """`{"x": [[...], ...]}` as a float64 matrix, every fault named by its index."""
+    if not isinstance(body, dict) or set(body) != {"x"}:
+        raise invalid(
+            'send {"x": [[...], ...]}', [{"field": "x", "message": "is required, and the only field"}]
+        )
+    rows = body["x"]
+    limit = context.settings().max_predict_rows
+    if not isinstance(rows, list) or not rows:
+        raise invalid(
+            "x must be a non-empty list of rows", [{"field": "x", "message": "must be a non-empty list"}]
+        )
+    if len(rows) > limit:
+        raise invalid(
+            f"{len(rows)} rows exceed DESCENT_MAX_PREDICT_ROWS = {limit}",
+            [{"field": "x", "message": f"at most DESCENT_MAX_PREDICT_ROWS = {limit} rows"}],
+        )
+    errors: list[dict[str, str]] = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != features:
+            got = len(row) if isinstance(row, list) else type(row).__name__
+            errors.append({"field": f"x[{i}]", "message": f"must have {features} features (got {got})"})
+            continue
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                errors.append({"field": f"x[{i}][{j}]", "message": f"must be a finite number (got {v!r})"})
+        if len(errors) >= 20:
+            break
+    if errors:
+        raise invalid(f"{len(errors)} invalid value(s) in x; the model takes {features} features", errors)
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _model_document(job: dict[str, Any], dataset: dict[str, Any] | None) -> dict[str, Any]:
+    config = job["config"]
+    return {
+        "job_id": job["id"],
+        "model": config["model"],
+        "loss": config["loss"],
+        "output": OUTPUTS.get(config["loss"], "identity"),
+        "feature_names": dataset["feature_names"] if dataset else None,
+        "target_name": dataset["target_name"] if dataset else None,
+        "standardization": "folded into params: apply them to raw features",
+        "params": job["result"]["params"],
+    }
+
+
+def _tensors(params: Any) -> dict[str, np.ndarray]:
+    """Linear: `weights`, `bias`; MLP: `layers.{i}.weight`, `layers.{i}.bias` (float64)."""
+    if isinstance(params, list):
+        out: dict[str, np.ndarray] = {}
+        for i, layer in enumerate(params):
+            out[f"layers.{i}.weight"] = np.asarray(layer["weight"], dtype=np.float64)
+            out[f"layers.{i}.bias"] = np.asarray(layer["bias"], dtype=np.float64)
+        return out
+    return {
+        "weights": np.asarray(params["weights"], dtype=np.float64),
+        "bias": np.atleast_1d(np.asarray(params["bias"], dtype=np.float64)),
+    }

@@ -1,0 +1,108 @@
+"""A worker's heartbeat thread: keeps its job's lease alive and takes jobs back from dead workers.
+
+Every `heartbeat_seconds` it renews the lease of the job this process runs (a lease lives
+`lease_seconds`), touches a file the container healthcheck reads, and reaps: any running job whose
+lease has expired lost its worker (SIGKILL, OOM, a host gone), so it goes back on the queue to resume
+from its last checkpoint, or fails as worker_lost after `max_attempts`. Every worker reaps, so the
+reaper survives any one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import redis.exceptions
+
+from descent.queue import enqueue_training
+from descent.settings import Settings
+from descent.store import Store
+
+log = logging.getLogger("descent.worker")
+
+HEARTBEAT_FILE = Path(os.environ.get("DESCENT_HEARTBEAT_FILE", "/tmp/descent-worker-heartbeat"))
+"""Touched on every beat; `python -m worker.health` checks its age."""
+
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""This process's name on leases."""
+
+
+class CurrentJob:
+    """The id of the job this process is training, shared with the heartbeat thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._job_id: str | None = None
+        self.lost = threading.Event()
+        """Set when the lease could not be renewed: another worker may own the job now."""
+
+    def set(self, job_id: str | None) -> None:
+        with self._lock:
+            self._job_id = job_id
+            self.lost.clear()
+
+    def get(self) -> str | None:
+        with self._lock:
+            return self._job_id
+
+
+CURRENT = CurrentJob()
+
+
+def reap(store: Store, settings: Settings) -> list[tuple[str, str]]:
+    """Requeue (or fail) every running job whose lease expired; returns what was done to which."""
+    done = []
+    for job_id in store.jobs.running_ids():
+        outcome = store.jobs.requeue(job_id, "", settings.max_attempts)
+        if outcome == "requeued":
+            fields = store.jobs.fields(job_id) or {}
+            config = json.loads(fields.get("config", "{}"))
+            attempt = int(fields.get("attempt", "0"))
+            enqueue_training(
+                store.redis,
+                settings.queue_name,
+                job_id,
+                int(config.get("max_runtime_seconds", 3600)),
+                attempt,
+            )
+            log.warning("job %s: its worker stopped answering; requeued after attempt %d", job_id, attempt)
+        elif outcome == "lost":
+            log.error(
+                "job %s: its worker was lost %d times; failed as worker_lost", job_id, settings.max_attempts
+            )
+        if outcome in ("requeued", "lost"):
+            done.append((job_id, outcome))
+    return done
+
+
+class Heartbeat(threading.Thread):
+    """The daemon thread described in the module docstring."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        super().__init__(name="descent-heartbeat", daemon=True)
+        self.store = store
+        self.settings = settings
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        while not self.stopping.wait(self.settings.heartbeat_seconds):
+            try:
+                HEARTBEAT_FILE.touch()
+            except OSError as exc:
+                log.warning("cannot touch %s: %s", HEARTBEAT_FILE, exc)
+            try:
+                job_id = CURRENT.get()
+                if job_id is not None and not self.store.jobs.renew(job_id, WORKER_NAME, lease_ms):
+                    log.error("job %s: lease lost; another worker may own it now", job_id)
+                    CURRENT.lost.set()
+                reap(self.store, self.settings)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                log.warning("heartbeat: redis unreachable (%s)", exc)
+            except Exception:
+                log.exception("heartbeat failed")
