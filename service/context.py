@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app, g, request
@@ -10,6 +11,8 @@ from descent.settings import Settings
 from descent.store import Store
 
 from .problems import Problem, invalid
+
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def store() -> Store:
@@ -52,16 +55,15 @@ def json_body() -> Any:
 
 
 def int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
-    """An integer query parameter within bounds, or a 400 naming it."""
+    """An integer query parameter (decimal digits, optionally signed) within bounds, or a 400 naming it."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(
-            f"{name} must be an integer", [{"field": name, "message": "must be an integer"}]
-        ) from None
+    if not _INTEGER.fullmatch(raw):
+        raise invalid(f"{name} must be an integer", [{"field": name, "message": "must be an integer"}])
+    digits = raw.lstrip("-").lstrip("0")
+    # Beyond 19 digits no bound can hold (and int() of thousands of digits is refused anyway).
+    value = int(raw) if len(digits) <= 19 else (-1 if raw.startswith("-") else 1) * 10**20
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f">= {low}"
         raise invalid(f"{name} must be {bound}", [{"field": name, "message": f"must be {bound}"}])

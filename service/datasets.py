@@ -15,10 +15,10 @@ from . import context
 from .idempotency import idempotent
 from .parsing import ParsedDataset, describe, parse_csv, parse_json_dataset
 from .problems import Problem, invalid
+from .schemas import MAX_NAME_LENGTH
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
-MAX_NAME_LENGTH = 200
 
 
 @bp.post("")
@@ -82,16 +82,18 @@ def _parse_upload() -> tuple[ParsedDataset, str]:
         parsed = parse_csv(request.get_data(cache=False), request.args.get("target"), settings)
         return parsed, _name(request.args.get("name"), "dataset")
     if mimetype == "multipart/form-data":
+        # The CSV as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).
         upload = request.files.get("file")
-        if upload is None:
+        text = request.form.get("file") if upload is None else None
+        if upload is None and text is None:
             raise invalid(
                 "multipart upload without a `file` field",
                 [{"field": "file", "message": "is required (the CSV file)"}],
             )
         target = request.form.get("target") or request.args.get("target")
-        parsed = parse_csv(upload.read(), target, settings)
+        parsed = parse_csv(upload.read() if upload is not None else text, target, settings)
         name = request.form.get("name") or request.args.get("name")
-        return parsed, _name(name, upload.filename or "dataset")
+        return parsed, _name(name, (upload.filename if upload is not None else None) or "dataset")
     if request.is_json:
         doc = context.json_body()
         parsed = parse_json_dataset(doc, settings)
@@ -109,10 +111,9 @@ def _parse_upload() -> tuple[ParsedDataset, str]:
 
 
 def _name(name: str | None, default: str) -> str:
-    name = (name or default).strip() or default
-    if len(name) > MAX_NAME_LENGTH:
+    if name is not None and len(name) > MAX_NAME_LENGTH:
         raise invalid(
             f"name is longer than {MAX_NAME_LENGTH} characters",
             [{"field": "name", "message": f"at most {MAX_NAME_LENGTH} characters"}],
         )
-    return name
+    return (name or default).strip()[:MAX_NAME_LENGTH] or default

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -18,6 +19,9 @@ from . import context
 from .problems import Problem, invalid
 
 MAX_KEY_LENGTH = 255
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
+"""Printable ASCII with at least one visible character (what a header value can carry unchanged)."""
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def idempotent(route: str) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
@@ -27,17 +31,17 @@ def idempotent(route: str) -> Callable[[Callable[..., Any]], Callable[..., Respo
             key = request.headers.get("Idempotency-Key")
             if key is None:
                 return make_response(view(*args, **kwargs))
-            if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            if len(key) > MAX_KEY_LENGTH or not _KEY.fullmatch(key):
+                message = f"1 to {MAX_KEY_LENGTH} printable ASCII characters, not all spaces"
                 raise invalid(
-                    f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
-                    [{"field": "Idempotency-Key", "message": f"1 to {MAX_KEY_LENGTH} printable characters"}],
+                    f"Idempotency-Key must be {message}", [{"field": "Idempotency-Key", "message": message}]
                 )
             fingerprint = _fingerprint()
             store = context.store().idempotency
             tenant = context.tenant()
             stored = store.claim(tenant, route, key, fingerprint)
             if stored is not None:
-                return _replay(stored, fingerprint)
+                return _replay(route, stored, fingerprint)
             try:
                 response = make_response(view(*args, **kwargs))
             except BaseException:
@@ -69,7 +73,15 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _replay(stored: dict[str, Any], fingerprint: str) -> Response:
+_EXISTS: dict[str, Callable[[str, str], bool]] = {
+    "datasets": lambda tenant, rid: context.store().datasets.get(tenant, rid) is not None,
+    "jobs": lambda tenant, rid: context.store().jobs.get(tenant, rid) is not None,
+    "sweeps": lambda tenant, rid: context.store().sweeps.get(tenant, rid) is not None,
+}
+"""Whether the resource a route created (named by the last segment of its Location) still exists."""
+
+
+def _replay(route: str, stored: dict[str, Any], fingerprint: str) -> Response:
     if stored.get("fingerprint") != fingerprint:
         raise Problem(
             409,
@@ -85,6 +97,18 @@ def _replay(stored: dict[str, Any], fingerprint: str) -> Response:
             "A request with this Idempotency-Key is still being processed; retry in a moment.",
             [{"field": "Idempotency-Key", "message": "in progress"}],
             slug="idempotency-key-in-progress",
+        )
+    location = stored.get("location")
+    exists = _EXISTS.get(route)
+    if location and exists is not None and not exists(context.tenant(), location.rsplit("/", 1)[-1]):
+        # Replaying "201 Created" for something deleted since would point the client at a 404.
+        raise Problem(
+            409,
+            "Conflict",
+            f"This Idempotency-Key created {location}, which no longer exists (deleted, or expired); "
+            "use a new key to create it again.",
+            [{"field": "Idempotency-Key", "message": f"its resource {location} no longer exists"}],
+            slug="idempotency-key-resource-gone",
         )
     response = Response(
         base64.b64decode(stored["body"]), status=stored["status"], mimetype=stored["mimetype"]

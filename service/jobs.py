@@ -17,16 +17,18 @@ from .validation import job_config, parse_job_request, reject
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 
+MAX_AFTER = 2**63 - 1
+"""Largest `after` of a history read (steps are stored as 64-bit integers)."""
+
 
 @bp.post("")
 @idempotent("jobs")
 def create() -> tuple[Response, int, dict[str, str]]:
     body = context.json_body()
     req, errors = parse_job_request(body)
-    dataset_id = body.get("dataset_id") if isinstance(body, dict) else None
-    dataset = context.training_dataset(dataset_id) if isinstance(dataset_id, str) and dataset_id else None
-    if req is None or dataset is None:
+    if req is None:  # the request's own faults first, then whether its dataset exists
         raise reject(errors)
+    dataset = context.training_dataset(req.dataset_id)
     job = submit(job_config(req, dataset, context.settings()))
     if job is None:  # the dataset was deleted between the lookup and the write
         raise context.not_found("dataset", req.dataset_id)
@@ -35,7 +37,7 @@ def create() -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("")
 def list_jobs() -> Response:
-    status = request.args.get("status") or None
+    status = request.args.get("status")
     if status is not None and status not in STATUSES:
         raise invalid(
             f"status must be one of {', '.join(STATUSES)}",
@@ -75,7 +77,7 @@ def delete(job_id: str) -> tuple[str, int]:
 def history(job_id: str) -> Response:
     _job(job_id)
     page_size = context.settings().history_page_size
-    after = context.int_arg("after", 0, 0)
+    after = context.int_arg("after", 0, 0, MAX_AFTER)
     limit = context.int_arg("limit", page_size, 1, page_size)
     page = context.store().history.read(job_id, after, limit)
     if page is None:

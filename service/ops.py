@@ -28,7 +28,7 @@ def healthz() -> Response:
 def openapi() -> Response:
     doc = current_app.extensions.get("descent.openapi")
     if doc is None:
-        doc = current_app.extensions["descent.openapi"] = openapi_document()
+        doc = current_app.extensions["descent.openapi"] = openapi_document(current_app.config["SETTINGS"])
     return jsonify(doc)
 
 

@@ -57,6 +57,30 @@ _SHOWN_NAMES = 30
 _DESCRIBE_CHUNK_CELLS = 1 << 20
 
 
+def _csv_pattern() -> str:
+    """The grammar of an acceptable CSV upload, as a JSON Schema (ECMA-262) pattern.
+
+    Every CSV `parse_csv` accepts matches it; what it cannot say is that every row has as many
+    cells as the first, that header names are unique, that the target names a column and that the
+    values fit float32. Cells are numbers as ``float()`` reads them (digits with single
+    underscores, a decimal point, an exponent; NaN and infinities are never accepted values),
+    possibly quoted and padded with whitespace; the optional header row is any RFC 4180 record.
+    """
+    space = r"(?:[^\S\n]|[\x1c-\x1f])*"  # str.strip's whitespace within a line
+    any_space = r"[\s\x1c-\x1f]*"
+    digits = r"\d(?:_?\d)*"
+    number = rf"[+-]?(?:{digits}(?:\.(?:{digits})?)?|\.{digits})(?:[eE][+-]?{digits})?"
+    cell = rf'{space}(?:{number}|"{any_space}{number}{any_space}"){space}'
+    row = rf"{cell}(?:,{cell})+"
+    name = r'(?:"(?:[^"]|"")*"|[^,\n]*)'
+    header = rf"{name}(?:,{name})+"
+    return rf"^\ufeff?(?:{header}\n)?{row}(?:\n{row})+{any_space}$"
+
+
+CSV_PATTERN = _csv_pattern()
+"""Matches every CSV upload that can be accepted (see `_csv_pattern`)."""
+
+
 @dataclass(frozen=True, eq=False)
 class ParsedDataset:
     """A parsed dataset: features ``x`` (rows × features) and target ``y`` (rows), float32.
@@ -947,6 +971,8 @@ def _resolve_json_target(target: object, names: list[str] | None, errors: _Error
             }
         )
         return None
+    if isinstance(target, float) and target.is_integer():  # JSON's 2.0 is the integer 2
+        target = int(target)
     if isinstance(target, int) and not isinstance(target, bool):
         if -ncols <= target < ncols:
             return target % ncols

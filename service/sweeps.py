@@ -14,7 +14,7 @@ from . import context
 from .idempotency import idempotent
 from .problems import Problem, invalid
 from .submission import new_job_id, open_jobs_limit, submit
-from .validation import job_config, parse_job_request
+from .validation import base_errors, job_config, parse_job_request
 
 bp = Blueprint("sweeps", __name__, url_prefix="/v1/sweeps")
 
@@ -95,8 +95,10 @@ def _request(body: Any) -> tuple[dict[str, Any], dict[str, list[Any]], str]:
     base = body.get("base", {})
     if not isinstance(base, dict):
         errors.append({"field": "base", "message": "must be an object (a job request without dataset_id)"})
-    elif "dataset_id" in base:
-        errors.append({"field": "base.dataset_id", "message": "give dataset_id at the top level"})
+    else:
+        if "dataset_id" in base:
+            errors.append({"field": "base.dataset_id", "message": "give dataset_id at the top level"})
+        errors += [{**e, "field": f"base.{e['field']}"} for e in base_errors(base)]
     grid = body.get("grid")
     limit = context.settings().max_sweep_children
     if not isinstance(grid, dict) or not grid:

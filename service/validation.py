@@ -22,6 +22,7 @@ from .schemas import (
     DEFAULT_BETAS,
     DEFAULT_LR,
     DEFAULT_MOMENTUM,
+    GRID_MISSING,
     JobRequest,
     LinearModel,
     MlpModel,
@@ -47,10 +48,13 @@ def dotted(loc: tuple[Any, ...]) -> str:
 _UNION_TAGS = {"linear", "mlp"}
 
 
-def pydantic_errors(exc: ValidationError) -> list[dict[str, str]]:
-    """Field errors in the API's shape (the model union's tag is not part of the path)."""
+def pydantic_errors(exc: ValidationError, ignore: frozenset[str] = frozenset()) -> list[dict[str, str]]:
+    """Field errors in the API's shape (the model union's tag is not part of the path), but for
+    errors of the types in `ignore`."""
     errors = []
     for err in exc.errors(include_url=False):
+        if err["type"] in ignore:
+            continue
         loc = tuple(err["loc"])
         if len(loc) > 1 and loc[0] == "model" and loc[1] in _UNION_TAGS:
             err["loc"] = (loc[0], *loc[2:])
@@ -68,6 +72,20 @@ def parse_job_request(body: Any) -> tuple[JobRequest | None, list[dict[str, str]
         return JobRequest.model_validate(body), []
     except ValidationError as exc:
         return None, pydantic_errors(exc)
+
+
+ABSENT = frozenset({"missing", GRID_MISSING})
+"""Error types that only say a key is absent."""
+
+
+def base_errors(base: dict[str, Any]) -> list[dict[str, str]]:
+    """What is wrong with a sweep's `base` on its own: it may leave out any key (the grid may give
+    it), but every key it has must be valid. Paths are relative to the base."""
+    try:
+        JobRequest.model_validate({**base, "dataset_id": "-"})
+    except ValidationError as exc:
+        return pydantic_errors(exc, ignore=ABSENT)
+    return []
 
 
 def job_config(request: JobRequest, dataset: dict[str, Any], settings: Settings) -> dict[str, Any]:

@@ -130,11 +130,11 @@ def worker_env(settings) -> dict[str, str]:
 class Worker:
     """`python -m worker` as a subprocess: the command docker-compose.yml runs."""
 
-    def __init__(self, settings, *args: str) -> None:
+    def __init__(self, settings, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "worker", *args],
             cwd=ROOT,
-            env=worker_env(settings),
+            env={**worker_env(settings), **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

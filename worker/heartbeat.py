@@ -53,6 +53,9 @@ class CurrentJob:
 
 CURRENT = CurrentJob()
 
+STOPPING = threading.Event()
+"""Set when the worker is told to stop (SIGTERM): the running job checkpoints and goes back."""
+
 
 def reap(store: Store, settings: Settings) -> list[tuple[str, str]]:
     """Requeue (or fail) every running job whose lease expired; returns what was done to which."""

@@ -1,7 +1,10 @@
-"""Turns the engine's callbacks into batched Redis writes and cancel checks.
+"""Turns the engine's callbacks into batched Redis writes, cancel checks and checkpoints.
 
-The engine calls `tick()` after every update; this reporter touches Redis only when `flush_seconds`
-have passed, so a job with a million updates makes a few round trips per second, not a million.
+The engine calls `tick()` after every update. This reporter touches Redis only when `flush_seconds`
+have passed (a job with a million updates makes a few round trips per second, not a million), asks
+for a checkpoint every `checkpoint_seconds`, and asks the engine to suspend when the worker is told
+to stop. Points and a checkpoint are written in one transaction, so a resumed job continues exactly
+after the points its checkpoint had seen.
 """
 
 from __future__ import annotations
@@ -12,20 +15,26 @@ from typing import Any
 
 import redis.exceptions
 
+from descent.settings import Settings
 from descent.store import Store
 from descent.store.records import encode_dev, encode_train
+from worker.engine import Checkpoint, Signal
+from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
 log = logging.getLogger("descent.worker")
+
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class RedisReporter:
     """Buffers history points and progress; one pipelined write per flush, which also reads cancel."""
 
-    def __init__(self, store: Store, job_id: str, config: dict[str, Any], flush_seconds: float) -> None:
+    def __init__(self, store: Store, job_id: str, config: dict[str, Any], settings: Settings) -> None:
         self.store = store
         self.job_id = job_id
         self.config = config
-        self.flush_seconds = flush_seconds
+        self.flush_seconds = settings.flush_seconds
+        self.checkpoint_seconds = settings.checkpoint_seconds
         self.train: list[tuple[int, int, float, float]] = []
         self.dev: list[tuple[int, int, float]] = []
         self.progress: dict[str, Any] = {
@@ -37,8 +46,10 @@ class RedisReporter:
         self.metrics: dict[str, Any] = {}
         self.total_steps = 0
         self.cancelled = False
+        self.lease_lost = False
+        """Another worker took the job (this one stalled past its lease): stop, write nothing more."""
         self._dirty = False
-        self._last_flush = time.monotonic()
+        self._last_flush = self._last_checkpoint = time.monotonic()
 
     # -- engine callbacks ------------------------------------------------------------------------
     def plan(
@@ -72,30 +83,48 @@ class RedisReporter:
         self.progress.update(step=done, fraction=done / total if total else 1.0)
         self._dirty = True
 
-    def tick(self) -> bool:
-        if time.monotonic() - self._last_flush >= self.flush_seconds:
+    def tick(self) -> Signal:
+        now = time.monotonic()
+        if now - self._last_flush >= self.flush_seconds:
             self.flush()
-        return self.cancelled
+        if self.cancelled or self.lease_lost or CURRENT.lost.is_set():
+            self.lease_lost = self.lease_lost or CURRENT.lost.is_set()
+            return Signal.CANCEL
+        if STOPPING.is_set():
+            return Signal.SUSPEND
+        if now - self._last_checkpoint >= self.checkpoint_seconds:
+            return Signal.CHECKPOINT
+        return Signal.CONTINUE
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Write the buffered points and the checkpoint together (or keep going without, if Redis is away)."""
+        self._last_checkpoint = time.monotonic()
+        try:
+            self.flush(required=True, checkpoint=checkpoint.to_bytes())
+        except UNREACHABLE as exc:
+            log.warning("job %s: checkpoint not saved, redis unreachable (%s)", self.job_id, exc)
 
     # -- writes ----------------------------------------------------------------------------------
-    def flush(self, required: bool = False) -> None:
+    def flush(self, required: bool = False, checkpoint: bytes | None = None) -> None:
         """Write what is buffered (or just poll for a cancel) in one round trip.
 
         While Redis is unreachable training goes on and the points stay buffered for the next try;
-        only a `required` flush (the last one of a job) lets the connection error out.
+        only a `required` flush (the last one of a job, or one carrying a checkpoint) raises.
         """
         train = encode_train(self.train) if self.train else b""
         dev = encode_dev(self.dev) if self.dev else b""
         dirty = self._dirty
         try:
-            self.cancelled, _lease = self.store.jobs.flush(
+            self.cancelled, mine = self.store.jobs.flush(
                 self.job_id,
                 train,
                 dev,
                 self.progress if dirty else None,
                 self.metrics if dirty else None,
+                checkpoint,
+                worker=WORKER_NAME,
             )
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        except UNREACHABLE as exc:
             if required:
                 raise
             log.warning(
@@ -106,6 +135,9 @@ class RedisReporter:
             )
             self._last_flush = time.monotonic()
             return
+        if not mine:
+            log.error("job %s: no longer this worker's (its lease expired); stopping", self.job_id)
+            self.lease_lost = True
         self.train.clear()
         self.dev.clear()
         self._dirty = False

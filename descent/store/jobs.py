@@ -31,6 +31,7 @@ class JobStore:
         self._start = redis.register_script(scripts.START)
         self._renew = redis.register_script(scripts.RENEW)
         self._requeue = redis.register_script(scripts.REQUEUE)
+        self._flush = redis.register_script(scripts.FLUSH)
 
     # -- creation and reading -------------------------------------------------------------------
     def create(
@@ -217,11 +218,18 @@ class JobStore:
         allowed: tuple[str, ...],
         status: str,
         count_attempt: bool = False,
+        worker: str = "",
         **fields: Any,
     ) -> bool:
         """Move the job to `status` if it is in one of `allowed`; set `fields` in the same step."""
         assert status in STATUSES
-        args: list[Any] = [",".join(allowed), status, "1" if count_attempt else "0", self.retention_seconds]
+        args: list[Any] = [
+            ",".join(allowed),
+            status,
+            "1" if count_attempt else "0",
+            self.retention_seconds,
+            worker,
+        ]
         if status in TERMINAL_STATUSES:
             fields.setdefault("finished_at", now())
         for name, value in fields.items():
@@ -248,29 +256,33 @@ class JobStore:
         progress: dict[str, Any] | None,
         metrics: dict[str, Any] | None,
         checkpoint: bytes | None = None,
-    ) -> tuple[bool, str | None]:
-        """Append points, update progress and save a checkpoint in one round trip.
+        worker: str = "",
+    ) -> tuple[bool, bool]:
+        """Append points, update progress and save a checkpoint in one atomic round trip.
 
-        Returns whether a cancel was requested and who holds the job's lease now.
+        With `worker`, nothing is written unless the job is still running on that worker. Returns
+        (a cancel was requested, the job is still this worker's).
         """
-        pipe = self.redis.pipeline(transaction=True)
-        if train:
-            pipe.append(keys.job_train_history(job_id), train)
-        if dev:
-            pipe.append(keys.job_dev_history(job_id), dev)
-        mapping: dict[str, str] = {}
-        if progress is not None:
-            mapping["progress"] = json.dumps(progress)
-        if metrics is not None:
-            mapping["metrics"] = json.dumps(metrics)
-        if mapping:
-            pipe.hset(keys.job(job_id), mapping=mapping)
-        if checkpoint is not None:
-            pipe.set(keys.job_checkpoint(job_id), checkpoint)
-        pipe.hget(keys.job(job_id), "cancel")
-        pipe.get(keys.job_lease(job_id))
-        *_, cancel, lease = pipe.execute()
-        return cancel == b"1", lease.decode() if lease else None
+        cancel, mine = self._flush(
+            keys=[
+                keys.job(job_id),
+                keys.job_train_history(job_id),
+                keys.job_dev_history(job_id),
+                keys.job_checkpoint(job_id),
+            ],
+            args=[
+                worker,
+                train,
+                dev,
+                json.dumps(progress) if progress is not None else "",
+                json.dumps(metrics) if metrics is not None else "",
+                checkpoint or b"",
+                "1" if progress is not None else "0",
+                "1" if metrics is not None else "0",
+                "1" if checkpoint is not None else "0",
+            ],
+        )
+        return bool(cancel), bool(mine)
 
     def reset_history(self, job_id: str) -> None:
         """Drop points of an earlier attempt that ended before it could finish."""

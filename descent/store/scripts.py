@@ -97,9 +97,9 @@ return 1
 TRANSITION = (
     ENDED
     + """
--- KEYS: job, dataset_active, tenant_open, train, dev, surface
+-- KEYS: the state keys
 -- ARGV: allowed current statuses (comma separated), new status, '1' to count an attempt,
---       retention seconds, field, value, ...
+--       retention seconds, worker ('' or the worker that must still own the job), field, value, ...
 -- Returns 1 when the job moved, else its current status (false when it does not exist).
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return false end
@@ -108,8 +108,9 @@ for s in string.gmatch(ARGV[1], '[^,]+') do
   if s == current then allowed = true end
 end
 if not allowed then return current end
+if ARGV[5] ~= '' and redis.call('HGET', KEYS[1], 'worker') ~= ARGV[5] then return 'not_yours' end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
-if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
+if #ARGV > 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 6)) end
 if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'attempt', 1) end
 if ARGV[2] == 'succeeded' or ARGV[2] == 'failed' or ARGV[2] == 'cancelled' then
   ended(redis.call('HGET', KEYS[1], 'id'), ARGV[4])
@@ -117,6 +118,24 @@ end
 return 1
 """
 )
+
+FLUSH = """
+-- KEYS: job, train, dev, checkpoint
+-- ARGV: worker ('' for no ownership check), train bytes, dev bytes, progress, metrics, checkpoint,
+--       then '1'/'0' for: write progress, write metrics, write checkpoint.
+-- Writes only while the job is running on this worker: a worker that lost its job to the reaper
+-- can never append to the history of the attempt that replaced it. Returns {cancel, still mine}.
+local rec = redis.call('HMGET', KEYS[1], 'status', 'worker', 'cancel')
+local mine = ARGV[1] == '' or (rec[1] == 'running' and rec[2] == ARGV[1])
+if mine then
+  if ARGV[2] ~= '' then redis.call('APPEND', KEYS[2], ARGV[2]) end
+  if ARGV[3] ~= '' then redis.call('APPEND', KEYS[3], ARGV[3]) end
+  if ARGV[7] == '1' then redis.call('HSET', KEYS[1], 'progress', ARGV[4]) end
+  if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'metrics', ARGV[5]) end
+  if ARGV[9] == '1' then redis.call('SET', KEYS[4], ARGV[6]) end
+end
+return {rec[3] == '1' and 1 or 0, mine and 1 or 0}
+"""
 
 CANCEL = (
     ENDED

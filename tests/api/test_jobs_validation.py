@@ -99,7 +99,7 @@ def test_every_invalid_field_is_reported_at_once(client, dataset):
         ({"loss": "hinge"}, "loss"),
         ({"split": {"dev": 0.5, "test": 0.5}}, "split"),
         ({"seed": -1}, "seed"),
-        ({"epochs": 10.0}, "epochs"),
+        ({"epochs": 10.5}, "epochs"),
         ({"early_stopping": {"patience": 0}}, "early_stopping.patience"),
         ({"max_runtime_seconds": 0}, "max_runtime_seconds"),
         ({"dataset_id": None}, "dataset_id"),

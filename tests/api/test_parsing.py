@@ -605,7 +605,8 @@ def test_json_column_names() -> None:
         (3, "column index 3 is out of range"),
         (-4, "column index -4 is out of range"),
         (True, "not a boolean"),
-        (1.0, "must be a column name (string) or a 0-based column index (integer)"),
+        (1.5, "must be a column name (string) or a 0-based column index (integer)"),
+        (3.0, "column index 3 is out of range"),
     ],
 )
 def test_json_bad_target(target: object, words: str) -> None:

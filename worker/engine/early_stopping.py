@@ -35,6 +35,13 @@ class DevTracker:
         else:
             self.stale_epochs += 1
 
+    def restore(
+        self, best_loss: float | None, best_epoch: int | None, stale_epochs: int, best_state: dict[str, Any]
+    ) -> None:
+        """Continue from a checkpoint's tracker state (`best_state` as model.state_dict() holds it)."""
+        self.best_loss, self.best_epoch, self.stale_epochs = best_loss, best_epoch, stale_epochs
+        self.best_state = best_state
+
     @property
     def should_stop(self) -> bool:
         """True once `patience` epochs in a row brought no improvement (early stopping on)."""

@@ -2,12 +2,14 @@
 
 Why windows: a job keeps at most `max_history_points` points, so a long job reports the mean of
 each window of consecutive updates, labelled with the window's last (1-based, global) step. The
-last, partial window is emitted by `flush()`, which the loop calls however training ends.
+last, partial window is emitted by `flush()`, which the loop calls however training ends (except
+on Suspended: the partial window then lives on in the checkpoint, see `state()`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .reporting import Reporter
 from .smoothing import Smoother
@@ -16,6 +18,17 @@ from .smoothing import Smoother
 def log_every(total_steps: int, max_points: int) -> int:
     """Updates per history point: max(1, ceil(total_steps / max_points))."""
     return max(1, math.ceil(total_steps / max_points))
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """TrainHistory's state between two updates: the open window and the last smoothed value."""
+
+    sum: float
+    count: int
+    step: int
+    epoch: int
+    smoothed: float | None
 
 
 class TrainHistory:
@@ -29,6 +42,8 @@ class TrainHistory:
         self._count = 0
         self._step = 0
         self._epoch = 0
+        self.points = 0
+        """Points emitted so far (a resumed run starts from its checkpoint's count)."""
 
     @property
     def smoothed(self) -> float | None:
@@ -49,8 +64,20 @@ class TrainHistory:
         if self._count:
             self._emit()
 
+    def state(self) -> WindowState:
+        """The open window and the smoothing state, for a checkpoint (`restore` takes it back)."""
+        return WindowState(self._sum, self._count, self._step, self._epoch, self.smoother.value)
+
+    def restore(self, state: WindowState, points: int) -> None:
+        """Continue from `state()` after `points` emitted points."""
+        self._sum, self._count = state.sum, state.count
+        self._step, self._epoch = state.step, state.epoch
+        self.smoother.value = state.smoothed
+        self.points = points
+
     def _emit(self) -> None:
         loss = self._sum / self._count
         self.reporter.train_point(self._step, self._epoch, loss, self.smoother.update(loss))
+        self.points += 1
         self._sum = 0.0
         self._count = 0

@@ -5,6 +5,14 @@ step, with a torch.optim optimizer. Around it, per update: the history window, a
 on the cost, the cancel tick and the deadline; per epoch: the dev loss, early stopping,
 convergence. Before the first update an "auto" learning rate is chosen (lr_auto.py). Everything
 reported is in original units; see data.Scaling, losses (units) and models.Params.
+
+Checkpoints (checkpoint.py): when tick() answers CHECKPOINT or SUSPEND, the run's whole state is
+handed to reporter.save_checkpoint — right after that update's bookkeeping, which for an epoch's
+last update means after the epoch-end work — and SUSPEND then raises Suspended. `train(...,
+resume=checkpoint)` rebuilds the run from that state: the same data, splits and scaling (recomputed,
+and checked against the checkpoint's), plan() with the stored learning rate and log_every, then
+the epoch in progress from its stored generator state and next batch. The points emitted after a
+resume continue the sequence exactly, and the result is bit for bit that of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import warnings
 import numpy as np
 import torch
 
+from .checkpoint import Checkpoint, RunState, TrackerState, config_fingerprint
 from .config import TrainConfig
 from .data import (
     INIT_STREAM,
@@ -28,30 +37,44 @@ from .data import (
 )
 from .deadline import Deadline
 from .early_stopping import DevTracker
-from .errors import DIVERGENCE_FACTOR, Cancelled, Diverged, EngineError, TimedOut
+from .errors import DIVERGENCE_FACTOR, Cancelled, Diverged, EngineError, Suspended, TimedOut
 from .history import TrainHistory, log_every
 from .losses import LOSSES
 from .lr_auto import mse_stability_bound, range_test, smoothness_lr
 from .models import MODELS
 from .optimizers import METHODS
-from .reporting import Reporter
+from .reporting import Reporter, Signal
 from .result import TrainOutput, final_numbers, measure
 from .search import search
 
 
-def train(x: np.ndarray, y: np.ndarray, config: TrainConfig, reporter: Reporter) -> TrainOutput:
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig,
+    reporter: Reporter,
+    resume: Checkpoint | None = None,
+) -> TrainOutput:
     """Train on x (n, d) and y (n,) as `config` says, reporting progress to `reporter`.
 
-    Raises Diverged, TimedOut, Cancelled or InvalidData (all EngineError); the partial history
-    window is reported before any of them leaves.
+    `resume`: a Checkpoint of this job (same config and data) to continue from; ValueError, before
+    any reporter call, when it is malformed or does not fit. Exhaustive search takes none.
+    Raises Diverged, TimedOut, Cancelled, Suspended or InvalidData (all EngineError); the partial
+    history window is reported before any of them but Suspended leaves (that window is in the
+    checkpoint Suspended carries).
     """
-    deadline = Deadline(config.max_runtime_seconds)
+    state = None
+    if resume is not None:
+        if config.optimizer.is_search:
+            raise ValueError("checkpoint: exhaustive search does not resume; run it again from the start")
+        state = RunState.from_checkpoint(resume)
+    deadline = Deadline(config.max_runtime_seconds, state.elapsed_seconds if state is not None else 0.0)
     x, y = check_arrays(x, y)
     splits = split_data(x, y, config.split, config.seed)
     if config.optimizer.is_search:
         return search(splits, config, reporter, deadline)
     outputs = LOSSES[config.loss].outputs(y)
-    return Descent(splits, config, reporter, deadline, outputs).run()
+    return Descent(splits, config, reporter, deadline, outputs, state).run()
 
 
 def _tensor(a: np.ndarray) -> torch.Tensor:
@@ -65,9 +88,16 @@ class Descent:
     """One gradient-descent run: the model, its optimizer, the data in training space, the state."""
 
     def __init__(
-        self, splits: Splits, config: TrainConfig, reporter: Reporter, deadline: Deadline, outputs: int = 1
+        self,
+        splits: Splits,
+        config: TrainConfig,
+        reporter: Reporter,
+        deadline: Deadline,
+        outputs: int = 1,
+        resume: RunState | None = None,
     ) -> None:
-        """`outputs`: the model's outputs, K classes for cross_entropy (LossSpec.outputs), else 1."""
+        """`outputs`: the model's outputs, K classes for cross_entropy (LossSpec.outputs), else 1.
+        `resume`: the state to continue from (ValueError, before plan(), if it does not fit)."""
         self.splits = splits
         self.config = config
         self.reporter = reporter
@@ -91,6 +121,7 @@ class Descent:
         self.train_loss = self.loss.training(self.scaling.y_scale)
         self.to_original = self.loss.to_original(self.scaling.y_scale)
 
+        self.outputs = outputs
         self.model = model_spec.build(
             config.model,
             n_features,
@@ -100,17 +131,33 @@ class Descent:
             generator(config.seed, INIT_STREAM),
         )
         self.batch_size = self.method.batch_size(config.optimizer, self.rows)
-        self.lr = config.optimizer.lr if config.optimizer.lr is not None else self._auto_lr()
+        if resume is not None:
+            self.lr = resume.lr  # "auto" is not chosen again
+        else:
+            self.lr = config.optimizer.lr if config.optimizer.lr is not None else self._auto_lr()
         self.optimizer = self.method.make(self.model.parameters(), config.optimizer, self.lr)
         self.steps_per_epoch = math.ceil(self.rows / self.batch_size)
         total_steps = config.epochs * self.steps_per_epoch
         self.log_every = log_every(total_steps, config.max_history_points)
+        if resume is not None:
+            self.log_every = resume.log_every
         self.history = TrainHistory(reporter, self.log_every, config.smoothing)
         self.shuffler = generator(config.seed, SHUFFLE_STREAM)
+        self._epoch_rng: torch.Tensor | None = None
+        """The shuffler's state at the start of the epoch in progress (when it shuffles)."""
         self.step = 0
         self.epochs_run = 0
+        self.next_batch = 0
+        """Where the next epoch starts: 0, or a resumed epoch's next batch."""
+        self.epoch_cost_sum = 0.0
+        """The resumed epoch's cost sum so far (0.0 otherwise)."""
+        self.first_cost: float | None = None
+        self.previous_cost: float | None = None
         self.tracker = DevTracker(config.early_stopping) if splits.dev is not None else None
+        self.dev_points = 0
         self.last_metrics: dict[str, float | int | None] = {}
+        if resume is not None:
+            self._restore(resume)
         reporter.plan(
             epochs=config.epochs,
             steps_per_epoch=self.steps_per_epoch,
@@ -130,7 +177,14 @@ class Descent:
                 return lr
 
         def check() -> None:
-            if self.reporter.tick():
+            # nothing to checkpoint yet: CHECKPOINT is ignored, SUSPEND leaves without a checkpoint
+            signal = self.reporter.tick()
+            if signal and signal != Signal.CHECKPOINT:
+                if signal == Signal.SUSPEND:
+                    raise Suspended(
+                        "training suspended while choosing the learning rate, before its first "
+                        "checkpoint; it starts again from the beginning"
+                    )
                 raise Cancelled("training cancelled while choosing the learning rate")
             if self.deadline.expired():
                 raise TimedOut.after(self.deadline.seconds, "while choosing the learning rate")
@@ -153,9 +207,12 @@ class Descent:
         return mse_stability_bound(self.x.numpy(), self.bias)
 
     def run(self) -> TrainOutput:
-        """All epochs, then the result; on any EngineError the partial window is reported first."""
+        """All epochs, then the result; on any EngineError the partial window is reported first,
+        except on Suspended, whose checkpoint holds it (emitting it would duplicate it on resume)."""
         try:
             outcome = self._epochs()
+        except Suspended:
+            raise
         except EngineError:
             self.history.flush()
             raise
@@ -163,44 +220,60 @@ class Descent:
         return self._output(outcome)
 
     def _epochs(self) -> str:
-        """Train epoch after epoch; returns the outcome."""
-        first_cost: float | None = None
-        previous: float | None = None
-        tolerance = self.config.tolerance
-        for epoch in range(self.config.epochs):
-            cost = self._epoch(epoch)
-            self.epochs_run = done = epoch + 1
-            if first_cost is None:
-                first_cost = cost
-            elif cost > DIVERGENCE_FACTOR * first_cost:
-                raise Diverged.grew(done, self.step, cost, first_cost, self.lr, self._stability_bound())
-            self.last_metrics = self._epoch_metrics(done, cost)
-            self.reporter.epoch_end(done, self.step, self.last_metrics)
-            if self.tracker is not None and self.tracker.should_stop:
-                self.model.load_state_dict(self.tracker.best_state)
-                return "early_stopped"
-            if (
-                tolerance > 0
-                and previous is not None
-                and abs(cost - previous) <= tolerance * max(1.0, abs(previous))
-            ):
-                return "converged"
-            previous = cost
+        """Train epoch after epoch (from a resumed one); returns the outcome."""
+        for epoch in range(self.epochs_run, self.config.epochs):
+            cost, pending = self._epoch(epoch)
+            outcome = self._end_epoch(epoch + 1, cost)
+            if outcome is not None:
+                return outcome
+            if pending and epoch + 1 < self.config.epochs:
+                # asked on the epoch's last update: the checkpoint comes after the epoch-end work
+                self._checkpoint(pending, 0, 0.0, f"after epoch {epoch + 1} at step {self.step}")
         return "max_epochs"
 
-    def _epoch(self, epoch: int) -> float:
-        """One pass over the training split (epoch is 0-based); returns the epoch's cost."""
+    def _end_epoch(self, done: int, cost: float) -> str | None:
+        """Divergence, the dev point, metrics, early stopping and convergence after 1-based epoch
+        `done`; returns the outcome if training ends here."""
+        self.epochs_run = done
+        if self.first_cost is None:
+            self.first_cost = cost
+        elif cost > DIVERGENCE_FACTOR * self.first_cost:
+            raise Diverged.grew(done, self.step, cost, self.first_cost, self.lr, self._stability_bound())
+        self.last_metrics = self._epoch_metrics(done, cost)
+        self.reporter.epoch_end(done, self.step, self.last_metrics)
+        if self.tracker is not None and self.tracker.should_stop:
+            self.model.load_state_dict(self.tracker.best_state)
+            return "early_stopped"
+        tolerance = self.config.tolerance
+        previous = self.previous_cost
+        if (
+            tolerance > 0
+            and previous is not None
+            and abs(cost - previous) <= tolerance * max(1.0, abs(previous))
+        ):
+            return "converged"
+        self.previous_cost = cost
+        return None
+
+    def _epoch(self, epoch: int) -> tuple[float, Signal | bool]:
+        """One pass over the training split (epoch is 0-based), from `next_batch` on a resumed
+        epoch; returns the epoch's cost and a CHECKPOINT or SUSPEND asked on its last update."""
         x, y = self.x, self.y
         size = self.batch_size
         if size < self.rows:
+            self._epoch_rng = self.shuffler.get_state()
             order = torch.randperm(self.rows, generator=self.shuffler)
             x, y = x[order], y[order]
         model, optimizer, loss_fn = self.model, self.optimizer, self.train_loss
         history, reporter, deadline = self.history, self.reporter, self.deadline
         scale = self.to_original
         step = self.step
-        total = 0.0
-        for start in range(0, self.rows, size):
+        total, self.epoch_cost_sum = self.epoch_cost_sum, 0.0
+        first, self.next_batch = self.next_batch, 0
+        last = self.steps_per_epoch - 1
+        pending: Signal | bool = Signal.CONTINUE
+        for batch in range(first, self.steps_per_epoch):
+            start = batch * size
             xb, yb = x[start : start + size], y[start : start + size]
             optimizer.zero_grad()
             loss = loss_fn(model(xb), yb)
@@ -213,11 +286,17 @@ class Descent:
                 raise Diverged.non_finite(epoch + 1, step, self.lr, self._stability_bound())
             total += cost
             history.add(step, epoch, cost)
-            if reporter.tick():
-                raise Cancelled(f"training cancelled in epoch {epoch + 1} at step {step}")
+            signal = reporter.tick()
+            if signal:
+                if signal != Signal.CHECKPOINT and signal != Signal.SUSPEND:
+                    raise Cancelled(f"training cancelled in epoch {epoch + 1} at step {step}")
+                if batch == last:
+                    pending = signal
+                else:
+                    self._checkpoint(signal, batch + 1, total, f"in epoch {epoch + 1} at step {step}")
             if deadline.expired():
                 raise TimedOut.after(deadline.seconds, f"in epoch {epoch + 1} at step {step}")
-        return total / self.steps_per_epoch
+        return total / self.steps_per_epoch, pending
 
     def _epoch_metrics(self, epoch: int, cost: float) -> dict[str, float | int | None]:
         """The dev point, early-stopping bookkeeping, and the live metrics after an epoch."""
@@ -225,6 +304,7 @@ class Descent:
         if self.tracker is not None:
             dev_loss = self._dev_loss()
             self.reporter.dev_point(self.step, epoch, dev_loss)
+            self.dev_points += 1
             self.tracker.update(epoch, dev_loss, self.model)
             best_loss, best_epoch = self.tracker.best_loss, self.tracker.best_epoch
         return {
@@ -235,6 +315,99 @@ class Descent:
             "best_epoch": best_epoch,
         }
 
+    # -- checkpoints ---------------------------------------------------------------------------------
+    def _checkpoint(self, signal: Signal | bool, batch: int, cost_sum: float, where: str) -> None:
+        """Save a checkpoint (CHECKPOINT), then raise Suspended for SUSPEND. `batch` is the next
+        batch of the epoch in progress (`epochs_run`, 0-based), `cost_sum` its costs so far."""
+        checkpoint = self._state(batch, cost_sum).to_checkpoint()
+        self.reporter.save_checkpoint(checkpoint)
+        if signal == Signal.SUSPEND:
+            raise Suspended(f"training suspended {where}; it resumes from this checkpoint", checkpoint)
+
+    def _state(self, batch: int, cost_sum: float) -> RunState:
+        """Everything needed to continue from here (copies: training goes on)."""
+        names = [name for name, _ in self.model.named_parameters()]
+        optimizer = {
+            index: {key: _array(value) for key, value in state.items()}
+            for index, state in self.optimizer.state_dict()["state"].items()
+        }
+        tracker = best = None
+        if self.tracker is not None:
+            t = self.tracker
+            tracker = TrackerState(t.best_loss, t.best_epoch, t.stale_epochs)
+            best = {k: _array(v) for k, v in t.best_state.items()}
+        # mid-epoch: the state the epoch's permutation was drawn from; at its start: the current one
+        shuffle = self._epoch_rng if batch > 0 and self._epoch_rng is not None else self.shuffler.get_state()
+        return RunState(
+            config=config_fingerprint(self.config),
+            rows=self.rows,
+            features=int(self.x.shape[1]),
+            outputs=self.outputs,
+            parameters=names,
+            lr=self.lr,
+            log_every=self.log_every,
+            batch_size=self.batch_size,
+            steps_per_epoch=self.steps_per_epoch,
+            step=self.step,
+            epoch=self.epochs_run,
+            batch=batch,
+            epoch_cost_sum=cost_sum,
+            first_cost=self.first_cost,
+            previous_cost=self.previous_cost,
+            window=self.history.state(),
+            tracker=tracker,
+            metrics=dict(self.last_metrics),
+            elapsed_seconds=self.deadline.elapsed(),
+            y_center=self.scaling.y_center,
+            y_scale=self.scaling.y_scale,
+            model={k: _array(v) for k, v in self.model.state_dict().items()},
+            optimizer=optimizer,
+            best=best or {},
+            shuffle=shuffle.numpy().copy(),
+            x_center=np.array(self.scaling.x_center, dtype=np.float64),
+            x_scale=np.array(self.scaling.x_scale, dtype=np.float64),
+            train_points=self.history.points,
+            dev_points=self.dev_points,
+        )
+
+    def _restore(self, state: RunState) -> None:
+        """Continue from `state`, after checking it belongs to this job (ValueError if not)."""
+        state.check_fits(
+            config=self.config,
+            rows=self.rows,
+            features=int(self.x.shape[1]),
+            outputs=self.outputs,
+            batch_size=self.batch_size,
+            model=self.model,
+            state_keys=self.method.state_keys(self.config.optimizer),
+            has_dev=self.tracker is not None,
+            scaling=self.scaling,
+        )
+        try:
+            self.shuffler.set_state(torch.from_numpy(np.array(state.shuffle, dtype=np.uint8)))
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(f"checkpoint tensor shuffle.state: not a generator state ({exc})") from None
+        self.model.load_state_dict({k: _tensor_copy(v) for k, v in state.model.items()})
+        saved = self.optimizer.state_dict()
+        saved["state"] = {
+            index: {key: _tensor_copy(value) for key, value in entries.items()}
+            for index, entries in state.optimizer.items()
+        }
+        self.optimizer.load_state_dict(saved)
+        if self.tracker is not None and state.tracker is not None:
+            t = state.tracker
+            best = {k: _tensor_copy(v) for k, v in state.best.items()}
+            self.tracker.restore(t.best_loss, t.best_epoch, t.stale_epochs, best)
+        self.history.restore(state.window, state.train_points)
+        self.dev_points = state.dev_points
+        self.step = state.step
+        self.epochs_run = state.epoch
+        self.next_batch = state.batch
+        self.epoch_cost_sum = state.epoch_cost_sum
+        self.first_cost, self.previous_cost = state.first_cost, state.previous_cost
+        self.last_metrics = dict(state.metrics)
+
+    # -- results -------------------------------------------------------------------------------------
     def _dev_loss(self) -> float:
         """The dev loss of the current parameters, measured like the final result (float64)."""
         with torch.no_grad():
@@ -260,3 +433,13 @@ class Descent:
             log_every=self.log_every,
             lr=self.lr,
         )
+
+
+def _array(value: torch.Tensor) -> np.ndarray:
+    """A numpy copy of a tensor (the tensor keeps changing as training goes on)."""
+    return value.detach().numpy().copy()
+
+
+def _tensor_copy(array: np.ndarray) -> torch.Tensor:
+    """A writable, C-contiguous tensor of its own (optimizer state is updated in place)."""
+    return torch.from_numpy(np.array(array, order="C"))

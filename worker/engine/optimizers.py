@@ -4,6 +4,7 @@ Why a registry: gd, sgd and minibatch are one algorithm (torch.optim.SGD) fed di
 momentum is torch.optim.SGD with heavy-ball momentum (v ← m·v + g, w ← w − lr·v, v₀ = g₀) and adam
 is torch.optim.Adam (eps 1e-8, no weight decay), both fed shuffled minibatches. Each entry says
 both halves; the learning rate is passed in because "auto" is resolved after the model exists.
+Each also names the per-parameter state its optimizer keeps, which a checkpoint carries.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class DescentMethod:
     """(config, training rows) → rows per update; the last batch of an epoch may be smaller."""
     make: Callable[[Iterable[torch.nn.Parameter], OptimizerConfig, float], torch.optim.Optimizer]
     """(parameters, config, learning rate) → the optimizer."""
+    state_keys: Callable[[OptimizerConfig], frozenset[str]]
+    """config → the keys of the optimizer's state of a parameter once it has been updated (its
+    `state_dict()["state"][i]`): all tensors, which checkpoint.py stores and checks."""
 
 
 def _plain_sgd(
@@ -48,6 +52,20 @@ def _adam(params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig, lr: float)
     return torch.optim.Adam(params, lr=lr, betas=cfg.betas, foreach=FOREACH)
 
 
+def _no_state(cfg: OptimizerConfig) -> frozenset[str]:
+    return frozenset()
+
+
+def _momentum_state(cfg: OptimizerConfig) -> frozenset[str]:
+    """torch.optim.SGD keeps a buffer only when momentum is not 0."""
+    return frozenset({"momentum_buffer"}) if cfg.momentum != 0 else frozenset()
+
+
+def _adam_state(cfg: OptimizerConfig) -> frozenset[str]:
+    """`step` is a 0-d float32 tensor (not capturable, not fused), the moments float32 like the parameter."""
+    return frozenset({"step", "exp_avg", "exp_avg_sq"})
+
+
 def _whole(cfg: OptimizerConfig, rows: int) -> int:
     return rows
 
@@ -61,10 +79,10 @@ def _batched(cfg: OptimizerConfig, rows: int) -> int:
 
 
 METHODS: dict[str, DescentMethod] = {
-    "gd": DescentMethod(batch_size=_whole, make=_plain_sgd),
-    "sgd": DescentMethod(batch_size=_single, make=_plain_sgd),
-    "minibatch": DescentMethod(batch_size=_batched, make=_plain_sgd),
-    "momentum": DescentMethod(batch_size=_batched, make=_momentum),
-    "adam": DescentMethod(batch_size=_batched, make=_adam),
+    "gd": DescentMethod(batch_size=_whole, make=_plain_sgd, state_keys=_no_state),
+    "sgd": DescentMethod(batch_size=_single, make=_plain_sgd, state_keys=_no_state),
+    "minibatch": DescentMethod(batch_size=_batched, make=_plain_sgd, state_keys=_no_state),
+    "momentum": DescentMethod(batch_size=_batched, make=_momentum, state_keys=_momentum_state),
+    "adam": DescentMethod(batch_size=_batched, make=_adam, state_keys=_adam_state),
 }
 """Every optimizer of config.DESCENT_TYPES."""

@@ -1,13 +1,38 @@
 """How the engine tells the outside world what it is doing, without knowing who listens.
 
-Why a Protocol: the worker's reporter turns these calls into batched Redis writes and cancel
-checks; tests and benchmarks use `ListReporter`. The engine never imports either side.
+Why a Protocol: the worker's reporter turns these calls into batched Redis writes, cancel checks
+and checkpoint requests; tests and benchmarks use `ListReporter`. The engine never imports either
+side.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+
+
+class Signal(IntEnum):
+    """What `Reporter.tick()` asks of training. A plain False/True means CONTINUE/CANCEL.
+
+    CHECKPOINT and SUSPEND are honoured where a checkpoint may be taken: right after an update's
+    bookkeeping is complete. On the last update of an epoch that is after the epoch-end work (dev
+    point, early stopping, convergence); if that work ends the run, the run simply ends (returns
+    its result) and no checkpoint is taken. Exhaustive search never checkpoints: CHECKPOINT is
+    ignored and SUSPEND raises Suspended without one (the search restarts from scratch; it is
+    fast). While an "auto" learning rate is being chosen (the range test, before training starts)
+    likewise: CHECKPOINT is ignored and SUSPEND raises Suspended without a checkpoint.
+    """
+
+    CONTINUE = 0
+    CANCEL = 1
+    CHECKPOINT = 2
+    """Build a Checkpoint, hand it to `reporter.save_checkpoint`, and go on."""
+    SUSPEND = 3
+    """Build a Checkpoint, hand it to `reporter.save_checkpoint`, then raise Suspended."""
 
 
 class Reporter(Protocol):
@@ -38,15 +63,28 @@ class Reporter(Protocol):
         """Exhaustive search: after every chunk of grid points."""
         ...
 
-    def tick(self) -> bool:
-        """After every update (the learning-rate range test's included) and between search chunks;
-        True asks training to stop (cancel)."""
+    def tick(self) -> Signal | bool:
+        """After every update (the learning-rate range test's included) and between search chunks.
+        Must stay cheap (it runs after every update); returns a Signal (False: go on, True: cancel).
+        """
+        ...
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Called when tick() asked for CHECKPOINT or SUSPEND, with everything needed to resume.
+
+        `checkpoint.train_points` / `dev_points` count the points this run (and the runs it resumed
+        from) had emitted when it was taken: store the history up to exactly those counts with it.
+        """
         ...
 
 
 @dataclass
 class ListReporter:
-    """Keeps every callback in lists (history in the API's column shape); never stops training."""
+    """Keeps every callback in lists (history in the API's column shape).
+
+    `signals` scripts what tick() returns: {k: Signal} answers the k-th call (1-based) with that
+    signal, every other call with CONTINUE. Saved checkpoints are appended to `checkpoints`.
+    """
 
     plans: list[dict[str, Any]] = field(default_factory=list)
     train: dict[str, list[Any]] = field(
@@ -56,6 +94,8 @@ class ListReporter:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     searched: list[tuple[int, int]] = field(default_factory=list)
     ticks: int = 0
+    signals: dict[int, Signal] = field(default_factory=dict)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
 
     def plan(
         self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int, lr: float | None
@@ -87,6 +127,9 @@ class ListReporter:
     def search_progress(self, done: int, total: int) -> None:
         self.searched.append((done, total))
 
-    def tick(self) -> bool:
+    def tick(self) -> Signal | bool:
         self.ticks += 1
-        return False
+        return self.signals.get(self.ticks, Signal.CONTINUE)
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self.checkpoints.append(checkpoint)

@@ -5,7 +5,8 @@ and (co)variances of x and y, so each grid point costs O(d²) instead of O(N·d)
 around the means, MSE(w, b) = var(y) − 2·w·cov(x, y) + wᵀ·cov(x)·w + (b + w·mean(x) − mean(y))²,
 keeps it accurate in float64 even where the cost is tiny next to mean(y)². Grids and costs are in
 original units (standardize is ignored). Points are evaluated in chunks with a cancel check and a
-progress report between chunks.
+progress report between chunks. A search keeps no checkpoint: asked to suspend, it raises Suspended
+without one, and the job searches again from the start.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import numpy as np
 from .config import Grid, TrainConfig
 from .data import Splits
 from .deadline import Deadline
-from .errors import Cancelled, InvalidData, TimedOut
+from .errors import Cancelled, InvalidData, Suspended, TimedOut
 from .losses import LOSSES
 from .models import Params
-from .reporting import Reporter
+from .reporting import Reporter, Signal
 from .result import TrainOutput, final_numbers
 
 SEARCH_CHUNK_POINTS = 65_536
@@ -92,7 +93,13 @@ def search(splits: Splits, config: TrainConfig, reporter: Reporter, deadline: De
         w, b = _points(values, shape, start, stop, n_features, grid.b is not None)
         cost[start:stop] = stats.cost(w, b)
         reporter.search_progress(stop, total)
-        if reporter.tick():
+        signal = reporter.tick()
+        # a search is fast and keeps no checkpoint: CHECKPOINT is ignored, SUSPEND leaves without one
+        if signal and signal != Signal.CHECKPOINT:
+            if signal == Signal.SUSPEND:
+                raise Suspended(
+                    f"search suspended after {stop} of {total} grid points; it starts again from the beginning"
+                )
             raise Cancelled(f"search cancelled after {stop} of {total} grid points")
         if deadline.expired():
             raise TimedOut.after(deadline.seconds, f"after {stop} of {total} grid points")

@@ -1,0 +1,99 @@
+"""Redis trouble with real processes: 503 fast while it is gone, recovery, and AOF durability."""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import replace
+
+import pytest
+
+from service import create_app
+from tests.conftest import RedisServer, Worker, wait_for
+
+WORKED = "x,y\n1,2\n2,4\n3,6\n"
+AOF = ("--appendonly", "yes", "--appendfsync", "everysec")
+
+
+def restart(server: RedisServer) -> None:
+    """Start the same server again: same port, same directory, so the AOF is replayed."""
+    server.proc = None
+    import subprocess
+
+    cmd = ["redis-server", "--port", str(server.port), "--bind", "127.0.0.1", "--dir", server.dir]
+    cmd += ["--save", "", *server.extra]
+    server.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture()
+def server():
+    s = RedisServer(*AOF).start()
+    yield s
+    s.stop()
+
+
+def test_redis_gone_is_a_fast_503_and_the_api_recovers(settings, server):
+    client = create_app({"SETTINGS": replace(settings, redis_url=server.url)}).test_client()
+    assert client.post("/v1/datasets", data=WORKED, content_type="text/csv").status_code == 201
+    server.proc.terminate()
+    server.proc.wait(10)
+    for path in ("/v1/datasets", "/v1/jobs"):
+        started = time.monotonic()
+        r = client.get(path)
+        assert r.status_code == 503 and r.mimetype == "application/problem+json"
+        assert time.monotonic() - started < 2.0
+    r = client.post("/v1/datasets", data=WORKED, content_type="text/csv")
+    assert r.status_code == 503
+    restart(server)
+    wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="recovery")
+    assert len(client.get("/v1/datasets").get_json()["datasets"]) == 1
+
+
+def test_killed_redis_with_aof_keeps_every_acknowledged_job(settings, server):
+    own = replace(settings, redis_url=server.url)
+    client = create_app({"SETTINGS": own}).test_client()
+    ds = client.post("/v1/datasets", data=WORKED, content_type="text/csv").get_json()["id"]
+    body = {"dataset_id": ds, "model": {"bias": False}, "standardize": False, "optimizer": {"type": "gd"}}
+    jobs = [client.post("/v1/jobs", json=body).get_json()["id"] for _ in range(5)]
+    acknowledged = time.monotonic()
+    # everysec fsync: what was acknowledged more than a second ago is on disk.
+    wait_for(lambda: time.monotonic() - acknowledged > 1.5, 5, interval=0.1, what="the fsync window")
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(10)
+    restart(server)
+    wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
+    worker = Worker(own)
+    try:
+
+        def finished():
+            states = [client.get(f"/v1/jobs/{j}").get_json()["status"] for j in jobs]
+            return states if all(s == "succeeded" for s in states) else None
+
+        wait_for(finished, 60, interval=0.1, what="every acknowledged job to finish")
+    finally:
+        worker.stop()
+
+
+def test_worker_reconnects_after_a_redis_restart(settings, server):
+    own = replace(settings, redis_url=server.url)
+    client = create_app({"SETTINGS": own}).test_client()
+    worker = Worker(own)
+    try:
+        ds = client.post("/v1/datasets", data=WORKED, content_type="text/csv").get_json()["id"]
+        body = {"dataset_id": ds, "optimizer": {"type": "gd"}, "epochs": 5}
+        first = client.post("/v1/jobs", json=body).get_json()["id"]
+        wait_for(lambda: client.get(f"/v1/jobs/{first}").get_json()["status"] == "succeeded", 30)
+        server.proc.terminate()
+        server.proc.wait(10)
+        restart(server)
+        wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
+        second = client.post("/v1/jobs", json=body).get_json()["id"]
+        wait_for(
+            lambda: client.get(f"/v1/jobs/{second}").get_json()["status"] == "succeeded",
+            60,
+            interval=0.1,
+            what="the worker to reconnect and train",
+        )
+        assert worker.proc.poll() is None
+    finally:
+        worker.stop()

@@ -1,0 +1,126 @@
+"""Workers that die or are stopped lose no job: real worker processes, real signals, real Redis.
+
+A SIGKILLed worker's job is taken back by another worker's reaper once its lease lapses and resumes
+from its last checkpoint; a SIGTERMed worker checkpoints and hands its job back itself. Either way
+the history is continuous and the result is the same as an uninterrupted run's (same thread count).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import redis as redis_lib
+from sklearn.datasets import load_diabetes
+
+from descent.store import keys
+from service import create_app
+from tests.api.test_training_api import full_history
+from tests.conftest import RedisServer, Worker, wait_for
+
+JOB = {
+    "optimizer": {"type": "momentum", "lr": 0.001, "batch_size": 4},
+    "epochs": 150,
+    "tolerance": 0,
+    "split": {"dev": 0.2},
+    "seed": 3,
+}
+FAST_CHECKPOINTS = {"DESCENT_CHECKPOINT_SECONDS": "1"}
+
+
+@pytest.fixture()
+def stack(settings):
+    server = RedisServer().start()
+    own = replace(settings, redis_url=server.url, queue_name=settings.queue_name + "-loss")
+    client = create_app({"SETTINGS": own}).test_client()
+    data = load_diabetes()
+    body = {"x": data.data.tolist(), "y": data.target.astype(float).tolist()}
+    dataset = client.post("/v1/datasets", json=body).get_json()["id"]
+    workers: list[Worker] = []
+    yield own, client, dataset, workers, redis_lib.Redis.from_url(server.url)
+    for w in workers:
+        w.stop()
+    server.stop()
+
+
+def history(client, job_id: str) -> dict:
+    return full_history(client, job_id)
+
+
+def status(client, job_id: str) -> dict:
+    return client.get(f"/v1/jobs/{job_id}").get_json()
+
+
+def reference(client, dataset: str) -> tuple[dict, dict]:
+    job = client.post("/v1/jobs", json={"dataset_id": dataset, **JOB}).get_json()["id"]
+    done = wait_for(lambda: (j := status(client, job))["status"] == "succeeded" and j, 120, interval=0.1)
+    return done, history(client, job)
+
+
+def assert_same_run(done: dict, ref: dict, hist: dict, ref_hist: dict) -> None:
+    assert done["result"]["params"] == ref["result"]["params"]
+    for key in ("train_loss", "dev_loss", "r2", "epochs_run", "steps"):
+        assert done["result"][key] == ref["result"][key]
+    assert hist == ref_hist
+    steps = hist["train"]["step"]
+    assert steps == list(range(1, len(steps) + 1))
+
+
+def test_sigkilled_worker_job_resumes_elsewhere_from_its_checkpoint(stack):
+    own, client, dataset, workers, redis = stack
+    doomed = Worker(own, env=FAST_CHECKPOINTS)
+    workers.append(doomed)
+    job = client.post("/v1/jobs", json={"dataset_id": dataset, **JOB}).get_json()["id"]
+    wait_for(lambda: redis.exists(keys.job_checkpoint(job)), 60, interval=0.05, what="a checkpoint")
+    doomed.proc.send_signal(signal.SIGKILL)
+    doomed.proc.wait(10)
+    killed_at = time.monotonic()
+    assert status(client, job)["status"] == "running"
+    workers.append(Worker(own, env=FAST_CHECKPOINTS))
+    resumed = wait_for(
+        lambda: (j := status(client, job))["attempt"] == 2 and j["status"] == "running" and j,
+        30,
+        interval=0.05,
+        what="another worker to take the job",
+    )
+    assert time.monotonic() - killed_at < 15.0, resumed
+    done = wait_for(lambda: (j := status(client, job))["status"] == "succeeded" and j, 120, interval=0.1)
+    ref, ref_hist = reference(client, dataset)
+    assert_same_run(done, ref, history(client, job), ref_hist)
+    assert done["attempt"] == 2
+
+
+def test_sigtermed_worker_checkpoints_and_hands_its_job_back(stack):
+    own, client, dataset, workers, redis = stack
+    stopping = Worker(own, env=FAST_CHECKPOINTS)
+    workers.append(stopping)
+    job = client.post("/v1/jobs", json={"dataset_id": dataset, **JOB}).get_json()["id"]
+    wait_for(lambda: len(client.get(f"/v1/jobs/{job}/history").get_json()["train"]["step"]) > 100, 60)
+    stopping.proc.send_signal(signal.SIGTERM)
+    assert stopping.proc.wait(30) == 0
+    back = status(client, job)
+    assert back["status"] == "queued" and back["attempt"] == 1
+    assert redis.exists(keys.job_checkpoint(job))
+    workers.append(Worker(own))
+    done = wait_for(lambda: (j := status(client, job))["status"] == "succeeded" and j, 120, interval=0.1)
+    ref, ref_hist = reference(client, dataset)
+    assert_same_run(done, ref, history(client, job), ref_hist)
+    assert done["attempt"] == 2
+
+
+def test_job_fails_as_worker_lost_after_max_attempts(stack):
+    own, client, dataset, workers, _ = stack
+    env = {"DESCENT_MAX_ATTEMPTS": "1", "DESCENT_LEASE_SECONDS": "3", "DESCENT_HEARTBEAT_SECONDS": "0.5"}
+    doomed = Worker(own, env=env)
+    workers.append(doomed)
+    job = client.post("/v1/jobs", json={"dataset_id": dataset, **JOB}).get_json()["id"]
+    wait_for(lambda: status(client, job)["status"] == "running", 30)
+    doomed.proc.send_signal(signal.SIGKILL)
+    doomed.proc.wait(10)
+    workers.append(Worker(own, env=env))
+    done = wait_for(lambda: (j := status(client, job))["status"] == "failed" and j, 30, interval=0.1)
+    assert done["error"]["type"] == "worker_lost" and "DESCENT_MAX_ATTEMPTS" in done["error"]["message"]
+    assert not np.isnan(done["attempt"])
