@@ -14,3 +14,33 @@ timeout = 60
 graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
+# JSON lines like the workers' (descent.logs); DESCENT_LOG_FORMAT=text for plain ones.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": "descent.logs.JsonFormatter"}
+        if os.environ.get("DESCENT_LOG_FORMAT", "json") == "json"
+        else {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
+
+
+# prometheus_client's multiprocess mode: each gunicorn process writes its HTTP latency samples here
+# and /metrics merges them. A fresh directory per start (stale files would double count).
+_metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/descent-metrics-{os.getpid()}")
+os.makedirs(_metrics_dir, exist_ok=True)
+for _stale in os.listdir(_metrics_dir):
+    os.remove(os.path.join(_metrics_dir, _stale))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

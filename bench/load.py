@@ -76,10 +76,10 @@ class Stack:
         raise RuntimeError("gunicorn did not come up")
 
     def stop(self) -> None:
+        """Worker first (it hands its job back through Redis), then gunicorn, then Redis."""
         for p in reversed(self.procs):
             p.terminate()
-        for p in self.procs:
-            p.wait(20)
+            p.wait(40)
 
 
 async def request(reader, writer, host: str, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:

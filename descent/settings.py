@@ -61,6 +61,8 @@ class Settings:
     """Starts of one job (its worker died in the others) before it fails as worker_lost."""
     checkpoint_seconds: float = 5.0
     """How often a running job saves a checkpoint to resume from."""
+    sse_seconds: float = 60.0
+    """How long one /events stream lasts before the client reconnects (frees a server thread)."""
     flush_seconds: float = 0.2
     """How often a worker writes buffered history and progress to Redis and checks for a cancel."""
 

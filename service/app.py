@@ -14,7 +14,7 @@ from redis.retry import Retry
 from descent.settings import Settings
 from descent.store import Store, connect
 
-from . import auth, errors
+from . import auth, body_limit, errors, metrics
 
 log = logging.getLogger("descent.api")
 
@@ -52,9 +52,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["descent.redis"] = redis
     app.extensions["descent.store"] = Store(redis, settings.retention_seconds, settings.idempotency_seconds)
     errors.init_app(app)
+    body_limit.init_app(app)
+    metrics.init_app(app)
     auth.init_app(app, settings.api_keys)
 
+    from .dashboard import bp as dashboard_bp
     from .datasets import bp as datasets_bp
+    from .events import bp as events_bp
     from .jobs import bp as jobs_bp
     from .ops import bp as ops_bp
     from .sweeps import bp as sweeps_bp
@@ -63,6 +67,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(datasets_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(trained_bp)
+    app.register_blueprint(events_bp)
     app.register_blueprint(sweeps_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(dashboard_bp)
     return app

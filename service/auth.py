@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hmac
 import logging
+import uuid
 
 from flask import Flask, g, request
+
+from descent.logs import bind, fresh
 
 from .problems import Problem
 
@@ -50,13 +53,16 @@ def init_app(app: Flask, spec: str) -> None:
 
     @app.before_request
     def _authenticate() -> None:
+        fresh(request_id=request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16])
         if not keys:
             g.tenant = OPEN_TENANT
+            bind(tenant=OPEN_TENANT)
             return
         if request.path == "/" or request.path.startswith(PUBLIC_PATHS):
             g.tenant = None
             return
         g.tenant = _tenant_for(request.headers.get("Authorization", ""), keys)
+        bind(tenant=g.tenant)
 
 
 def _tenant_for(header: str, keys: list[tuple[str, bytes]]) -> str:

@@ -19,6 +19,8 @@ from .schemas import MAX_NAME_LENGTH
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+"""Content types read as a CSV body."""
 
 
 @bp.post("")
@@ -78,9 +80,10 @@ def _parse_upload() -> tuple[ParsedDataset, str]:
     """Dispatch on the content type; every parser raises a precise Problem on bad data."""
     settings = context.settings()
     mimetype = request.mimetype
-    if mimetype in ("text/csv", "application/csv", "text/plain"):
+    query_name = _checked_name(request.args.get("name"))
+    if mimetype in CSV_TYPES:
         parsed = parse_csv(request.get_data(cache=False), request.args.get("target"), settings)
-        return parsed, _name(request.args.get("name"), "dataset")
+        return parsed, _name(query_name, "dataset")
     if mimetype == "multipart/form-data":
         # The CSV as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).
         upload = request.files.get("file")
@@ -92,7 +95,7 @@ def _parse_upload() -> tuple[ParsedDataset, str]:
             )
         target = request.form.get("target") or request.args.get("target")
         parsed = parse_csv(upload.read() if upload is not None else text, target, settings)
-        name = request.form.get("name") or request.args.get("name")
+        name = _checked_name(request.form.get("name")) or query_name
         return parsed, _name(name, (upload.filename if upload is not None else None) or "dataset")
     if request.is_json:
         doc = context.json_body()
@@ -100,7 +103,7 @@ def _parse_upload() -> tuple[ParsedDataset, str]:
         name = doc.get("name") if isinstance(doc, dict) else None
         if name is not None and not isinstance(name, str):
             raise invalid("name must be a string", [{"field": "name", "message": "must be a string"}])
-        return parsed, _name(name or request.args.get("name"), "dataset")
+        return parsed, _name(_checked_name(name) or query_name, "dataset")
     raise Problem(
         415,
         "Unsupported Media Type",
@@ -110,10 +113,17 @@ def _parse_upload() -> tuple[ParsedDataset, str]:
     )
 
 
-def _name(name: str | None, default: str) -> str:
+def _checked_name(name: str | None) -> str | None:
+    """A given name (query, form field or JSON), or a 400 when it is too long: every one given is
+    checked, whichever of them is used."""
     if name is not None and len(name) > MAX_NAME_LENGTH:
         raise invalid(
             f"name is longer than {MAX_NAME_LENGTH} characters",
             [{"field": "name", "message": f"at most {MAX_NAME_LENGTH} characters"}],
         )
+    return name
+
+
+def _name(name: str | None, default: str) -> str:
+    """The name to store: the given one stripped, else the default (an upload's file name)."""
     return (name or default).strip()[:MAX_NAME_LENGTH] or default

@@ -22,8 +22,10 @@ from pydantic.json_schema import models_json_schema
 
 from descent.settings import Settings
 from descent.store.paging import CURSOR_PATTERN
+from descent.store.records import STATUSES
 
 from . import schemas
+from .datasets import CSV_TYPES
 from .idempotency import IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH
 from .parsing import CSV_PATTERN
 from .sweeps import PATH
@@ -41,6 +43,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.Surface,
     schemas.ProblemDoc,
     schemas.Health,
+    schemas.Readiness,
     schemas.PredictRequest,
     schemas.Prediction,
     schemas.ModelExport,
@@ -75,7 +78,10 @@ def ref(name: str) -> dict[str, str]:
 
 
 def _json(name: str, description: str, headers: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": ref(name)}}}
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": ref(name)}},
+    }
     if headers:
         response["headers"] = headers
     response.update(extra)
@@ -108,22 +114,19 @@ CREATED_HEADERS = {
 
 
 def _param(
-    name: str, where: str, schema: dict[str, Any], description: str, required: bool = False, **extra: Any
+    name: str, where: str, schema: dict[str, Any], description: str, required: bool = False
 ) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": where,
-        "required": required,
-        "schema": schema,
-        "description": description,
-        **extra,
-    }
+    return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
 
 
 def _id(name: str) -> dict[str, Any]:
     return _param(name, "path", {"type": "string"}, f"the {name.replace('_', ' ')} (opaque)", required=True)
 
 
+IDEMPOTENCY_CONFLICT = (
+    "the Idempotency-Key was used with another request, is still in progress, or created a resource "
+    "that has been deleted (or has expired) since"
+)
 IDEMPOTENCY_KEY = _param(
     "Idempotency-Key",
     "header",
@@ -254,7 +257,7 @@ def _paths(settings: Settings) -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "text/csv": {"schema": csv_body, "example": EXAMPLE_CSV},
+                        **{csv_type: {"schema": csv_body, "example": EXAMPLE_CSV} for csv_type in CSV_TYPES},
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
@@ -278,16 +281,12 @@ def _paths(settings: Settings) -> dict[str, Any]:
                     },
                 },
                 "responses": _responses(
-                    {
-                        "201": _json(
-                            "DatasetResource", "stored", CREATED_HEADERS, links=dataset_links
-                        )
-                    },
+                    {"201": _json("DatasetResource", "stored", CREATED_HEADERS, links=dataset_links)},
                     {
                         "400": "invalid data: `errors` names every fault (row and column for CSV)",
-                        "409": "the Idempotency-Key was used for another request, or is still in progress",
+                        "409": IDEMPOTENCY_CONFLICT,
                         "413": too_large,
-                        "415": "not text/csv, multipart/form-data or application/json",
+                        "415": "not text/csv (or application/csv, text/plain), multipart/form-data or application/json",
                     },
                 ),
             },
@@ -331,7 +330,7 @@ def _paths(settings: Settings) -> dict[str, Any]:
                         "400": "invalid request (`errors` names every bad field), a request that does not "
                         "fit the dataset or a limit, or DESCENT_MAX_OPEN_JOBS open jobs already",
                         "404": "unknown dataset, or not yours",
-                        "409": "the Idempotency-Key was used for another request, or is still in progress",
+                        "409": IDEMPOTENCY_CONFLICT,
                         "413": too_large,
                         "415": "not application/json",
                     },
@@ -344,7 +343,7 @@ def _paths(settings: Settings) -> dict[str, Any]:
                     _param(
                         "status",
                         "query",
-                        {"type": "string", "enum": list(schemas.STATUSES)},
+                        {"type": "string", "enum": list(STATUSES)},
                         "only jobs with this status",
                     ),
                     _param("dataset_id", "query", {"type": "string"}, "only jobs on this dataset"),
@@ -362,7 +361,9 @@ def _paths(settings: Settings) -> dict[str, Any]:
             "get": {
                 "operationId": "getJob",
                 "summary": "A job: status, progress, metrics, result or error",
-                "responses": _responses({"200": _json("JobResource", "the job")}, {"404": "unknown, or not yours"}),
+                "responses": _responses(
+                    {"200": _json("JobResource", "the job")}, {"404": "unknown, or not yours"}
+                ),
             },
             "delete": {
                 "operationId": "deleteJob",
@@ -462,7 +463,9 @@ def _paths(settings: Settings) -> dict[str, Any]:
                             "description": "the model",
                             "content": {
                                 "application/json": {"schema": ref("ModelExport")},
-                                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                                "application/octet-stream": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                },
                             },
                         }
                     },
@@ -481,13 +484,17 @@ def _paths(settings: Settings) -> dict[str, Any]:
                 "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": _body(ref("SweepRequest"), EXAMPLE_SWEEP),
                 "responses": _responses(
-                    {"202": _json("SweepResource", "the children are queued", CREATED_HEADERS, links=sweep_links)},
+                    {
+                        "202": _json(
+                            "SweepResource", "the children are queued", CREATED_HEADERS, links=sweep_links
+                        )
+                    },
                     {
                         "400": "invalid request, a child that would be an invalid job (named by its `grid.` "
                         f"or `base.` path), more than DESCENT_MAX_SWEEP_CHILDREN = {settings.max_sweep_children} "
                         "children, or over DESCENT_MAX_OPEN_JOBS",
                         "404": "unknown dataset, or not yours",
-                        "409": "the Idempotency-Key was used for another request, or is still in progress",
+                        "409": IDEMPOTENCY_CONFLICT,
                         "413": too_large,
                         "415": "not application/json",
                     },
@@ -499,7 +506,9 @@ def _paths(settings: Settings) -> dict[str, Any]:
             "get": {
                 "operationId": "getSweep",
                 "summary": "A sweep with its children ranked",
-                "responses": _responses({"200": _json("SweepResource", "the sweep")}, {"404": "unknown, or not yours"}),
+                "responses": _responses(
+                    {"200": _json("SweepResource", "the sweep")}, {"404": "unknown, or not yours"}
+                ),
             },
         },
         "/v1/sweeps/{sweep_id}/cancel": {
@@ -512,6 +521,64 @@ def _paths(settings: Settings) -> dict[str, Any]:
                     {"404": "unknown, or not yours", "409": "nothing left to cancel"},
                 ),
             },
+        },
+        "/v1/jobs/{job_id}/events": {
+            "parameters": [_id("job_id")],
+            "get": {
+                "operationId": "jobEvents",
+                "summary": "Server-Sent Events of a job: progress, point, end",
+                "description": "`progress` carries the job's status, progress, metrics, result and error when "
+                "they change; `point` a /history page of new points (its id is `next`); `end` once the job has "
+                "ended and every point was sent. A stream lasts at most DESCENT_SSE_SECONDS; reconnect with "
+                "Last-Event-ID (or `after`) to continue.",
+                "parameters": [
+                    _param(
+                        "after", "query", {"type": "integer", "minimum": 0}, "send points with step > after"
+                    ),
+                    _param("Last-Event-ID", "header", {"type": "string"}, "the last event id seen"),
+                ],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "an event stream",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        }
+                    },
+                    {"404": "unknown, or not yours"},
+                ),
+            },
+        },
+        "/readyz": {
+            "get": {
+                "operationId": "readyz",
+                "summary": "Readiness: Redis answers and at least one worker is alive",
+                "security": [],
+                "responses": _responses(
+                    {
+                        "200": _json("Readiness", "ready"),
+                        "503": _json("Readiness", "Redis unreachable or no live worker"),
+                    },
+                    {},
+                    public=True,
+                ),
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "summary": "Prometheus metrics (text exposition format)",
+                "security": [],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "metrics",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                    {},
+                    public=True,
+                ),
+            }
         },
         "/healthz": {
             "get": {

@@ -24,6 +24,23 @@ def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Ready when Redis answers and at least one worker's heartbeat is recent."""
+    from . import context
+
+    settings = context.settings()
+    try:
+        context.store().redis.ping()
+        workers = context.store().ops.live_workers(3 * settings.heartbeat_seconds + 1)
+    except Exception:
+        return jsonify({"status": "unavailable", "redis": "unreachable", "workers": 0}), 503
+    status = 200 if workers else 503
+    return jsonify(
+        {"status": "ready" if workers else "no workers", "redis": "ok", "workers": len(workers)}
+    ), status
+
+
 @bp.get("/openapi.json")
 def openapi() -> Response:
     doc = current_app.extensions.get("descent.openapi")

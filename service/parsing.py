@@ -16,7 +16,18 @@ What counts as a number
     are stored as float32.
 
 Speed
-    On the fast path a CSV is split into lines with ``str.split`` (or, when it contains a ``"``,
+    An upload of plain numbers (bytes, ASCII, no quote or carriage return: what a program writes)
+    is read by `_fast_csv`: a compiled (numba) pass over the bytes that tokenizes and converts each
+    cell straight into float32, with no decoded text, no list of lines and no float64 table. A
+    cell whose decimal mantissa and exponent fit Clinger's exact case (at most 2⁵³ and |e| ≤ 22:
+    one correctly rounded multiplication or division of exact doubles) is converted there; any
+    other is converted afterwards by ``float()``. Both are the correctly rounded double, which is
+    what ``float()`` and ``np.loadtxt`` give, so the values are those of the general path. Anything
+    else — a quote, a stray character, a ragged or blank row, a value that is not finite in
+    float32, a header or target problem — makes `_fast_csv` step aside, and the general path
+    below parses the upload and reports every fault as it always has.
+
+    On the general path a CSV is split into lines with ``str.split`` (or, when it contains a ``"``,
     with the C ``csv`` module) and converted in one ``np.loadtxt`` call, numpy's C tokenizer. Only
     when that bulk conversion fails (or disagrees on the shape) does a slow per-cell scan run, to
     find every faulty line and column; the scan uses ``float()``, whose grammar is a superset of
@@ -33,6 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from descent.settings import Settings
@@ -74,7 +86,7 @@ def _csv_pattern() -> str:
     row = rf"{cell}(?:,{cell})+"
     name = r'(?:"(?:[^"]|"")*"|[^,\n]*)'
     header = rf"{name}(?:,{name})+"
-    return rf"^\ufeff?(?:{header}\n)?{row}(?:\n{row})+{any_space}$"
+    return rf"^\ufeff?(?:{header}\r?\n)?{row}(?:\n{row})+{any_space}$"
 
 
 CSV_PATTERN = _csv_pattern()
@@ -217,6 +229,9 @@ def parse_csv(
     413, checked from the line count before any number is converted (for quoted CSVs, while the
     rows are being split); more than ``settings.max_features`` feature columns is a 400.
     """
+    fast = _fast_csv(data, target, settings)
+    if fast is not None:
+        return fast
     text = _decode(data)
     if "\r" in text:
         text = text.replace("\r\n", "\n")
@@ -654,6 +669,166 @@ def _split(values: np.ndarray, target: int, names: list[str]) -> ParsedDataset:
         feature_names=[n for k, n in enumerate(names) if k != target],
         target_name=names[target],
     )
+
+
+# --------------------------------------------------------------------------------------------
+# CSV: the compiled fast path (module docstring, "Speed")
+
+_ASCII_SPACE = b" \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+"""What str.strip()/rstrip() remove among ASCII bytes."""
+_EXACT_POWERS = np.array([10.0**k for k in range(23)])
+"""10⁰ … 10²², every one exactly a double."""
+_CELL_OK, _CELL_HARD = 0, 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _csv_cells(buf, start, end, rows, cols, powers, out, hard):  # pragma: no cover - compiled
+    """Parse rows × cols cells of plain CSV from buf[start:end] into float32 `out`.
+
+    A cell is [ \t]* [+-]? digits [. digits] [(e|E) [+-]? digits] [ \t]* (at least one digit
+    before the exponent); cells end at ',' and rows at '\n' (the last at `end`). Cells outside
+    Clinger's exact case get NaN in `out` and their [begin, stop) byte offsets in `hard` (row-major
+    order; only as many as `hard` has room for). Returns the number of hard cells, or −1 − (byte
+    offset) at the first byte that does not fit (another character, a ragged row, too many or too
+    few rows). Every read is guarded by `end` (≤ len(buf)).
+    """
+    pos = start
+    nhard = 0
+    for i in range(rows):
+        for j in range(cols):
+            begin = pos
+            while pos < end and (buf[pos] == 32 or buf[pos] == 9):
+                pos += 1
+            negative = False
+            if pos < end and (buf[pos] == 43 or buf[pos] == 45):
+                negative = buf[pos] == 45
+                pos += 1
+            mantissa = 0
+            digits = 0
+            significant = 0
+            exponent = 0
+            while pos < end and 48 <= buf[pos] <= 57:
+                if significant < 19:
+                    if mantissa > 0 or buf[pos] != 48:
+                        mantissa = mantissa * 10 + (buf[pos] - 48)
+                        significant += 1
+                else:
+                    exponent += 1
+                    significant += 1
+                digits += 1
+                pos += 1
+            if pos < end and buf[pos] == 46:
+                pos += 1
+                while pos < end and 48 <= buf[pos] <= 57:
+                    if significant < 19:
+                        if mantissa > 0 or buf[pos] != 48:
+                            mantissa = mantissa * 10 + (buf[pos] - 48)
+                            significant += 1
+                        exponent -= 1
+                    else:
+                        significant += 1
+                    digits += 1
+                    pos += 1
+            if digits == 0:
+                return -1 - pos
+            if pos < end and (buf[pos] == 101 or buf[pos] == 69):
+                pos += 1
+                eneg = False
+                if pos < end and (buf[pos] == 43 or buf[pos] == 45):
+                    eneg = buf[pos] == 45
+                    pos += 1
+                edigits = 0
+                e = 0
+                while pos < end and 48 <= buf[pos] <= 57:
+                    if e < 100000:
+                        e = e * 10 + (buf[pos] - 48)
+                    edigits += 1
+                    pos += 1
+                if edigits == 0:
+                    return -1 - pos
+                exponent += -e if eneg else e
+            stop = pos
+            while pos < end and (buf[pos] == 32 or buf[pos] == 9):
+                pos += 1
+            if j < cols - 1:
+                if pos >= end or buf[pos] != 44:
+                    return -1 - pos
+            elif i < rows - 1:
+                if pos >= end or buf[pos] != 10:
+                    return -1 - pos
+            elif pos != end:
+                return -1 - pos
+            pos += 1
+            if significant <= 19 and mantissa <= 9007199254740992 and -22 <= exponent <= 22:
+                value = float(mantissa)
+                value = value * powers[exponent] if exponent >= 0 else value / powers[-exponent]
+                out[i, j] = np.float32(-value if negative else value)
+            else:
+                out[i, j] = np.nan
+                if nhard < hard.shape[0]:
+                    hard[nhard, 0] = begin
+                    hard[nhard, 1] = stop
+                nhard += 1
+    return nhard
+
+
+def _fast_csv(
+    data: bytes | bytearray | memoryview | str, target: str | None, settings: Settings
+) -> ParsedDataset | None:
+    """The upload parsed on the compiled path, or None to let the general path parse it (and
+    report whatever is wrong). See the module docstring."""
+    if isinstance(data, str):
+        return None
+    raw = data if isinstance(data, bytes) else bytes(data)
+    skip = len(_BOM) if raw.startswith(_BOM) else 0
+    if b'"' in raw or b"\r" in raw:
+        return None
+    end = len(raw)
+    while end > skip and raw[end - 1] in _ASCII_SPACE:
+        end -= 1
+    newline = raw.find(b"\n", skip, end)
+    if newline < 0:
+        return None
+    try:
+        first = raw[skip:newline].decode("ascii").split(",")
+    except UnicodeDecodeError:
+        return None
+    ncols = len(first)
+    if ncols < 2 or ncols - 1 > settings.max_features:
+        return None
+    header = _is_header(first)
+    names = [c.strip() for c in first] if header else [f"col{j}" for j in range(ncols)]
+    body = newline + 1 if header else skip
+    nrows = raw.count(b"\n", body, end) + 1 if body < end else 0
+    if nrows < 2 or nrows * ncols > settings.max_dataset_cells:
+        return None
+    errors = _Errors()
+    if header:
+        _check_header(names, errors)
+    target_index = _resolve_csv_target(target, names, errors)
+    if errors.total or target_index is None:
+        return None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    values = np.empty((nrows, ncols), dtype=np.float32)
+    hard = np.empty((min(nrows * ncols, 4096), 2), dtype=np.int64)
+    found = int(_csv_cells(buf, body, end, nrows, ncols, _EXACT_POWERS, values, hard))
+    if found > hard.shape[0]:  # many hard cells: again, with room for all of them
+        hard = np.empty((found, 2), dtype=np.int64)
+        found = int(_csv_cells(buf, body, end, nrows, ncols, _EXACT_POWERS, values, hard))
+    if found < 0:
+        return None
+    if found:
+        flat = values.reshape(-1)
+        cells = np.flatnonzero(np.isnan(flat))
+        if len(cells) != found:
+            return None
+        with np.errstate(over="ignore"):
+            for k in range(found):
+                begin, stop = hard[k]
+                flat[cells[k]] = np.float32(float(raw[begin:stop]))
+    if not np.isfinite(values).all():
+        return None
+    return _split(values, target_index, names)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,8 +22,6 @@ OPTIMIZER_TYPES = ("exhaustive", "gd", "sgd", "minibatch", "momentum", "adam")
 LOSSES = ("mse", "mae", "huber", "bce", "cross_entropy")
 CLASSIFICATION_LOSSES = ("bce", "cross_entropy")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-ERROR_TYPES = ("diverged", "timeout", "worker_lost", "invalid_data", "internal")
 
 DEFAULT_LR = 0.01
 DEFAULT_ADAM_LR = 0.001
@@ -476,7 +474,9 @@ class JobConfig(Exact):
     seed: int
     max_runtime_seconds: float
     max_history_points: int = Field(description="train points the history keeps (DESCENT_MAX_HISTORY_POINTS)")
-    log_every: int = absent(ge=1, description="set once training starts: updates averaged into one history point")
+    log_every: int = absent(
+        ge=1, description="set once training starts: updates averaged into one history point"
+    )
 
 
 class Progress(Exact):
@@ -585,9 +585,7 @@ def _nested_costs(schema: dict[str, Any]) -> None:
             "$defs": {
                 "CostArray": {
                     "type": "array",
-                    "items": {
-                        "anyOf": [{"type": "number"}, {"type": "null"}, {"$ref": "#/$defs/CostArray"}]
-                    },
+                    "items": {"anyOf": [{"type": "number"}, {"type": "null"}, {"$ref": "#/$defs/CostArray"}]},
                 }
             },
         }
@@ -603,6 +601,12 @@ class Surface(Exact):
 
 class Health(Exact):
     status: Literal["ok"]
+
+
+class Readiness(Exact):
+    status: Literal["ready", "no workers", "unavailable"]
+    redis: Literal["ok", "unreachable"]
+    workers: int = Field(ge=0, description="workers whose heartbeat is recent")
 
 
 class Prediction(Exact):

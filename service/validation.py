@@ -48,19 +48,43 @@ def dotted(loc: tuple[Any, ...]) -> str:
 _UNION_TAGS = {"linear", "mlp"}
 
 
-def pydantic_errors(exc: ValidationError, ignore: frozenset[str] = frozenset()) -> list[dict[str, str]]:
-    """Field errors in the API's shape (the model union's tag is not part of the path), but for
-    errors of the types in `ignore`."""
+def _as_sent(loc: tuple[Any, ...], body: Any) -> tuple[Any, ...]:
+    """A pydantic location as the client wrote it: without the model union's tag, with `.type` for
+    an unknown model type, and without the [0] of a lone grid range the validator put in a list."""
+    if len(loc) > 1 and loc[0] == "model" and loc[1] in _UNION_TAGS:
+        loc = (loc[0], *loc[2:])
+    out: list[Any] = []
+    node = body
+    for part in loc:
+        if isinstance(part, int) and not isinstance(node, list):
+            continue  # a lone object wrapped into a list: the client sent no index
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
+def pydantic_errors(
+    exc: ValidationError, body: Any = None, ignore: frozenset[str] = frozenset()
+) -> list[dict[str, str]]:
+    """Field errors in the API's shape, by the dotted path of the field in `body` (the request as
+    sent), but for errors of the types in `ignore`."""
     errors = []
     for err in exc.errors(include_url=False):
         if err["type"] in ignore:
             continue
-        loc = tuple(err["loc"])
-        if len(loc) > 1 and loc[0] == "model" and loc[1] in _UNION_TAGS:
-            err["loc"] = (loc[0], *loc[2:])
+        loc = _as_sent(tuple(err["loc"]), body)
+        if err["type"] == "union_tag_invalid":
+            loc = (*loc, "type")
+        elif err["type"] == GRID_MISSING:
+            loc = (*loc, "grid")
         message = _MESSAGES.get(err["type"], err["msg"])
         message = message.removeprefix("Value error, ")
-        errors.append({"field": dotted(tuple(err["loc"])), "message": message})
+        errors.append({"field": dotted(loc), "message": message})
     return errors
 
 
@@ -71,7 +95,7 @@ def parse_job_request(body: Any) -> tuple[JobRequest | None, list[dict[str, str]
     try:
         return JobRequest.model_validate(body), []
     except ValidationError as exc:
-        return None, pydantic_errors(exc)
+        return None, pydantic_errors(exc, body)
 
 
 ABSENT = frozenset({"missing", GRID_MISSING})
@@ -84,7 +108,7 @@ def base_errors(base: dict[str, Any]) -> list[dict[str, str]]:
     try:
         JobRequest.model_validate({**base, "dataset_id": "-"})
     except ValidationError as exc:
-        return pydantic_errors(exc, ignore=ABSENT)
+        return pydantic_errors(exc, base, ignore=ABSENT)
     return []
 
 

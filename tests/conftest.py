@@ -100,7 +100,8 @@ def queue_name() -> str:
 def settings(redis_url: str, queue_name: str):
     from descent.settings import Settings
 
-    return Settings(redis_url=redis_url, queue_name=queue_name, flush_seconds=0.05)
+    # The whole session is one open tenant: room for every job its tests leave queued or running.
+    return Settings(redis_url=redis_url, queue_name=queue_name, flush_seconds=0.05, max_open_jobs=100_000)
 
 
 @pytest.fixture(scope="session")

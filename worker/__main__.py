@@ -9,22 +9,38 @@ import os
 import torch  # imported up front: a job must not pay for it, and no fork follows
 
 import worker.tasks  # noqa: F401  (loads the engine before the first job)
+from descent.logs import configure as configure_logs
 from descent.settings import Settings
 from descent.store import Store, connect
 from worker.engine import ListReporter, TrainConfig, train
-from worker.heartbeat import Heartbeat
+from worker.heartbeat import WORKER_NAME, Heartbeat
 from worker.runner import DescentWorker
 
 
 def warm_up() -> None:
-    """Train a 3-row model once so the first real job does not pay PyTorch's first-call costs."""
+    """Train tiny models once, on every path, so the first real job pays no first-call costs:
+    PyTorch's, the fused optimizers' lazy imports, and the compiled kernels (loaded from numba's
+    cache, or compiled into it by the first worker: a few seconds, once)."""
     import numpy as np
 
-    x = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
-    y = np.array([2.0, 4.0, 6.0], dtype=np.float32)
-    for optimizer in ({"type": "gd"}, {"type": "minibatch", "batch_size": 2}):
-        config = TrainConfig.from_dict({"optimizer": optimizer, "epochs": 2, "tolerance": 0})
-        train(x, y, config, ListReporter())
+    from worker.engine import kernels
+
+    kernels.warm_up()
+    x = np.array([[1.0], [2.0], [3.0], [4.0]], dtype=np.float32)
+    y = np.array([2.0, 4.0, 6.0, 8.0], dtype=np.float32)
+    mlp = {"type": "mlp", "hidden": [2]}
+    for model, optimizer, fast in (
+        ({}, {"type": "gd"}, True),
+        ({}, {"type": "sgd"}, True),
+        ({}, {"type": "minibatch", "batch_size": 2}, True),
+        ({}, {"type": "minibatch", "batch_size": 2}, False),
+        (mlp, {"type": "adam", "batch_size": 2}, True),
+        (mlp, {"type": "momentum", "batch_size": 2}, True),
+        (mlp, {"type": "sgd"}, True),
+        (mlp, {"type": "adam", "batch_size": 2}, False),
+    ):
+        raw = {"optimizer": optimizer, "epochs": 2, "tolerance": 0, **({"model": model} if model else {})}
+        train(x, y, TrainConfig.from_dict(raw), ListReporter(batched_ticks=True), fast=fast)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,13 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     threads = os.environ.get("DESCENT_TORCH_THREADS")
     if threads:
         torch.set_num_threads(int(threads))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logs()
     warm_up()
     redis = connect(settings.redis_url, socket_timeout=None)
     heartbeat = Heartbeat(Store(redis, settings.retention_seconds), settings)
     heartbeat.start()
     worker = DescentWorker([settings.queue_name], connection=redis, name=args.name)
-    worker.work(burst=args.burst, logging_level="INFO")
+    try:
+        worker.work(burst=args.burst, logging_level="INFO")
+    finally:
+        heartbeat.stopping.set()
+        try:
+            heartbeat.store.ops.forget(WORKER_NAME)
+        except Exception:  # Redis may be gone; the entry ages out of /readyz by itself
+            logging.getLogger("descent.worker").warning("could not deregister %s", WORKER_NAME)
     return 0
 
 

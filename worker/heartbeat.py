@@ -93,19 +93,26 @@ class Heartbeat(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        lease_ms = int(self.settings.lease_seconds * 1000)
-        while not self.stopping.wait(self.settings.heartbeat_seconds):
-            try:
-                HEARTBEAT_FILE.touch()
-            except OSError as exc:
-                log.warning("cannot touch %s: %s", HEARTBEAT_FILE, exc)
-            try:
-                job_id = CURRENT.get()
-                if job_id is not None and not self.store.jobs.renew(job_id, WORKER_NAME, lease_ms):
-                    log.error("job %s: lease lost; another worker may own it now", job_id)
-                    CURRENT.lost.set()
-                reap(self.store, self.settings)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                log.warning("heartbeat: redis unreachable (%s)", exc)
-            except Exception:
-                log.exception("heartbeat failed")
+        while True:
+            self.beat()
+            if self.stopping.wait(self.settings.heartbeat_seconds):
+                return
+
+    def beat(self) -> None:
+        """One heartbeat: liveness file, worker registry, the lease of the running job, the reaper."""
+        try:
+            HEARTBEAT_FILE.touch()
+        except OSError as exc:
+            log.warning("cannot touch %s: %s", HEARTBEAT_FILE, exc)
+        try:
+            self.store.ops.beat(WORKER_NAME)
+            job_id = CURRENT.get()
+            lease_ms = int(self.settings.lease_seconds * 1000)
+            if job_id is not None and not self.store.jobs.renew(job_id, WORKER_NAME, lease_ms):
+                log.error("job %s: lease lost; another worker may own it now", job_id)
+                CURRENT.lost.set()
+            reap(self.store, self.settings)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("heartbeat: redis unreachable (%s)", exc)
+        except Exception:
+            log.exception("heartbeat failed")

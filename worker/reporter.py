@@ -17,7 +17,7 @@ import redis.exceptions
 
 from descent.settings import Settings
 from descent.store import Store
-from descent.store.records import encode_dev, encode_train
+from descent.store.records import encode_dev, encode_train, encode_train_arrays
 from worker.engine import Checkpoint, Signal
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
@@ -27,7 +27,13 @@ UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class RedisReporter:
-    """Buffers history points and progress; one pipelined write per flush, which also reads cancel."""
+    """Buffers history points and progress; one pipelined write per flush, which also reads cancel.
+
+    `batched_ticks`: tick() only acts on the clock (flush, checkpoint) and on flags (cancel, stop),
+    so the engine's compiled path may call it once per few milliseconds of updates.
+    """
+
+    batched_ticks = True
 
     def __init__(self, store: Store, job_id: str, config: dict[str, Any], settings: Settings) -> None:
         self.store = store
@@ -36,6 +42,8 @@ class RedisReporter:
         self.flush_seconds = settings.flush_seconds
         self.checkpoint_seconds = settings.checkpoint_seconds
         self.train: list[tuple[int, int, float, float]] = []
+        self.train_blocks: list[bytes] = []
+        """Encoded points from train_points, in order, all before those of `train`."""
         self.dev: list[tuple[int, int, float]] = []
         self.progress: dict[str, Any] = {
             "epoch": 0,
@@ -65,6 +73,17 @@ class RedisReporter:
 
     def train_point(self, step: int, epoch: int, loss: float, smoothed: float) -> None:
         self.train.append((step, epoch, loss, smoothed))
+        self.progress["step"] = step
+        self.progress["fraction"] = step / self.total_steps if self.total_steps else 0.0
+        self._dirty = True
+
+    def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any) -> None:
+        """Several points at once (numpy arrays): encoded straight into records."""
+        if self.train:
+            self.train_blocks.append(encode_train(self.train))
+            self.train.clear()
+        self.train_blocks.append(encode_train_arrays(steps, epoch, losses, smoothed))
+        step = int(steps[-1])
         self.progress["step"] = step
         self.progress["fraction"] = step / self.total_steps if self.total_steps else 0.0
         self._dirty = True
@@ -111,7 +130,7 @@ class RedisReporter:
         While Redis is unreachable training goes on and the points stay buffered for the next try;
         only a `required` flush (the last one of a job, or one carrying a checkpoint) raises.
         """
-        train = encode_train(self.train) if self.train else b""
+        train = b"".join([*self.train_blocks, encode_train(self.train) if self.train else b""])
         dev = encode_dev(self.dev) if self.dev else b""
         dirty = self._dirty
         try:
@@ -139,6 +158,7 @@ class RedisReporter:
             log.error("job %s: no longer this worker's (its lease expired); stopping", self.job_id)
             self.lease_lost = True
         self.train.clear()
+        self.train_blocks.clear()
         self.dev.clear()
         self._dirty = False
         self._last_flush = time.monotonic()

@@ -15,8 +15,9 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker
 
+from descent.logs import log_context
 from descent.queue import TRAIN_TASK
-from worker.heartbeat import STOPPING
+from worker.heartbeat import STOPPING, WORKER_NAME
 
 log = logging.getLogger("descent.worker")
 
@@ -35,6 +36,12 @@ class DescentJob(Job):
         from worker.tasks import train
 
         return train
+
+    def perform(self) -> Any:
+        """Run with the job's id on every log line."""
+        job_id = self.args[0] if self.args else None
+        with log_context(job_id=job_id, worker=WORKER_NAME):
+            return super().perform()
 
     @property
     def success_callback(self) -> None:

@@ -11,6 +11,7 @@ from .datasets import DatasetStore
 from .history import HistoryStore
 from .idempotency import IdempotencyStore
 from .jobs import JobStore, OpenJobsLimit
+from .ops import OpsStore
 from .paging import BadCursor
 from .sweeps import SweepStore
 
@@ -35,6 +36,7 @@ class Store:
         self.history = HistoryStore(redis)
         self.sweeps = SweepStore(redis, retention_seconds)
         self.idempotency = IdempotencyStore(redis, idempotency_seconds)
+        self.ops = OpsStore(redis)
 
 
 def connect(url: str, **options: object) -> Redis:

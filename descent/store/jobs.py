@@ -9,7 +9,7 @@ from redis import Redis
 
 from . import keys, scripts
 from .paging import page
-from .records import STATUSES, TERMINAL_STATUSES, now, now_score
+from .records import STATUSES, TERMINAL_STATUSES, now, now_score, seconds_since
 
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
 
@@ -79,6 +79,7 @@ class JobStore:
             raise OpenJobsLimit(tenant)
         if not created:
             return None
+        self._count("created")
         return resource({k: str(v) for k, v in fields.items()})
 
     def fields(self, job_id: str) -> dict[str, str] | None:
@@ -141,9 +142,16 @@ class JobStore:
 
     def cancel(self, tenant: str, job_id: str) -> str:
         """'cancelled' (was queued), 'requested' (running; the worker stops), 'ended' or 'missing'."""
-        return self._cancel(
+        outcome = self._cancel(
             keys=self._state_keys(job_id), args=[tenant, now(), self.retention_seconds]
         ).decode()
+        if outcome == "cancelled":
+            self._count("cancelled")
+        return outcome
+
+    def _count(self, event: str) -> None:
+        """Monotonic counters of job events (created, started, requeued, and each end) for /metrics."""
+        self.redis.hincrby(keys.job_stats(), event, 1)
 
     def _state_keys(self, job_id: str) -> list[str]:
         """The keys a status change touches (see scripts.ENDED)."""
@@ -163,7 +171,10 @@ class JobStore:
     # -- leases: who runs a job, and taking it back from a worker that died ----------------------
     def start(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """queued → running for `worker`, holding a lease its heartbeat must renew."""
-        return self._start(keys=self._state_keys(job_id), args=[worker, lease_ms, now()]) == 1
+        started = self._start(keys=self._state_keys(job_id), args=[worker, lease_ms, now()]) == 1
+        if started:
+            self._count("started")
+        return started
 
     def renew(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """Extend the lease; False when the job is no longer this worker's (it was reaped)."""
@@ -174,7 +185,10 @@ class JobStore:
         the reaper (`worker=""`, only once the lease has expired). 'requeued', 'lost' (out of
         attempts: failed/worker_lost), 'alive', 'not_running' or 'not_yours'."""
         args = [worker, max_attempts, now(), self.retention_seconds]
-        return self._requeue(keys=self._state_keys(job_id), args=args).decode()
+        outcome = self._requeue(keys=self._state_keys(job_id), args=args).decode()
+        if outcome in ("requeued", "lost"):
+            self._count("requeued" if outcome == "requeued" else "failed")
+        return outcome
 
     def running_ids(self) -> list[str]:
         return [m.decode() for m in self.redis.smembers(keys.running_jobs())]
@@ -234,8 +248,15 @@ class JobStore:
             fields.setdefault("finished_at", now())
         for name, value in fields.items():
             args += [name, json.dumps(value) if name in _JSON_FIELDS else str(value)]
-        moved = self._transition(keys=self._state_keys(job_id), args=args)
-        return moved == 1
+        moved = self._transition(keys=self._state_keys(job_id), args=args) == 1
+        if moved and status in TERMINAL_STATUSES:
+            self._count(status)
+            started = self.redis.hget(keys.job(job_id), "started_at")
+            if started:
+                from .ops import OpsStore
+
+                OpsStore(self.redis).observe_duration(seconds_since(started.decode()))
+        return moved
 
     def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:
         """Record how the history is laid out (the readers need it) and the config as run."""

@@ -90,3 +90,18 @@ def job_lease(job_id: str) -> str:
 def job_checkpoint(job_id: str) -> str:
     """String: the job's latest training checkpoint (safetensors bytes)."""
     return f"{PREFIX}job:{job_id}:checkpoint"
+
+
+def workers() -> str:
+    """Sorted set of worker names scored by their last heartbeat (unix seconds): /readyz, /metrics."""
+    return f"{PREFIX}workers"
+
+
+def job_stats() -> str:
+    """Hash: jobs that reached each status, ever (monotonic counters for /metrics)."""
+    return f"{PREFIX}stats:jobs"
+
+
+def duration_stats() -> str:
+    """Hash: a histogram of finished jobs' training seconds: bucket upper bound → count, plus sum."""
+    return f"{PREFIX}stats:duration"

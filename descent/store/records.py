@@ -26,6 +26,16 @@ def encode_train(points: list[tuple[int, int, float, float]]) -> bytes:
     return np.array(points, dtype=TRAIN_POINT).tobytes()
 
 
+def encode_train_arrays(steps: np.ndarray, epoch: int, losses: np.ndarray, smoothed: np.ndarray) -> bytes:
+    """Pack points given as arrays (one epoch for all of them), as `encode_train` would."""
+    out = np.empty(len(steps), dtype=TRAIN_POINT)
+    out["step"] = steps
+    out["epoch"] = epoch
+    out["loss"] = losses
+    out["smoothed"] = smoothed
+    return out.tobytes()
+
+
 def encode_dev(points: list[tuple[int, int, float]]) -> bytes:
     """Pack ``(step, epoch, loss)`` tuples."""
     return np.array(points, dtype=DEV_POINT).tobytes()
@@ -39,3 +49,9 @@ def now() -> str:
 def now_score() -> float:
     """Creation-order score for the listing sorted sets (microseconds since the epoch)."""
     return float(int(datetime.now(UTC).timestamp() * 1_000_000))
+
+
+def seconds_since(stamp: str) -> float:
+    """Seconds from an RFC 3339 UTC time written by `now()` until now."""
+    then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - then).total_seconds())

@@ -1,5 +1,7 @@
 """schemathesis hooks (schemathesis.toml loads this file): generation hints, never check changes.
 
+Also the serializer for application/csv, which schemathesis does not know.
+
 JSON Schema cannot say that every row of a dataset is as long as the first, so most generated
 uploads are rightly rejected and stateful testing rarely gets a dataset to train on. These hooks
 bend a generated *schema-valid* JSON upload into one that also follows those rules (rows cut or
@@ -45,6 +47,12 @@ def _consistent_dataset(body: Any) -> Any:
         elif isinstance(target, int) and not isinstance(target, bool):
             body["target"] = target % len(columns)
     return body
+
+
+@schemathesis.serializer("application/csv")
+def csv_body(context: Any, value: Any) -> bytes:
+    """application/csv (an alias of text/csv the API accepts) goes on the wire as UTF-8 text."""
+    return value if isinstance(value, bytes) else str(value).encode()
 
 
 @schemathesis.hook.apply_to(method="POST", path=["/v1/datasets", "/v1/jobs", "/v1/sweeps"])

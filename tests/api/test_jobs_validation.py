@@ -86,15 +86,20 @@ def test_every_invalid_field_is_reported_at_once(client, dataset):
     [
         ({"optimizer": None}, "optimizer"),
         ({"optimizer": {"type": "newton"}}, "optimizer.type"),
-        ({"optimizer": {"type": "exhaustive"}}, "optimizer"),
+        ({"optimizer": {"type": "exhaustive"}}, "optimizer.grid"),
         (
             {"optimizer": {"type": "exhaustive", "grid": {"w": {"min": 1, "max": 0, "steps": 3}}}},
-            "optimizer.grid.w[0]",
+            "optimizer.grid.w",
         ),
         (
             {"optimizer": {"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 0}}}},
+            "optimizer.grid.w.steps",
+        ),
+        (
+            {"optimizer": {"type": "exhaustive", "grid": {"w": [{"min": 0, "max": 1, "steps": 0}]}}},
             "optimizer.grid.w[0].steps",
         ),
+        ({"model": {"type": "cnn"}}, "model.type"),
         ({"model": {"type": "linear", "bias": "yes"}}, "model.bias"),
         ({"loss": "hinge"}, "loss"),
         ({"split": {"dev": 0.5, "test": 0.5}}, "split"),

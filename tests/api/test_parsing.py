@@ -836,7 +836,7 @@ def test_property_valid_json_documents_round_trip(
 # Purity
 
 
-def test_the_parser_imports_only_numpy_the_standard_library_and_its_siblings() -> None:
+def test_the_parser_imports_only_numpy_numba_the_standard_library_and_its_siblings() -> None:
     source = Path(parsing.__file__).read_text()
     imported: set[str] = set()
     for node in ast.walk(ast.parse(source)):
@@ -854,4 +854,148 @@ def test_the_parser_imports_only_numpy_the_standard_library_and_its_siblings() -
         "collections",
         "dataclasses",
         "typing",
-    } == {"numpy", "descent", "service"}
+    } == {"numpy", "numba", "descent", "service"}
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled fast path gives the general path's datasets
+
+
+def _general(data: bytes, target: str | None = None) -> ParsedDataset:
+    """parse_csv with the fast path switched off."""
+    saved = parsing._fast_csv
+    parsing._fast_csv = lambda *args: None
+    try:
+        return parse_csv(data, target, DEFAULTS)
+    finally:
+        parsing._fast_csv = saved
+
+
+def _same(a: ParsedDataset, b: ParsedDataset) -> None:
+    assert a.feature_names == b.feature_names and a.target_name == b.target_name
+    assert a.x.dtype == b.x.dtype == np.float32 and a.y.dtype == b.y.dtype == np.float32
+    assert a.x.flags.c_contiguous and a.y.flags.c_contiguous
+    np.testing.assert_array_equal(a.x.view(np.uint32), b.x.view(np.uint32))  # bit for bit (−0.0 too)
+    np.testing.assert_array_equal(a.y.view(np.uint32), b.y.view(np.uint32))
+
+
+NUMBER_CELLS = [
+    "0",
+    "-0",
+    "+0.0",
+    "1",
+    "-1",
+    "1.",
+    ".5",
+    "-.5",
+    "007",
+    "0.000001",
+    "123456789012345678",
+    "1234567890123456789012345",
+    "0.1",
+    "0.30000000000000004",
+    "9007199254740993",
+    "2.5e-3",
+    "1e22",
+    "1e23",
+    "1E-22",
+    "1e-23",
+    "4.9e-324",
+    "1e-45",
+    "3.4028234e38",
+    "  2.5",
+    "2.5\t",
+    " -3e+2 ",
+    "123.456e-10",
+    "1e+0",
+    "0e999",
+    "99999999999999999999e-20",
+]
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_the_fast_path_reads_every_kind_of_number_as_float_does(header: bool) -> None:
+    cells = NUMBER_CELLS
+    rows = [
+        ",".join([cells[i], cells[(i + 7) % len(cells)], cells[(i + 3) % len(cells)]])
+        for i in range(len(cells))
+    ]
+    text = ("a,b,c\n" if header else "") + "\n".join(rows) + "\n\n  \n"
+    fast = parsing._fast_csv(text.encode(), None, DEFAULTS)
+    assert fast is not None
+    _same(fast, _general(text.encode()))
+    expected = np.array([[float(c) for c in r.split(",")] for r in rows], dtype=np.float64).astype(np.float32)
+    np.testing.assert_array_equal(fast.y, expected[:, -1])
+
+
+@given(
+    values=st.lists(
+        st.lists(
+            st.one_of(
+                st.floats(allow_nan=False, allow_infinity=False, width=64, min_value=-1e30, max_value=1e30),
+                st.integers(-(10**20), 10**20),
+                st.decimals(
+                    allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9
+                ),
+            ),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=2,
+        max_size=30,
+    ),
+    form=st.sampled_from(["{}", "{!r}", "{:e}", "{:.3g}", " {} "]),
+)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+def test_property_the_fast_path_equals_the_general_path(values: list[list[Any]], form: str) -> None:
+    def show(v: Any) -> str:
+        try:
+            return form.format(v)
+        except (TypeError, ValueError):
+            return str(v)
+
+    text = "x0,x1,y\n" + "\n".join(",".join(show(v) for v in row) for row in values) + "\n"
+    data = text.encode()
+    try:
+        general = _general(data, "x1")
+    except Problem:
+        assert parsing._fast_csv(data, "x1", DEFAULTS) is None
+        return
+    fast = parsing._fast_csv(data, "x1", DEFAULTS)
+    if fast is not None:  # it may step aside (a value it leaves to the general path's checks)
+        _same(fast, general)
+    _same(parse_csv(data, "x1", DEFAULTS), general)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'a,b\n"1",2\n3,4\n',  # a quote
+        b"a,b\r\n1,2\r\n3,4\r\n",  # CRLF
+        b"a,b\n1,2\n\n3,4\n",  # a blank row inside
+        b"a,b\n1,2,3\n3,4\n",  # ragged
+        b"a,b\n1,x\n3,4\n",  # not a number
+        b"a,b\n1,1_000\n3,4\n",  # float() reads it, the fast path does not
+        b"a,b\n1,1e39\n3,4\n",  # overflows float32
+        b"a,b\n1,nan\n3,4\n",
+        b"a,a\n1,2\n3,4\n",  # duplicate names
+        b"a,b\n1,2\n",  # one row
+        "\u00e9,b\n1,2\n3,4\n".encode(),  # a non-ASCII name
+        b"a,b\n1,2\n3,4\xc2\xa0\n",  # non-ASCII trailing space
+    ],
+)
+def test_the_fast_path_steps_aside_for_anything_unusual(data: bytes) -> None:
+    assert parsing._fast_csv(data, None, DEFAULTS) is None
+
+
+def test_a_plain_upload_takes_the_fast_path() -> None:
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((500, 4)) * 10.0 ** rng.integers(-8, 8, (500, 4))
+    buf = io.StringIO()
+    np.savetxt(buf, table, fmt="%.9g", delimiter=",", header="a,b,c,d", comments="")
+    data = buf.getvalue().encode()
+    fast = parsing._fast_csv(data, "b", DEFAULTS)
+    assert fast is not None
+    _same(fast, _general(data, "b"))
+    cells = [[float(v) for v in line.split(",")] for line in data.decode().splitlines()[1:]]
+    np.testing.assert_array_equal(fast.y, np.array(cells)[:, 1].astype(np.float32))

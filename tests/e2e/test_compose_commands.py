@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -47,6 +48,7 @@ def stack():
         REDIS_URL=compose_url.replace("@redis:6379", f"@127.0.0.1:{redis_port}"),
         DESCENT_BIND=f"127.0.0.1:{api_port}",
         DESCENT_API_PROCESSES="1",
+        DESCENT_MAX_REQUEST_BYTES="1000000",
         PYTHONPATH=str(ROOT),
     )
     bin_dir = str(Path(sys.executable).parent)
@@ -89,11 +91,11 @@ def stack():
         def api_up() -> bool:
             try:
                 return requests.get(base + "/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:
                 return False
 
         wait_for(api_up, 30, interval=0.05, what="gunicorn")
-        yield base
+        yield SimpleNamespace(base=base, redis_port=redis_port)
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -105,13 +107,14 @@ def stack():
 
 
 def test_upload_train_poll_over_http(stack):
+    base = stack.base
     r = requests.post(
-        f"{stack}/v1/datasets", data="x,y\n1,2\n2,4\n3,6\n", headers={"Content-Type": "text/csv"}
+        f"{base}/v1/datasets", data="x,y\n1,2\n2,4\n3,6\n", headers={"Content-Type": "text/csv"}
     )
     assert r.status_code == 201, r.text
     ds = r.json()["id"]
     r = requests.post(
-        f"{stack}/v1/jobs",
+        f"{base}/v1/jobs",
         json={
             "dataset_id": ds,
             "model": {"type": "linear", "bias": False},
@@ -121,7 +124,7 @@ def test_upload_train_poll_over_http(stack):
         },
     )
     assert r.status_code == 202, r.text
-    job_url = stack + r.headers["Location"]
+    job_url = base + r.headers["Location"]
 
     def finished():
         job = requests.get(job_url).json()
@@ -132,9 +135,32 @@ def test_upload_train_poll_over_http(stack):
     assert abs(job["result"]["params"]["weights"][0] - 2) < 1e-3
     history = requests.get(job_url + "/history").json()
     assert history["complete"] and history["train"]["step"][-1] == 100
-    assert requests.get(f"{stack}/openapi.json").json()["openapi"].startswith("3.")
-    docs = requests.get(f"{stack}/docs")
+    assert requests.get(f"{base}/openapi.json").json()["openapi"].startswith("3.")
+    docs = requests.get(f"{base}/docs")
     assert docs.status_code == 200 and "swagger-ui" in docs.text
-    assert requests.get(f"{stack}/docs/swagger-ui-bundle.js").status_code == 200
-    missing = requests.get(f"{stack}/v1/jobs/nope")
+    assert requests.get(f"{base}/docs/swagger-ui-bundle.js").status_code == 200
+    missing = requests.get(f"{base}/v1/jobs/nope")
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+
+
+def test_chunked_upload_over_the_limit_is_413(stack):
+    base = stack.base
+
+    def chunks():
+        for _ in range(40):
+            yield b"1,2\n" * 10_000  # 40 KB a chunk, 1.6 MB in all: over the 1 MB limit
+
+    r = requests.post(f"{base}/v1/datasets", data=chunks(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 413 and r.headers["Content-Type"] == "application/problem+json"
+    assert "DESCENT_MAX_REQUEST_BYTES = 1000000" in r.json()["detail"]
+
+
+def test_redis_refuses_clients_without_the_password(stack):
+    import redis
+
+    url = compose_service("worker")["environment"]["REDIS_URL"]
+    password = url.split("@")[0].rsplit(":", 1)[1]
+    assert password
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        redis.Redis(port=stack.redis_port).ping()
+    assert redis.Redis(port=stack.redis_port, password=password).ping()

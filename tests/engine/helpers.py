@@ -29,10 +29,12 @@ def config(optimizer: dict[str, Any], **overrides: Any) -> TrainConfig:
     return TrainConfig.from_dict(raw)
 
 
-def run(x: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> tuple[TrainOutput, ListReporter]:
-    """Train with a fresh ListReporter and return both."""
+def run(
+    x: np.ndarray, y: np.ndarray, cfg: TrainConfig, fast: bool | None = None
+) -> tuple[TrainOutput, ListReporter]:
+    """Train with a fresh ListReporter and return both (`fast`: as train()'s)."""
     reporter = ListReporter()
-    return train(x, y, cfg, reporter), reporter
+    return train(x, y, cfg, reporter, fast=fast), reporter
 
 
 def linear_data(

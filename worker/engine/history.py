@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from . import kernels
 from .reporting import Reporter
 from .smoothing import Smoother
 
@@ -58,6 +61,49 @@ class TrainHistory:
         self._epoch = epoch
         if self._count == self.log_every:
             self._emit()
+
+    def add_many(
+        self, step: int, epoch: int, costs: np.ndarray, count: int, scale: float, total: float
+    ) -> float:
+        """`add` for the training-space costs[:count] × scale of updates step+1, …, step+count, all
+        in 0-based `epoch`, folded exactly as `add` would (kernels.fold); returns `total` plus
+        their sum, added in order as the plain loop adds an epoch's costs.
+
+        Emits the completed windows through `reporter.train_points(steps, epoch, losses,
+        smoothed)` when the reporter has it (arrays), else `train_point` for each.
+        """
+        state = np.array(
+            [
+                self._sum,
+                self._count,
+                0.0 if self.smoother.value is None else 1.0,
+                0.0 if self.smoother.value is None else self.smoother.value,
+                total,
+            ]
+        )
+        room = count // self.log_every + 1
+        steps = np.empty(room, dtype=np.int64)
+        losses = np.empty(room)
+        smoothed = np.empty(room)
+        emitted = int(
+            kernels.fold(
+                costs, count, scale, step, self.log_every, self.smoother.beta, state, steps, losses, smoothed
+            )
+        )
+        self._sum, self._count = float(state[0]), int(state[1])
+        if count:
+            self._step, self._epoch = step + count, epoch
+        if state[2]:
+            self.smoother.value = float(state[3])
+        if emitted:
+            self.points += emitted
+            batch = getattr(self.reporter, "train_points", None)
+            if batch is not None:
+                batch(steps[:emitted], epoch, losses[:emitted], smoothed[:emitted])
+            else:
+                for i in range(emitted):
+                    self.reporter.train_point(int(steps[i]), epoch, float(losses[i]), float(smoothed[i]))
+        return float(state[4])
 
     def flush(self) -> None:
         """Emit the partial window, if any."""

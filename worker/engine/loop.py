@@ -18,6 +18,7 @@ resume continue the sequence exactly, and the result is bit for bit that of an u
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -38,6 +39,17 @@ from .data import (
 from .deadline import Deadline
 from .early_stopping import DevTracker
 from .errors import DIVERGENCE_FACTOR, Cancelled, Diverged, EngineError, Suspended, TimedOut
+from .fast import (
+    CHUNK_SECONDS,
+    COMPILED,
+    DENSE,
+    MAX_CHUNK_UPDATES,
+    DenseStep,
+    LinearKernel,
+    choose,
+    dense_threads,
+    intra_op_threads,
+)
 from .history import TrainHistory, log_every
 from .losses import LOSSES
 from .lr_auto import mse_stability_bound, range_test, smoothness_lr
@@ -54,8 +66,13 @@ def train(
     config: TrainConfig,
     reporter: Reporter,
     resume: Checkpoint | None = None,
+    *,
+    fast: bool | None = None,
 ) -> TrainOutput:
     """Train on x (n, d) and y (n,) as `config` says, reporting progress to `reporter`.
+
+    `fast`: take a fast path where one exists (fast.py; the same numbers within float rounding),
+    or False for the plain autograd loop; None: DESCENT_FAST_PATHS decides (on unless it is 0).
 
     `resume`: a Checkpoint of this job (same config and data) to continue from; ValueError, before
     any reporter call, when it is malformed or does not fit. Exhaustive search takes none.
@@ -74,7 +91,7 @@ def train(
     if config.optimizer.is_search:
         return search(splits, config, reporter, deadline)
     outputs = LOSSES[config.loss].outputs(y)
-    return Descent(splits, config, reporter, deadline, outputs, state).run()
+    return Descent(splits, config, reporter, deadline, outputs, state, fast).run()
 
 
 def _tensor(a: np.ndarray) -> torch.Tensor:
@@ -95,9 +112,11 @@ class Descent:
         deadline: Deadline,
         outputs: int = 1,
         resume: RunState | None = None,
+        fast: bool | None = None,
     ) -> None:
         """`outputs`: the model's outputs, K classes for cross_entropy (LossSpec.outputs), else 1.
-        `resume`: the state to continue from (ValueError, before plan(), if it does not fit)."""
+        `resume`: the state to continue from (ValueError, before plan(), if it does not fit).
+        `fast`: as train()'s."""
         self.splits = splits
         self.config = config
         self.reporter = reporter
@@ -109,15 +128,25 @@ class Descent:
 
         part = splits.train
         self.rows, n_features = part.x.shape
+        self.path = choose(config, self.loss, outputs, fast)
+        self.kernel: LinearKernel | None = None
         if config.standardize:
             self.scaling = Scaling.fit(part.x, part.y, center=self.bias, scale_target=self.loss.regression)
-            self.x = torch.from_numpy(self.scaling.features(part.x))
-            y = self.scaling.target(part.y) if self.loss.regression else part.y
         else:
             self.scaling = Scaling.identity(n_features)
-            self.x = _tensor(part.x)
-            y = part.y
-        self.y = self.loss.targets(y) if self.loss.multiclass else _tensor(y)
+        self.n_features = n_features
+        if self.path == COMPILED:
+            # no row-major copy: the kernel holds what it needs (fast.LinearKernel)
+            whole = self.method.batch_size(config.optimizer, self.rows) >= self.rows
+            self.kernel = LinearKernel(part.x, part.y, self.scaling, whole, config.standardize)
+        else:
+            if config.standardize:
+                self.x = torch.from_numpy(self.scaling.features(part.x))
+                y = self.scaling.target(part.y) if self.loss.regression else part.y
+            else:
+                self.x = _tensor(part.x)
+                y = part.y
+            self.y = self.loss.targets(y) if self.loss.multiclass else _tensor(y)
         self.train_loss = self.loss.training(self.scaling.y_scale)
         self.to_original = self.loss.to_original(self.scaling.y_scale)
 
@@ -135,7 +164,13 @@ class Descent:
             self.lr = resume.lr  # "auto" is not chosen again
         else:
             self.lr = config.optimizer.lr if config.optimizer.lr is not None else self._auto_lr()
-        self.optimizer = self.method.make(self.model.parameters(), config.optimizer, self.lr)
+        self.optimizer = self.method.make(
+            self.model.parameters(), config.optimizer, self.lr, fused=self.path == DENSE
+        )
+        self._update = DenseStep(self.model, self.optimizer) if self.path == DENSE else self._autograd_update
+        self.threads = dense_threads(self.model, self.batch_size) if self.path == DENSE else None
+        if self.kernel is not None:
+            self.kernel.bind(self.model)
         self.steps_per_epoch = math.ceil(self.rows / self.batch_size)
         total_steps = config.epochs * self.steps_per_epoch
         self.log_every = log_every(total_steps, config.max_history_points)
@@ -143,6 +178,8 @@ class Descent:
             self.log_every = resume.log_every
         self.history = TrainHistory(reporter, self.log_every, config.smoothing)
         self.shuffler = generator(config.seed, SHUFFLE_STREAM)
+        self._chunk = 16
+        """Updates per chunk on the compiled path with batched ticks (adapted as training goes)."""
         self._epoch_rng: torch.Tensor | None = None
         """The shuffler's state at the start of the epoch in progress (when it shuffles)."""
         self.step = 0
@@ -172,7 +209,7 @@ class Descent:
         curvature = self.loss.curvature
         if self.config.model.type == "linear" and curvature is not None and opt.type != "adam":
             momentum = opt.momentum if opt.type == "momentum" else 0.0
-            lr = smoothness_lr(self.x.numpy(), self.bias, curvature, self.batch_size, momentum)
+            lr = smoothness_lr(self._features(), self.bias, curvature, self.batch_size, momentum)
             if lr is not None:
                 return lr
 
@@ -189,12 +226,13 @@ class Descent:
             if self.deadline.expired():
                 raise TimedOut.after(self.deadline.seconds, "while choosing the learning rate")
 
+        x, y = self._tensors()
         return range_test(
             self.model,
             lambda params, lr: self.method.make(params, opt, lr),
             self.train_loss,
-            self.x,
-            self.y,
+            x,
+            y,
             self.batch_size,
             generator(self.config.seed, LR_TEST_STREAM),
             check,
@@ -204,13 +242,26 @@ class Descent:
         """2/L for a linear model under mse (named in Diverged messages), else None."""
         if self.config.model.type != "linear" or self.config.loss != "mse":
             return None
-        return mse_stability_bound(self.x.numpy(), self.bias)
+        return mse_stability_bound(self._features(), self.bias)
+
+    def _features(self) -> np.ndarray:
+        """The training features as the model sees them (n, d), in their original order."""
+        if self.kernel is not None:
+            return self.kernel.x
+        return self.x.numpy()
+
+    def _tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training features and targets as the model sees them, as tensors."""
+        if self.kernel is not None:
+            return _tensor(self.kernel.x), _tensor(self.kernel.y)
+        return self.x, self.y
 
     def run(self) -> TrainOutput:
         """All epochs, then the result; on any EngineError the partial window is reported first,
         except on Suspended, whose checkpoint holds it (emitting it would duplicate it on resume)."""
         try:
-            outcome = self._epochs()
+            with intra_op_threads(self.threads):
+                outcome = self._epochs()
         except Suspended:
             raise
         except EngineError:
@@ -258,13 +309,15 @@ class Descent:
     def _epoch(self, epoch: int) -> tuple[float, Signal | bool]:
         """One pass over the training split (epoch is 0-based), from `next_batch` on a resumed
         epoch; returns the epoch's cost and a CHECKPOINT or SUSPEND asked on its last update."""
+        if self.kernel is not None:
+            return self._compiled_epoch(epoch)
         x, y = self.x, self.y
         size = self.batch_size
         if size < self.rows:
             self._epoch_rng = self.shuffler.get_state()
             order = torch.randperm(self.rows, generator=self.shuffler)
             x, y = x[order], y[order]
-        model, optimizer, loss_fn = self.model, self.optimizer, self.train_loss
+        update = self._update
         history, reporter, deadline = self.history, self.reporter, self.deadline
         scale = self.to_original
         step = self.step
@@ -274,12 +327,7 @@ class Descent:
         pending: Signal | bool = Signal.CONTINUE
         for batch in range(first, self.steps_per_epoch):
             start = batch * size
-            xb, yb = x[start : start + size], y[start : start + size]
-            optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            cost = loss.item() * scale
+            cost = update(x[start : start + size], y[start : start + size]).item() * scale
             step += 1
             self.step = step
             if not math.isfinite(cost):
@@ -297,6 +345,66 @@ class Descent:
             if deadline.expired():
                 raise TimedOut.after(deadline.seconds, f"in epoch {epoch + 1} at step {step}")
         return total / self.steps_per_epoch, pending
+
+    def _autograd_update(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """The plain update: zero_grad, forward, loss, backward, step; returns the batch's loss."""
+        self.optimizer.zero_grad()
+        loss = self.train_loss(self.model(xb), yb)
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def _compiled_epoch(self, epoch: int) -> tuple[float, Signal | bool]:
+        """`_epoch` on the compiled path (fast.py): the same updates, history, ticks, checkpoints
+        and checks, with the updates made by a kernel a chunk at a time. A chunk is one update
+        unless the reporter has `batched_ticks`; then it is sized to take about CHUNK_SECONDS,
+        and tick() comes after each chunk rather than after each update."""
+        kernel = self.kernel
+        assert kernel is not None
+        size = self.batch_size
+        if size < self.rows:
+            self._epoch_rng = self.shuffler.get_state()
+            kernel.shuffle(torch.randperm(self.rows, generator=self.shuffler))
+        history, reporter, deadline = self.history, self.reporter, self.deadline
+        scale, lr = self.to_original, self.lr
+        batched = bool(getattr(reporter, "batched_ticks", False))
+        chunk = self._chunk if batched else 1
+        costs = np.empty(chunk)
+        total, self.epoch_cost_sum = self.epoch_cost_sum, 0.0
+        batch, self.next_batch = self.next_batch, 0
+        steps = self.steps_per_epoch
+        pending: Signal | bool = Signal.CONTINUE
+        while batch < steps:
+            stop = min(steps, batch + chunk)
+            if costs.shape[0] < stop - batch:
+                costs = np.empty(stop - batch)
+            started = time.perf_counter()
+            done = kernel.run(lr, size, batch, stop, costs)
+            spent = time.perf_counter() - started
+            step = self.step
+            if not math.isfinite(costs[done - 1]):
+                total = history.add_many(step, epoch, costs, done - 1, scale, total)
+                self.step = step + done
+                raise Diverged.non_finite(epoch + 1, self.step, lr, self._stability_bound())
+            total = history.add_many(step, epoch, costs, done, scale, total)
+            step += done
+            self.step = step
+            batch = stop
+            signal = reporter.tick()
+            if signal:
+                if signal != Signal.CHECKPOINT and signal != Signal.SUSPEND:
+                    raise Cancelled(f"training cancelled in epoch {epoch + 1} at step {step}")
+                if batch == steps:
+                    pending = signal
+                else:
+                    self._checkpoint(signal, batch, total, f"in epoch {epoch + 1} at step {step}")
+            if deadline.expired():
+                raise TimedOut.after(deadline.seconds, f"in epoch {epoch + 1} at step {step}")
+            if batched:
+                per_update = spent / done
+                chunk = max(1, min(MAX_CHUNK_UPDATES, 2 * chunk, int(CHUNK_SECONDS / max(per_update, 1e-9))))
+                self._chunk = chunk
+        return total / steps, pending
 
     def _epoch_metrics(self, epoch: int, cost: float) -> dict[str, float | int | None]:
         """The dev point, early-stopping bookkeeping, and the live metrics after an epoch."""
@@ -341,7 +449,7 @@ class Descent:
         return RunState(
             config=config_fingerprint(self.config),
             rows=self.rows,
-            features=int(self.x.shape[1]),
+            features=self.n_features,
             outputs=self.outputs,
             parameters=names,
             lr=self.lr,
@@ -375,7 +483,7 @@ class Descent:
         state.check_fits(
             config=self.config,
             rows=self.rows,
-            features=int(self.x.shape[1]),
+            features=self.n_features,
             outputs=self.outputs,
             batch_size=self.batch_size,
             model=self.model,

@@ -36,7 +36,15 @@ class Signal(IntEnum):
 
 
 class Reporter(Protocol):
-    """Callbacks of one training run, in the order they happen."""
+    """Callbacks of one training run, in the order they happen.
+
+    Two optional members (looked up with getattr) let the compiled fast path (fast.py) skip
+    per-update Python work: `batched_ticks = True` says tick() may come once per chunk of updates
+    (a few milliseconds of training) instead of after every update — for a reporter whose tick()
+    is driven by the clock, like the worker's; and `train_points(steps, epoch, losses, smoothed)`
+    takes several history points at once (numpy arrays, one epoch), in place of one train_point
+    call each. Without them every update is ticked and every point reported singly.
+    """
 
     def plan(
         self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int, lr: float | None
@@ -96,6 +104,8 @@ class ListReporter:
     ticks: int = 0
     signals: dict[int, Signal] = field(default_factory=dict)
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    batched_ticks: bool = False
+    """True: let the compiled fast path tick once per chunk of updates (Reporter's docstring)."""
 
     def plan(
         self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int, lr: float | None
@@ -115,6 +125,12 @@ class ListReporter:
         self.train["epoch"].append(epoch)
         self.train["loss"].append(loss)
         self.train["smoothed"].append(smoothed)
+
+    def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any) -> None:
+        self.train["step"] += [int(s) for s in steps]
+        self.train["epoch"] += [epoch] * len(steps)
+        self.train["loss"] += [float(v) for v in losses]
+        self.train["smoothed"] += [float(v) for v in smoothed]
 
     def dev_point(self, step: int, epoch: int, loss: float) -> None:
         self.dev["step"].append(step)

@@ -1,0 +1,274 @@
+"""`descent`: the command line for descent's API.
+
+    descent upload FILE [--target COL] [--name NAME]
+    descent train DATASET --optimizer sgd --lr 0.01 [--epochs 100] [...] [--watch]
+    descent status JOB
+    descent history JOB [--plot]
+    descent predict JOB FILE
+    descent cancel JOB
+    descent sweep DATASET --grid optimizer.lr=0.001,0.01 [--base JSON] [--watch]
+
+DESCENT_URL (default http://localhost:8000) and DESCENT_API_KEY come from the environment.
+Exit codes: 0 done, 1 the job failed or was cancelled, 2 bad usage, 3 the API refused the
+request (4xx), 4 the API could not be reached or failed (5xx), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .client import TERMINAL, ApiError, Client
+from .termplot import plot, progress_bar
+
+EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value as JSON when it parses (numbers, true, null, lists), else a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        doc = doc.setdefault(part, {})
+    doc[last] = value
+
+
+def job_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The POST /v1/jobs body from the train options (only what was given; the API fills defaults)."""
+    optimizer: dict[str, Any] = {"type": args.optimizer}
+    if args.lr is not None:
+        optimizer["lr"] = parse_value(args.lr)
+    if args.batch_size is not None:
+        optimizer["batch_size"] = args.batch_size
+    body: dict[str, Any] = {"dataset_id": args.dataset, "optimizer": optimizer}
+    if args.model == "mlp" or args.hidden or args.activation:
+        body["model"] = {"type": "mlp"}
+        if args.hidden:
+            body["model"]["hidden"] = [int(w) for w in args.hidden.split(",")]
+        if args.activation:
+            body["model"]["activation"] = args.activation
+    elif args.no_bias:
+        body["model"] = {"type": "linear", "bias": False}
+    for name in ("loss", "epochs", "seed"):
+        if getattr(args, name) is not None:
+            body[name] = getattr(args, name)
+    if args.dev is not None or args.test is not None:
+        body["split"] = {"dev": args.dev or 0.0, "test": args.test or 0.0}
+    for assignment in args.set or []:
+        key, sep, value = assignment.partition("=")
+        if not sep:
+            raise SystemExit(f"descent: --set wants KEY=VALUE, got {assignment!r}")
+        set_path(body, key, parse_value(value))
+    return body
+
+
+def result_table(job: dict[str, Any]) -> str:
+    """The end of a job as aligned `key  value` lines."""
+    rows: list[tuple[str, str]] = [("job", job["id"]), ("status", job["status"])]
+    if job.get("error"):
+        rows.append(("error", f"{job['error']['type']}: {job['error']['message']}"))
+    result = job.get("result") or {}
+    for key in (
+        "outcome",
+        "train_loss",
+        "dev_loss",
+        "test_loss",
+        "r2",
+        "accuracy",
+        "epochs_run",
+        "steps",
+        "seconds",
+    ):
+        value = result.get(key)
+        if value is not None:
+            rows.append((key, f"{value:.6g}" if isinstance(value, float) else str(value)))
+    params = result.get("params")
+    if isinstance(params, dict):
+        rows.append(("weights", json.dumps(params["weights"])))
+        rows.append(("bias", json.dumps(params["bias"])))
+    elif isinstance(params, list):
+        rows.append(("layers", " → ".join(str(len(layer["bias"])) for layer in params)))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def watch(client: Client, job_id: str, out: Any) -> int:
+    """A progress bar until the job ends; Ctrl-C offers to cancel it."""
+    started = time.monotonic()
+    try:
+        for job in client.watch(job_id):
+            if out.isatty() or os.environ.get("DESCENT_PROGRESS") == "1":
+                out.write("\r" + progress_bar(job, time.monotonic() - started))
+                out.flush()
+    except KeyboardInterrupt:
+        out.write("\n")
+        if sys.stdin.isatty():
+            answer = input(f"cancel job {job_id}? [y/N] ").strip().lower()
+            if answer in ("y", "yes"):
+                client.cancel(job_id)
+                print(f"cancel requested for {job_id}")
+        else:
+            print(f"stopped watching; job {job_id} goes on (descent cancel {job_id} stops it)")
+        return EXIT_INTERRUPTED
+    out.write("\n")
+    print(result_table(job))
+    return EXIT_OK if job["status"] == "succeeded" else EXIT_JOB_FAILED
+
+
+def read_features(path: Path) -> list[list[float]]:
+    """Rows of numbers from a CSV file; a first row with any non-number is a header and skipped."""
+    rows = [r for r in csv.reader(path.read_text().splitlines()) if r]
+
+    def numeric(row: list[str]) -> bool:
+        try:
+            [float(v) for v in row]
+        except ValueError:
+            return False
+        return True
+
+    if rows and not numeric(rows[0]):
+        rows = rows[1:]
+    return [[float(v) for v in row] for row in rows]
+
+
+def run(args: argparse.Namespace, client: Client) -> int:
+    if args.command == "upload":
+        ds = client.upload_csv(Path(args.file), target=args.target, name=args.name)
+        print(
+            f"{ds['id']}  {ds['name']}: {ds['rows']} rows × {ds['features']} features "
+            f"({', '.join(ds['feature_names'])}) → {ds['target_name']}"
+        )
+        return EXIT_OK
+    if args.command == "train":
+        job = client.submit(job_request(args))
+        print(f"{job['id']}  {job['status']}  {json.dumps(job['config']['optimizer'])}")
+        return watch(client, job["id"], sys.stdout) if args.watch else EXIT_OK
+    if args.command == "status":
+        job = client.job(args.job)
+        progress = job["progress"]
+        print(
+            f"{job['id']}  {job['status']}  epoch {progress['epoch']}/{progress['epochs']}  "
+            f"step {progress['step']}  ({progress['fraction']:.0%})"
+        )
+        if job["status"] in TERMINAL:
+            print(result_table(job))
+        return EXIT_JOB_FAILED if job["status"] in ("failed", "cancelled") else EXIT_OK
+    if args.command == "history":
+        history = client.history(args.job)
+        train = history["train"]
+        if args.plot:
+            dev = history["dev"]
+            print(plot(train["step"], train["loss"], train["smoothed"], dev["step"], dev["loss"]))
+        else:
+            print("step\tepoch\tloss\tsmoothed")
+            for row in zip(train["step"], train["epoch"], train["loss"], train["smoothed"], strict=True):
+                print("\t".join(str(v) for v in row))
+        return EXIT_OK
+    if args.command == "predict":
+        answer = client.predict(args.job, read_features(Path(args.file)))
+        probability = answer.get("probability")
+        for i, y in enumerate(answer["y"]):
+            extra = f"\t{json.dumps(probability[i])}" if probability is not None else ""
+            print(f"{y:.6g}{extra}")
+        return EXIT_OK
+    if args.command == "cancel":
+        job = client.cancel(args.job)
+        print(f"{job['id']}  {job['status']}")
+        return EXIT_OK
+    if args.command == "sweep":
+        grid = {}
+        for spec in args.grid:
+            key, sep, values = spec.partition("=")
+            if not sep:
+                raise SystemExit(f"descent: --grid wants KEY=V1,V2,…, got {spec!r}")
+            grid[key] = [parse_value(v) for v in values.split(",")]
+        base = json.loads(args.base) if args.base else {}
+        sweep = client.sweep({"dataset_id": args.dataset, "base": base, "grid": grid})
+        print(f"{sweep['id']}  {len(sweep['jobs'])} jobs")
+        while args.watch and sweep["status"] != "done":
+            time.sleep(0.5)
+            sweep = client.get_sweep(sweep["id"])
+        for job in sweep["jobs"]:
+            loss = job.get(sweep["ranked_by"])
+            shown = f"{loss:.6g}" if isinstance(loss, float) else "-"
+            print(
+                f"{job['id']}  {job['status']:<9}  {sweep['ranked_by']} {shown:<12}  {json.dumps(job['overrides'])}"
+            )
+        if sweep.get("best_job_id"):
+            print(f"best: {sweep['best_job_id']}")
+        return EXIT_OK
+    raise AssertionError(args.command)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="descent", description="Train models on a descent server.")
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("upload", help="upload a CSV file as a dataset")
+    up.add_argument("file")
+    up.add_argument("--target", help="target column: name or 0-based index (default: the last)")
+    up.add_argument("--name")
+    tr = sub.add_parser("train", help="submit a training job")
+    tr.add_argument("dataset")
+    tr.add_argument(
+        "--optimizer", required=True, choices=["exhaustive", "gd", "sgd", "minibatch", "momentum", "adam"]
+    )
+    tr.add_argument("--lr", help='learning rate, or "auto"')
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--loss", choices=["mse", "mae", "huber", "bce", "cross_entropy"])
+    tr.add_argument("--model", choices=["linear", "mlp"])
+    tr.add_argument("--hidden", help="MLP widths, e.g. 16,16")
+    tr.add_argument("--activation", choices=["relu", "sigmoid", "tanh", "identity"])
+    tr.add_argument("--no-bias", action="store_true", help="linear model without bias: ŷ = w·x")
+    tr.add_argument("--dev", type=float, help="fraction held out as the dev split")
+    tr.add_argument("--test", type=float, help="fraction held out as the test split")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="any request field, e.g. standardize=false"
+    )
+    tr.add_argument("--watch", action="store_true", help="show progress until the job ends")
+    for name, text in (("status", "a job's status and result"), ("cancel", "cancel a job")):
+        sub.add_parser(name, help=text).add_argument("job")
+    hi = sub.add_parser("history", help="a job's loss history")
+    hi.add_argument("job")
+    hi.add_argument("--plot", action="store_true", help="draw it in the terminal")
+    pr = sub.add_parser("predict", help="predict the rows of a CSV file of features")
+    pr.add_argument("job")
+    pr.add_argument("file")
+    sw = sub.add_parser("sweep", help="one job per combination of the --grid values")
+    sw.add_argument("dataset")
+    sw.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2")
+    sw.add_argument("--base", help="the common job request as JSON")
+    sw.add_argument("--watch", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    client = Client(os.environ.get("DESCENT_URL", "http://localhost:8000"), os.environ.get("DESCENT_API_KEY"))
+    try:
+        return run(args, client)
+    except ApiError as exc:
+        print(f"descent: {exc.line()}", file=sys.stderr)
+        return EXIT_UNAVAILABLE if exc.status == 0 or exc.status >= 500 else EXIT_REFUSED
+    except (OSError, ValueError) as exc:
+        print(f"descent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Structured logs: one JSON object a line, carrying the job and tenant a line is about.
+
+`log_context(job_id=…, tenant=…)` puts ids on every line logged inside it (a contextvar, so each
+request thread and each job has its own). DESCENT_LOG_FORMAT=text switches to plain lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "descent_log_context", default=None
+)
+FIELDS = ("job_id", "tenant", "request_id", "worker")
+
+
+@contextlib.contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    token = CONTEXT.set({**(CONTEXT.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        CONTEXT.reset(token)
+
+
+def fresh(**fields: Any) -> None:
+    """Start a new context (a new request on a reused thread) with just these ids."""
+    CONTEXT.set(dict(fields))
+
+
+def bind(**fields: Any) -> None:
+    """Add ids to the current context until it ends (a request, say)."""
+    CONTEXT.set({**(CONTEXT.get() or {}), **fields})
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        context = CONTEXT.get() or {}
+        for name in FIELDS:
+            value = getattr(record, name, None) or context.get(name)
+            if value is not None:
+                doc[name] = value
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str)
+
+
+def configure(level: str = "INFO") -> None:
+    """Root logging for a descent process (API or worker)."""
+    handler = logging.StreamHandler()
+    if os.environ.get("DESCENT_LOG_FORMAT", "json") == "text":
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    else:
+        handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

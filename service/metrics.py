@@ -1,0 +1,93 @@
+"""GET /metrics in Prometheus' text format, and the HTTP latency of every route.
+
+Job counts, job durations, queue depth and live workers are read from Redis at scrape time, so
+every API process reports the same numbers whichever one is scraped. HTTP latency is measured in
+the process; under gunicorn set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does) and every
+process's samples are merged.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from descent.queue import training_queue
+from descent.store.ops import DURATION_BUCKETS
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class StoreCollector:
+    """The numbers that live in Redis, collected when /metrics is read."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        store = self.app.extensions["descent.store"]
+        settings = self.app.config["SETTINGS"]
+        events = CounterMetricFamily(
+            "descent_jobs", "Job events: created, started, requeued, and each end status", labels=["event"]
+        )
+        for event, count in sorted(store.ops.job_counts().items()):
+            events.add_metric([event], count)
+        yield events
+        running = GaugeMetricFamily("descent_jobs_running", "Jobs running right now")
+        running.add_metric([], store.ops.open_counts()["running"])
+        yield running
+        depth = GaugeMetricFamily("descent_queue_depth", "Jobs waiting on the training queue")
+        depth.add_metric([], training_queue(store.redis, settings.queue_name).count)
+        yield depth
+        workers = GaugeMetricFamily("descent_workers_live", "Workers whose heartbeat is recent")
+        workers.add_metric([], len(store.ops.live_workers(3 * settings.heartbeat_seconds + 1)))
+        yield workers
+        durations = store.ops.durations()
+        buckets = [(repr(b), durations.get(repr(b), 0.0)) for b in DURATION_BUCKETS]
+        buckets.append(("+Inf", durations.get("+Inf", 0.0)))
+        histogram = HistogramMetricFamily(
+            "descent_job_duration_seconds", "Wall time of ended jobs from start"
+        )
+        histogram.add_metric([], buckets, durations.get("sum", 0.0))
+        yield histogram
+
+
+def init_app(app: Flask) -> None:
+    multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    registry = CollectorRegistry(auto_describe=False)
+    latency = Histogram(
+        "descent_http_request_duration_seconds",
+        "HTTP request latency by route",
+        ["method", "route", "status"],
+        buckets=LATENCY_BUCKETS,
+        registry=None if multiprocess else registry,
+    )
+    registry.register(StoreCollector(app))
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("started")
+        if started is not None:
+            route = request.url_rule.rule if request.url_rule else "unmatched"
+            latency.labels(request.method, route, str(response.status_code)).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        scrape = registry
+        if multiprocess:
+            scrape = CollectorRegistry(auto_describe=False)
+            MultiProcessCollector(scrape)
+            scrape.register(StoreCollector(app))
+        return Response(generate_latest(scrape), mimetype=CONTENT_TYPE_LATEST)

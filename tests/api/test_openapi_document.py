@@ -1,0 +1,198 @@
+"""/openapi.json states what the API does: its patterns accept exactly what the API accepts.
+
+schemathesis finds mismatches by sampling; these check the patterns the document publishes
+against the code that reads the same strings, over many more cases: every cursor the pattern
+allows can be resumed from, every CSV the parser accepts matches the CSV pattern (so a request
+the document rejects is never one the API would take), and an Idempotency-Key is accepted exactly
+when it matches its pattern.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openapi_spec_validator import validate
+
+from descent.settings import Settings
+from descent.store.paging import CURSOR_PATTERN, BadCursor, decode_cursor, encode_cursor, page
+from service import create_app
+from service.idempotency import IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH
+from service.openapi import CURSOR_QUERY_PATTERN, openapi_document
+from service.parsing import CSV_PATTERN, parse_csv
+from service.problems import Problem
+from service.sweeps import PATH
+
+MANY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DEFAULTS = Settings()
+
+
+def test_the_document_is_valid_and_states_the_configured_limits():
+    small = replace(DEFAULTS, max_epochs=700, max_features=5, max_sweep_children=3, history_page_size=11)
+    doc = openapi_document(small)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert schemas["JobRequest"]["properties"]["epochs"]["maximum"] == 700
+    assert schemas["DatasetXY"]["properties"]["x"]["items"]["maxItems"] == 5
+    assert schemas["SweepGrid"]["properties"]["seed"]["maxItems"] == 3
+    history = doc["paths"]["/v1/jobs/{job_id}/history"]["get"]["parameters"]
+    assert {p["name"]: p["schema"].get("maximum") for p in history}["limit"] == 11
+    assert doc["security"] == [{"apiKey": []}, {}]  # open: a key is optional
+    assert openapi_document(replace(small, api_keys="a:k"))["security"] == [{"apiKey": []}]
+
+
+def test_every_v1_operation_documents_its_errors():
+    doc = openapi_document(DEFAULTS)
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            codes = set(operation["responses"])
+            assert "default" in codes, (method, path)
+            if path.startswith("/v1/"):
+                assert {"401", "503"} <= codes, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413", "415"} <= codes, (method, path)
+
+
+def test_sweep_grid_keys_are_the_paths_into_a_job_request():
+    grid = openapi_document(DEFAULTS)["components"]["schemas"]["SweepGrid"]
+    keys = set(grid["properties"])
+    assert {"optimizer.lr", "optimizer.type", "model.hidden", "split.dev", "seed", "optimizer.grid.w"} <= keys
+    assert all(PATH.match(k) for k in keys) and not any(k.startswith("dataset_id") for k in keys)
+    assert grid["additionalProperties"] is False and grid["minProperties"] == 1
+
+
+# -- cursors ----------------------------------------------------------------------------------------
+
+
+@MANY
+@given(cursor=st.from_regex(CURSOR_PATTERN, fullmatch=True))
+def test_every_string_the_cursor_pattern_allows_is_a_cursor(cursor):
+    score, member = decode_cursor(cursor)
+    assert encode_cursor(score, member) == cursor.lstrip("0") or score == 0
+
+
+@MANY
+@given(text=st.text(max_size=30))
+def test_a_cursor_is_rejected_exactly_when_it_breaks_the_pattern(text):
+    matches = re.fullmatch(CURSOR_PATTERN.strip("^$"), text) is not None
+    try:
+        decode_cursor(text)
+        assert matches
+    except BadCursor:
+        assert not matches
+    assert (re.fullmatch(CURSOR_QUERY_PATTERN.strip("^$"), text) is not None) == (matches or text == "")
+
+
+@pytest.fixture(scope="module")
+def redis_client(app):
+    return app.extensions["descent.redis"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(cursor=st.from_regex(CURSOR_PATTERN, fullmatch=True))
+def test_paging_resumes_from_any_valid_cursor(redis_client, cursor):
+    key = "descent:test:paging-any-cursor"
+    redis_client.zadd(key, {"ds_a": 1, "ds_b": 2, "ds_c": 10**15})
+    items, _ = page(redis_client, key, 10, cursor, lambda ids: ids)
+    score, member = decode_cursor(cursor)
+    expected = [
+        m for m, s in (("ds_c", 10**15), ("ds_b", 2), ("ds_a", 1)) if s < score or (s == score and m < member)
+    ]
+    assert items == expected
+
+
+# -- CSV --------------------------------------------------------------------------------------------
+
+UNICODE_DIGITS = [
+    str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),
+    str.maketrans("0123456789", "０１２３４５６７８９"),
+]
+
+
+@st.composite
+def numbers(draw) -> str:
+    """A number in any spelling float() reads: signs, underscores, exponents, other digits."""
+    value = draw(st.floats(min_value=-1e30, max_value=1e30, allow_nan=False))
+    text = draw(st.sampled_from([repr(value), f"{value:.3e}", f"{value:E}", f"{value:f}", str(int(value))]))
+    if draw(st.booleans()) and re.fullmatch(r"-?\d{2,}", text):
+        text = text[:2] + "_" + text[2:] if text[0] != "-" else text[:3] + "_" + text[3:]
+    if draw(st.booleans()) and not text.startswith("-"):
+        text = "+" + text
+    if draw(st.booleans()):
+        text = text.translate(draw(st.sampled_from(UNICODE_DIGITS)))
+    pad = st.sampled_from(["", " ", "\t", "\u3000"])  # float()'s whitespace (it does not strip \x1c)
+    text = draw(pad) + text + draw(pad)
+    if draw(st.booleans()):
+        text = '"' + text + '"'
+    return text
+
+
+names = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\r\ufeff\x00"), min_size=1, max_size=6
+)
+
+
+@st.composite
+def csv_texts(draw) -> str:
+    cols = draw(st.integers(2, 4))
+    rows = draw(st.lists(st.lists(numbers(), min_size=cols, max_size=cols), min_size=2, max_size=5))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    out = io.StringIO()
+    if draw(st.booleans()):
+        header = draw(st.lists(names, min_size=cols, max_size=cols, unique_by=str.strip))
+        csv.writer(out, lineterminator=newline).writerow(header)
+    for row in rows:
+        out.write(",".join(row) + newline)
+    text = out.getvalue() + draw(st.sampled_from(["", newline, newline * 2 + " "]))
+    return ("\ufeff" if draw(st.booleans()) else "") + text
+
+
+@settings(
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+@given(text=csv_texts())
+def test_every_csv_the_parser_accepts_matches_the_documented_pattern(text):
+    try:
+        parse_csv(text, None, DEFAULTS)
+    except Problem:
+        return  # rejected: the pattern may match it or not (it cannot see ragged rows, say)
+    assert re.search(CSV_PATTERN, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x,y\n1,2\n2,4\n", "1,2\r\n3,4\r\n\r\n", '"a,b",c\n"1",2\n 3 ,\t4\n', "\ufeffa,b\n1_000,.5\n+1e5,1.\n"],
+)
+def test_documented_csv_examples_match(text):
+    parse_csv(text, None, DEFAULTS)
+    assert re.search(CSV_PATTERN, text)
+
+
+# -- Idempotency-Key --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keyed(settings):
+    return create_app({"SETTINGS": replace(settings, queue_name=settings.queue_name + "-keys")}).test_client()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.text(st.characters(max_codepoint=255, exclude_characters="\r\n\x00"), max_size=300))
+def test_an_idempotency_key_is_accepted_exactly_when_it_matches_its_pattern(keyed, key):
+    matches = (
+        len(key) <= MAX_KEY_LENGTH and re.fullmatch(IDEMPOTENCY_KEY_PATTERN.strip("^$"), key) is not None
+    )
+    r = keyed.post(
+        "/v1/jobs",
+        json={"dataset_id": "ds_none", "optimizer": {"type": "gd"}},
+        headers={"Idempotency-Key": key},
+    )
+    fields = {e["field"] for e in r.get_json().get("errors", [])}
+    assert ("Idempotency-Key" not in fields) == matches, (key, r.get_json())

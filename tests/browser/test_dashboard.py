@@ -1,0 +1,316 @@
+"""The dashboard in headless Chromium against a real stack: upload, train from the form, watch the
+curve grow, read the result; failures, exhaustive surfaces and sweeps; a screenshot for the README."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, wait_for
+
+SCREENSHOT = ROOT / "docs" / "dashboard.png"
+
+pytestmark = pytest.mark.timeout(240)
+
+SMOOTHED_RGB = (0x00, 0x72, 0xB2)  # views/job.js SMOOTHED
+DEV_RGB = (0xD5, 0x5E, 0x00)  # views/job.js DEV
+
+COUNT_COLOUR = """([selector, rgb, tolerance]) => {
+  const canvas = document.querySelector(selector);
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - rgb[0]) <= tolerance && Math.abs(data[i + 1] - rgb[1]) <= tolerance
+        && Math.abs(data[i + 2] - rgb[2]) <= tolerance) n++;
+  }
+  return n;
+}"""
+
+COUNT_NON_BACKGROUND = """(selector) => {
+  const canvas = document.querySelector(selector);
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i] < 250 || data[i + 1] < 250 || data[i + 2] < 250) n++;
+  return n;
+}"""
+
+
+def demo_csv(rows: int = 1000) -> bytes:
+    """y = 3·x1 − 2·x2 + 1 plus a little noise: a fit that converges to R² ≈ 0.98."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(rows, 2))
+    y = 3 * x[:, 0] - 2 * x[:, 1] + 1 + rng.normal(scale=0.5, size=rows)
+    lines = ["x1,x2,y", *(f"{a:.5f},{b:.5f},{c:.5f}" for (a, b), c in zip(x, y, strict=True))]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def full_history(stack, job_id: str) -> dict:
+    """Every train and dev point of a job, paged with `next`."""
+    after, train, dev = 0, {"step": [], "loss": [], "smoothed": []}, {"step": [], "loss": []}
+    while True:
+        page = stack.http.get(f"{stack.base}/v1/jobs/{job_id}/history", params={"after": after}).json()
+        for key in train:
+            train[key] += page["train"][key]
+        for key in dev:
+            dev[key] += page["dev"][key]
+        if page["complete"] and page["next"] == after:
+            return {"train": train, "dev": dev}
+        after = page["next"]
+
+
+def api_job(stack, body: dict) -> dict:
+    r = stack.http.post(f"{stack.base}/v1/jobs", json=body)
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def api_dataset(stack, csv: str, name: str) -> str:
+    r = stack.http.post(
+        f"{stack.base}/v1/datasets", params={"name": name}, data=csv, headers={"Content-Type": "text/csv"}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def wait_ended(stack, job_id: str) -> dict:
+    def ended():
+        job = stack.http.get(f"{stack.base}/v1/jobs/{job_id}").json()
+        return job if job["status"] in ("succeeded", "failed", "cancelled") else None
+
+    return wait_for(ended, 60, interval=0.05, what=f"job {job_id} to end")
+
+
+def enter_key(page, key: str) -> None:
+    page.get_by_label("Key", exact=True).fill(key)
+    page.locator("#key-form").get_by_role("button", name="Save").click()
+
+
+def test_upload_train_watch_the_curve_and_screenshot(page, stack):
+    page.goto("/")
+    # the key box opens by itself on the first 401; a wrong key is refused, the right one works
+    panel = page.locator("#key-panel")
+    panel.wait_for(state="visible")
+    assert "needs an API key" in page.locator("#key-message").inner_text()
+    enter_key(page, "not-the-key")
+    panel.wait_for(state="visible")
+    assert "refused" in page.locator("#key-message").inner_text()
+    enter_key(page, stack.key)
+    page.get_by_role("heading", name="Datasets").wait_for()
+    assert page.evaluate("localStorage.getItem('descent.apiKey')") == stack.key
+
+    # upload a CSV through the form; the job form follows with the new dataset chosen
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "demo.csv", "mimeType": "text/csv", "buffer": demo_csv()}
+    )
+    page.get_by_label("Name").fill("browser-demo")
+    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("heading", name="New training job").wait_for()
+    assert "Uploaded “browser-demo”: 1000 rows × 2 features, target y" in page.locator("#notice").inner_text()
+    page.wait_for_function("document.getElementById('f-dataset-id').value !== ''")
+    uploaded = stack.http.get(f"{stack.base}/v1/datasets").json()["datasets"][0]
+    assert uploaded["name"] == "browser-demo" and (uploaded["rows"], uploaded["features"]) == (1000, 2)
+    assert page.get_by_label("Dataset").input_value() == uploaded["id"]
+
+    # a bad request: the problem+json errors appear next to the fields they name
+    page.get_by_label("Optimizer", exact=True).select_option("minibatch")
+    page.get_by_label("Learning rate").fill("-1")
+    page.get_by_label("Epochs").fill("0")
+    page.get_by_role("button", name="Start training").click()
+    lr_error = page.locator('[data-field="optimizer.lr"] .field-error')
+    lr_error.wait_for()
+    assert "auto" in lr_error.inner_text()
+    assert page.locator('[data-field="epochs"] .field-error').is_visible()
+    assert page.get_by_label("Learning rate").get_attribute("aria-invalid") == "true"
+    assert "/new" in page.url
+
+    # a good one: an MLP, 200 epochs of 50 minibatches, a dev split (a few seconds of training)
+    page.get_by_label("Model", exact=True).select_option("mlp")
+    page.get_by_label("Hidden layer widths").fill("32, 32")
+    page.get_by_label("Activation").select_option("tanh")
+    page.get_by_label("Learning rate").fill("0.01")
+    page.get_by_label("Epochs").fill("200")
+    page.get_by_label("Batch size").fill("16")
+    page.get_by_label("Tolerance").fill("0")
+    page.get_by_label("Dev split").fill("0.2")
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_url("**/#/jobs/job_*")
+    job_id = page.url.rsplit("/", 1)[1]
+    assert page.locator("[data-error-for]").count() == 0
+
+    # the curve grows live from the SSE stream until the stream's end
+    figure = page.locator("#loss-figure")
+    seen: list[int] = []
+    deadline = time.monotonic() + 90
+    while figure.get_attribute("data-complete") != "true":
+        seen.append(int(figure.get_attribute("data-points")))
+        assert time.monotonic() < deadline, f"the stream did not end; points seen: {seen[-5:]}"
+        page.wait_for_timeout(100)
+    final = int(figure.get_attribute("data-points"))
+    history = full_history(stack, job_id)
+    assert final == len(history["train"]["step"]) == 10_000
+    assert int(figure.get_attribute("data-dev-points")) == len(history["dev"]["step"]) == 200
+    assert seen == sorted(seen), "the number of plotted points went down"
+    growing = sorted({n for n in seen if 0 < n < final})
+    assert growing, f"never saw a partly drawn curve (points seen: {sorted(set(seen))})"
+
+    # the result, as the API has it
+    page.locator("#outcome").wait_for()
+    job = stack.http.get(f"{stack.base}/v1/jobs/{job_id}").json()
+    assert job["status"] == "succeeded"
+    assert page.locator("#outcome").inner_text() == job["result"]["outcome"] == "max_epochs"
+    assert float(page.locator('#result-facts [data-key="r2"]').inner_text()) == pytest.approx(
+        job["result"]["r2"], rel=1e-3
+    )
+    assert job["result"]["r2"] > 0.95
+    assert page.locator(".status-slot").inner_text() == "succeeded"
+    assert not page.get_by_role("button", name="Cancel job").is_visible()
+    assert "layer 1: 32 × 2 weights, 32 biases" in page.locator("#result").inner_text()
+
+    # drawn in pixels: the smoothed train curve and the dev curve are on the canvas
+    assert page.evaluate(COUNT_COLOUR, ["#loss-figure canvas", SMOOTHED_RGB, 12]) > 300
+    assert page.evaluate(COUNT_COLOUR, ["#loss-figure canvas", DEV_RGB, 12]) > 100
+
+    # the client-side smoothing is the API's formula: at the job's β it ends where the API's does,
+    # at β = 1 it is the raw loss
+    caption = page.locator("#loss-figure figcaption")
+    assert _smoothed_in(caption.inner_text()) == pytest.approx(history["train"]["smoothed"][-1], rel=2e-3)
+    page.locator("#smoothing").fill("1")
+    assert page.locator("#beta-out").inner_text() == "1.00"
+    assert _smoothed_in(caption.inner_text()) == pytest.approx(history["train"]["loss"][-1], rel=2e-3)
+    page.locator("#smoothing").fill("0.05")
+    assert page.locator("#beta-out").inner_text() == "0.05"
+
+    # log scale redraws the same curves
+    page.get_by_label("Log scale").check()
+    page.wait_for_timeout(200)
+    assert page.evaluate(COUNT_COLOUR, ["#loss-figure canvas", SMOOTHED_RGB, 12]) > 300
+
+    page.locator("#notice").get_by_role("button", name="Dismiss").click()
+    assert page.locator("#notice").inner_text() == ""
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 20_000
+
+    # the jobs list shows it, finished, with a full progress bar
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    row = page.locator(f'tr[data-job="{job_id}"]')
+    row.wait_for()
+    assert row.get_attribute("data-status") == "succeeded"
+    assert row.locator("progress").evaluate("p => p.value") == 1
+
+
+def _smoothed_in(caption: str) -> float:
+    """The 'smoothed loss X' number of the loss figure's caption."""
+    text = caption.split("smoothed loss ", 1)[1].split(";", 1)[0].split(" ", 1)[0]
+    return float(text.replace("−", "-"))
+
+
+def test_a_diverged_job_shows_its_error(page, stack):
+    ds = api_dataset(stack, "x,y\n1,2\n2,4\n3,6\n", "course")
+    job = api_job(
+        stack,
+        {
+            "dataset_id": ds,
+            "model": {"bias": False},
+            "standardize": False,
+            "optimizer": {"type": "gd", "lr": 1.0},
+        },
+    )
+    ended = wait_ended(stack, job["id"])
+    assert ended["error"]["type"] == "diverged"
+    page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
+    page.goto(f"/#/jobs/{job['id']}")
+    alert = page.locator("#job-error")
+    alert.wait_for()
+    assert alert.get_attribute("data-error-type") == "diverged"
+    assert "Training diverged" in alert.inner_text()
+    assert ended["error"]["message"] in alert.inner_text()
+    assert page.locator(".status-slot").inner_text() == "failed · diverged"
+    page.locator('#loss-figure[data-complete="true"]').wait_for()
+    assert int(page.locator("#loss-figure").get_attribute("data-points")) > 0
+    assert page.get_by_label("Log scale").is_checked()
+
+
+@pytest.mark.parametrize("with_bias", [False, True], ids=["curve", "heatmap"])
+def test_exhaustive_search_shows_its_cost_surface(page, stack, with_bias):
+    ds = api_dataset(stack, "x,y\n1,2\n2,4\n3,6\n", "course")
+    grid = {"w": {"min": 0, "max": 4, "steps": 41}}
+    if with_bias:
+        grid["b"] = {"min": -2, "max": 2, "steps": 41}
+    job = api_job(
+        stack,
+        {"dataset_id": ds, "model": {"bias": with_bias}, "optimizer": {"type": "exhaustive", "grid": grid}},
+    )
+    assert wait_ended(stack, job["id"])["status"] == "succeeded"
+    page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
+    page.goto(f"/#/jobs/{job['id']}")
+    page.locator('#surface-figure[data-loaded="true"]').wait_for()
+    caption = page.locator("#surface-figure figcaption").inner_text()
+    assert "Minimum cost 0 at w = 2" in caption
+    if with_bias:
+        assert "b = 0" in caption
+    page.wait_for_timeout(200)
+    # a heat map fills its plot box; a curve is a line, its minimum marked
+    assert page.evaluate(COUNT_NON_BACKGROUND, "#surface-figure canvas") > (200_000 if with_bias else 5_000)
+    assert page.locator("#outcome").inner_text() == "searched"
+
+
+def test_sweep_page_ranks_and_overlays_its_jobs(page, stack):
+    ds = api_dataset(stack, "x,y\n1,2\n2,4\n3,6\n4,8\n", "sweepable")
+    r = stack.http.post(
+        f"{stack.base}/v1/sweeps",
+        json={
+            "dataset_id": ds,
+            "base": {
+                "model": {"bias": False},
+                "standardize": False,
+                "tolerance": 0,
+                "optimizer": {"type": "gd"},
+            },
+            "grid": {"optimizer.lr": [0.001, 0.01, 0.05]},
+        },
+    )
+    assert r.status_code == 202, r.text
+    sweep_id = r.json()["id"]
+    page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
+    page.goto(f"/#/sweeps/{sweep_id}")
+    page.locator('#sweep-figure[data-curves="3"]').wait_for(timeout=60_000)
+    page.locator("#sweep-table tr.best").wait_for(timeout=60_000)
+    sweep = stack.http.get(f"{stack.base}/v1/sweeps/{sweep_id}").json()
+    best = page.locator("#sweep-table tr.best")
+    assert best.get_attribute("data-job") == sweep["best_job_id"]
+    assert "lr = 0.05" in best.inner_text()
+    rows = page.locator("#sweep-table tbody tr")
+    assert rows.count() == 3
+    assert [rows.nth(i).get_attribute("data-job") for i in range(3)] == [j["id"] for j in sweep["jobs"]]
+    page.wait_for_timeout(200)
+    assert page.evaluate(COUNT_NON_BACKGROUND, "#sweep-figure canvas") > 2_000
+    assert not math.isnan(float(rows.nth(0).locator("td").nth(5).inner_text()))
+
+
+def test_cancel_a_running_job(page, stack):
+    rows = "\n".join(f"{i % 17},{(i * 7) % 23},{i % 5}" for i in range(2000))
+    ds = api_dataset(stack, "a,b,y\n" + rows + "\n", "slow")
+    job = api_job(
+        stack,
+        {
+            "dataset_id": ds,
+            "model": {"type": "mlp", "hidden": [64, 64]},
+            "optimizer": {"type": "sgd", "lr": 0.001},
+            "epochs": 1000,
+            "tolerance": 0,
+        },
+    )
+    page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
+    page.goto(f"/#/jobs/{job['id']}")
+    page.locator(".status-slot .status-running").wait_for(timeout=60_000)
+    wait_for(lambda: int(page.locator("#loss-figure").get_attribute("data-points")) > 0, 30, 0.1, "points")
+    page.get_by_role("button", name="Cancel job").click()
+    page.locator(".status-slot .status-cancelled").wait_for(timeout=30_000)
+    assert "cancelled" in page.locator(".alert-info").inner_text()
+    assert not page.get_by_role("button", name="Cancel job").is_visible()
+    assert stack.http.get(f"{stack.base}/v1/jobs/{job['id']}").json()["status"] == "cancelled"
+    page.locator('#loss-figure[data-complete="true"]').wait_for()

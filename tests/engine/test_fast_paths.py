@@ -1,0 +1,291 @@
+"""Every fast path (worker/engine/fast.py) against the plain autograd loop on the same job.
+
+The fast paths compute the same updates in another order of float32 operations, so histories,
+parameters and results agree within float32 rounding, never bit for bit; each path is checked on
+its own to resume bit for bit from its checkpoints (also with batched ticks), to stop where the
+plain loop stops (divergence, cancel), and to be the path `choose()` takes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from worker.engine import Checkpoint, Diverged, ListReporter, Signal, Suspended, TrainConfig, train
+from worker.engine.fast import COMPILED, DENSE, PLAIN, choose
+from worker.engine.losses import LOSSES
+
+from .helpers import config, linear_data
+
+
+def _sine(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    x, y = linear_data(rows, [1.0, -1.0, 0.5], 0.5, noise=0.2, seed=seed)
+    return x, np.tanh(y).astype(np.float32)
+
+
+MLP = {"type": "mlp", "hidden": [8, 6], "activation": "relu"}
+
+CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    # the compiled path: linear model, mse, gd / sgd / minibatch
+    "gd": (COMPILED, {"optimizer": {"type": "gd", "lr": 0.1}, "epochs": 60}),
+    "gd_no_bias_raw": (
+        COMPILED,
+        {
+            "optimizer": {"type": "gd", "lr": 0.01},
+            "epochs": 60,
+            "model": {"type": "linear", "bias": False},
+            "standardize": False,
+        },
+    ),
+    "gd_auto": (COMPILED, {"optimizer": {"type": "gd", "lr": "auto"}, "epochs": 20}),
+    "sgd": (COMPILED, {"optimizer": {"type": "sgd", "lr": 0.01}, "epochs": 4}),
+    "sgd_windows_dev": (
+        COMPILED,
+        {
+            "optimizer": {"type": "sgd", "lr": 0.005},
+            "epochs": 5,
+            "split": {"dev": 0.2, "test": 0.1},
+            "max_history_points": 70,
+        },
+    ),
+    "minibatch": (COMPILED, {"optimizer": {"type": "minibatch", "lr": 0.05, "batch_size": 16}, "epochs": 10}),
+    "minibatch_big_batches": (
+        # batches larger than kernels.BLOCK_ROWS, the last one short
+        COMPILED,
+        {"optimizer": {"type": "minibatch", "lr": 0.05, "batch_size": 2500}, "epochs": 5, "rows": 6000},
+    ),
+    "minibatch_early_stopping": (
+        COMPILED,
+        {
+            "optimizer": {"type": "minibatch", "lr": 0.02, "batch_size": 8},
+            "epochs": 40,
+            "split": {"dev": 0.3},
+            "early_stopping": {"patience": 2},
+        },
+    ),
+    # the dense path: other optimizers on the linear model, and MLPs, under mse
+    "linear_momentum": (
+        DENSE,
+        {"optimizer": {"type": "momentum", "lr": 0.01, "batch_size": 16}, "epochs": 8},
+    ),
+    "linear_adam": (DENSE, {"optimizer": {"type": "adam", "lr": 0.02, "batch_size": 16}, "epochs": 8}),
+    "mlp_adam_relu": (DENSE, {"optimizer": {"type": "adam", "lr": 0.01, "batch_size": 32}, "model": MLP}),
+    "mlp_momentum_tanh": (
+        DENSE,
+        {
+            "optimizer": {"type": "momentum", "lr": 0.01, "batch_size": 16},
+            "model": {**MLP, "activation": "tanh"},
+        },
+    ),
+    "mlp_gd_sigmoid": (
+        DENSE,
+        {"optimizer": {"type": "gd", "lr": 0.1}, "model": {**MLP, "activation": "sigmoid"}, "epochs": 50},
+    ),
+    "mlp_sgd_identity": (
+        DENSE,
+        {"optimizer": {"type": "sgd", "lr": 0.002}, "model": {**MLP, "activation": "identity"}, "epochs": 2},
+    ),
+    "mlp_minibatch_dev": (
+        DENSE,
+        {
+            "optimizer": {"type": "minibatch", "lr": 0.05, "batch_size": 10},
+            "model": MLP,
+            "split": {"dev": 0.25},
+        },
+    ),
+}
+
+
+def _job(name: str) -> tuple[str, np.ndarray, np.ndarray, TrainConfig]:
+    path, raw = CASES[name]
+    raw = dict(raw)
+    rows = raw.pop("rows", 300)
+    raw.setdefault("epochs", 10)
+    raw.setdefault("tolerance", 0.0)
+    x, y = (
+        _sine(rows)
+        if raw.get("model", {}).get("type") == "mlp"
+        else linear_data(rows, [1.5, -2.0, 0.7], 0.4, 0.5)
+    )
+    return path, x, y, config(raw.pop("optimizer"), **raw)
+
+
+def _close(a: Any, b: Any, rtol: float, atol: float) -> None:
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_fast_path_gives_the_plain_loops_numbers(name: str) -> None:
+    path, x, y, cfg = _job(name)
+    assert choose(cfg, LOSSES[cfg.loss], 1, True) == path
+    plain, fast = ListReporter(), ListReporter()
+    ref = train(x, y, cfg, plain, fast=False)
+    out = train(x, y, cfg, fast, fast=True)
+
+    # the same schedule: steps, epochs, plan, points, outcome
+    assert fast.plans == plain.plans
+    assert fast.train["step"] == plain.train["step"] and fast.train["epoch"] == plain.train["epoch"]
+    assert fast.dev["step"] == plain.dev["step"]
+    assert (out.outcome, out.steps, out.epochs_run, out.log_every) == (
+        ref.outcome,
+        ref.steps,
+        ref.epochs_run,
+        ref.log_every,
+    )
+    # the same numbers within float32 rounding (single-sample sgd losses may be near 0: atol)
+    scale = float(np.var(y))
+    _close(fast.train["loss"], plain.train["loss"], 2e-4, 1e-6 * scale)
+    _close(fast.train["smoothed"], plain.train["smoothed"], 2e-4, 1e-6 * scale)
+    _close(fast.dev["loss"], plain.dev["loss"], 2e-4, 1e-6 * scale)
+    _close(np.hstack([np.ravel(v) for v in _flat(out.params)]), np.hstack(_flat(ref.params)), 2e-4, 2e-5)
+    for key in ("train_loss", "r2", "dev_loss", "dev_r2", "test_loss"):
+        got, want = getattr(out, key), getattr(ref, key)
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert got == pytest.approx(want, rel=2e-4, abs=1e-7)
+    assert out.lr == ref.lr
+
+
+def _flat(params: Any) -> list[np.ndarray]:
+    if isinstance(params, dict):
+        return [np.ravel(np.asarray(params["weights"], dtype=float)), np.ravel(np.asarray(params["bias"]))]
+    return [
+        np.ravel(np.asarray(v, dtype=float)) for layer in params for v in (layer["weight"], layer["bias"])
+    ]
+
+
+def test_other_jobs_take_the_plain_loop() -> None:
+    for raw in (
+        {"loss": "mae"},
+        {"loss": "huber"},
+        {"loss": "bce"},
+        {"loss": "cross_entropy"},
+        {"model": {"type": "mlp", "hidden": [4]}, "loss": "mae"},
+    ):
+        cfg = config({"type": "minibatch", "lr": 0.01}, **raw)
+        assert choose(cfg, LOSSES[cfg.loss], 1, True) == PLAIN
+    cfg = config({"type": "gd"})
+    assert choose(cfg, LOSSES["mse"], 1, False) == PLAIN
+
+
+def test_the_environment_switch_picks_the_plain_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config({"type": "sgd"})
+    monkeypatch.setenv("DESCENT_FAST_PATHS", "0")
+    assert choose(cfg, LOSSES["mse"], 1, None) == PLAIN
+    monkeypatch.setenv("DESCENT_FAST_PATHS", "1")
+    assert choose(cfg, LOSSES["mse"], 1, None) == COMPILED
+
+
+@pytest.mark.parametrize("name", ["sgd_windows_dev", "minibatch", "gd"])
+def test_batched_ticks_change_nothing_but_the_tick_count(name: str) -> None:
+    _, x, y, cfg = _job(name)
+    per_update = ListReporter()
+    batched = ListReporter(batched_ticks=True)
+    a = train(x, y, cfg, per_update, fast=True)
+    b = train(x, y, cfg, batched, fast=True)
+    assert (batched.train, batched.dev, batched.epochs) == (
+        per_update.train,
+        per_update.dev,
+        per_update.epochs,
+    )
+    assert a.to_result() | {"seconds": 0} == b.to_result() | {"seconds": 0}
+    assert per_update.ticks == a.steps
+    assert batched.ticks <= per_update.ticks
+
+
+def _numbers(out: Any) -> dict[str, Any]:
+    return out.to_result() | {"seconds": None, "metrics": out.metrics, "lr": out.lr}
+
+
+def _resume_chain(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, at: list[int], batched: bool) -> tuple:
+    """Suspend at tick `at[i]` of attempt i, resume from the checkpoint's bytes each time, keeping
+    the history the worker would keep (cut back to each checkpoint's counts)."""
+    train_hist: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": []}
+    dev_hist: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": []}
+    resume = None
+    for tick in [*at, None]:
+        reporter = ListReporter(signals={} if tick is None else {tick: Signal.SUSPEND}, batched_ticks=batched)
+        try:
+            out = train(x, y, cfg, reporter, resume=resume, fast=True)
+        except Suspended as stop:
+            checkpoint = stop.checkpoint
+            assert checkpoint is not None
+            for key in train_hist:
+                train_hist[key] = (train_hist[key] + reporter.train[key])[: checkpoint.train_points]
+            for key in dev_hist:
+                dev_hist[key] = (dev_hist[key] + reporter.dev[key])[: checkpoint.dev_points]
+            resume = Checkpoint.from_bytes(checkpoint.to_bytes())
+            continue
+        assert tick is None, "the run ended before the tick meant to suspend it"
+        for key in train_hist:
+            train_hist[key] += reporter.train[key]
+        for key in dev_hist:
+            dev_hist[key] += reporter.dev[key]
+        return out, train_hist, dev_hist
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("name", "at"),
+    [
+        ("gd", [7, 30]),
+        ("sgd", [5, 333]),
+        ("sgd_windows_dev", [250, 400]),
+        ("minibatch", [3, 19, 40]),
+        ("minibatch_big_batches", [2, 4]),
+        ("minibatch_early_stopping", [30, 77]),
+        ("linear_adam", [11, 50]),
+        ("mlp_adam_relu", [9, 40]),
+        ("mlp_momentum_tanh", [100]),
+    ],
+)
+def test_a_fast_run_resumed_from_its_checkpoints_is_the_uninterrupted_fast_run(
+    name: str, at: list[int]
+) -> None:
+    _, x, y, cfg = _job(name)
+    full = ListReporter()
+    ref = train(x, y, cfg, full, fast=True)
+    out, train_hist, dev_hist = _resume_chain(x, y, cfg, at, batched=False)
+    assert train_hist == full.train
+    assert dev_hist == full.dev
+    assert _numbers(out) == _numbers(ref)
+
+
+@pytest.mark.parametrize("name", ["sgd", "sgd_windows_dev", "minibatch", "minibatch_early_stopping"])
+def test_a_batched_run_resumed_from_its_checkpoints_is_the_uninterrupted_run(name: str) -> None:
+    # with batched ticks a checkpoint falls after a chunk of updates: wherever that is, the resumed
+    # run continues it exactly
+    _, x, y, cfg = _job(name)
+    full = ListReporter()
+    ref = train(x, y, cfg, full, fast=True)
+    out, train_hist, dev_hist = _resume_chain(x, y, cfg, [2, 3, 2], batched=True)
+    assert train_hist == full.train
+    assert dev_hist == full.dev
+    assert _numbers(out) == _numbers(ref)
+
+
+@pytest.mark.parametrize("optimizer", [{"type": "gd", "lr": 3.0}, {"type": "sgd", "lr": 2.0}])
+def test_divergence_is_caught_at_the_plain_loops_step(optimizer: dict[str, Any]) -> None:
+    x, y = linear_data(40, [3.0, -2.0], 1.0, 0.1)
+    cfg = config(optimizer, epochs=200, standardize=False, tolerance=0.0)
+    errors = []
+    histories = []
+    for fast in (False, True):
+        reporter = ListReporter()
+        with pytest.raises(Diverged) as caught:
+            train(x, y, cfg, reporter, fast=fast)
+        errors.append(caught.value)
+        histories.append(reporter.train["step"])
+    plain, fast_error = errors
+    assert (fast_error.epoch, fast_error.step) == (plain.epoch, plain.step)
+    assert histories[0] == histories[1]
+
+
+def test_cancel_through_batched_ticks_stops_at_a_chunk() -> None:
+    _, x, y, cfg = _job("sgd")
+    reporter = ListReporter(signals={3: Signal.CANCEL}, batched_ticks=True)
+    with pytest.raises(Exception, match="cancelled"):
+        train(x, y, cfg, reporter, fast=True)
+    assert reporter.ticks == 3

@@ -1,0 +1,248 @@
+"""Compiled loops (numba) for the linear model under mse with plain gradient steps, and the history fold.
+
+Why compiled: gd, sgd and minibatch on a linear model under mse need no autograd — the gradient of
+mean((Xw + b − y)²) is 2·Xᵀr/m and 2·Σr/m with r = Xw + b − y — and their per-update cost in
+PyTorch is Python and dispatch overhead, not arithmetic (an sgd update costs ~150 µs through
+autograd, ~0.1 µs here). These kernels keep the training split feature-major — `xt` is (d, n),
+one contiguous row per feature — so that the residual of a block of rows is d vectorised axpys and
+its gradient d vectorised dot products, in one pass over the data (a gd epoch on 10⁶ × 10 is then
+memory-bound). Shuffled runs (sgd, minibatch) read the rows of a row-major split through the
+epoch's permutation instead: no permuted copy.
+
+Numerics. Everything is float32 like the plain path (parameters, data, residuals); the sums over a
+block of rows are float32, the sums over blocks float64. `FAST_MATH` lets LLVM reassociate those
+sums (vectorised reductions) and contract a·b + c into fused multiply-adds; it never assumes the
+absence of NaN or infinity, so a diverging run is still seen. The result depends only on the data,
+the parameters and the compiled machine code, never on timing or threads, so a run and its resumed
+continuation agree bit for bit on one kind of CPU. `fill` and `fold` are exact (no fast math): the
+first standardizes exactly as `data.Scaling` does, and the second replays
+`history.TrainHistory` and the epoch cost sum in the plain loop's order.
+
+Compilation. `cache=True` keeps the machine code in NUMBA_CACHE_DIR, which defaults here to a
+directory under the system's temporary directory (the package's own __pycache__ may be read-only);
+`warm_up()` compiles everything once, which `python -m worker` does before its first job. Nothing
+is fetched: numba compiles locally with llvmlite.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "descent-numba-cache"))
+
+import numba
+import numpy as np
+
+BLOCK_ROWS = 2048
+"""Rows whose residuals are held at once (8 KiB of float32: they stay in L1 while d columns pass)."""
+GATHER_ROWS = 256
+"""Rows gathered at once by descend_rows (with 10 features, 10 KiB: the block stays in L1)."""
+FAST_MATH = frozenset({"reassoc", "contract"})
+"""LLVM fast-math flags of the descent kernels: reassociation and FMA contraction only."""
+
+_EXACT = {"cache": True, "boundscheck": False, "nogil": True}
+_FAST = {**_EXACT, "fastmath": set(FAST_MATH)}
+
+
+@numba.njit(**_EXACT)
+def fill(x, y, center, scale, y_center, y_scale, xt, yt):  # pragma: no cover - compiled
+    """xt[j, i] = (x[i, j] − center[j]) / scale[j] and yt[i] = (y[i] − y_center) / y_scale, in
+    float32 exactly as data.Scaling computes them (with center 0 and scale 1 the values are x's)."""
+    n, d = x.shape
+    for i in range(n):
+        for j in range(d):
+            xt[j, i] = (x[i, j] - center[j]) / scale[j]
+        yt[i] = (y[i] - y_center) / y_scale
+
+
+@numba.njit(**_FAST)
+def descend(xt, yt, w, b, has_bias, lr, batch, first, stop, costs):  # pragma: no cover - compiled
+    """Gradient steps on batches first..stop−1 of `batch` rows of (xt, yt) (the last may be short).
+
+    Each: r = Xw + b − y on the batch, cost = mean(r²), w ← w − lr·(2·Xᵀr/m), b ← b − lr·(2·Σr/m)
+    (b only when `has_bias`). costs[k − first] is batch k's cost before its update. Stops after
+    the first update whose cost is not finite; returns the updates made.
+    """
+    d, rows = xt.shape
+    lr32 = np.float32(lr)
+    r = np.empty(min(batch, BLOCK_ROWS), dtype=np.float32)
+    g = np.empty(d, dtype=np.float64)
+    for k in range(first, stop):
+        lo = k * batch
+        hi = min(rows, lo + batch)
+        m = hi - lo
+        for j in range(d):
+            g[j] = 0.0
+        c = 0.0
+        s = 0.0
+        b0 = b[0]
+        for blo in range(lo, hi, BLOCK_ROWS):
+            bhi = min(hi, blo + BLOCK_ROWS)
+            mb = bhi - blo
+            for t in range(mb):
+                r[t] = b0 - yt[blo + t]
+            for j in range(d):
+                wj = w[j]
+                for t in range(mb):
+                    r[t] += wj * xt[j, blo + t]
+            cb = np.float32(0.0)
+            sb = np.float32(0.0)
+            for t in range(mb):
+                cb += r[t] * r[t]
+                sb += r[t]
+            c += cb
+            s += sb
+            for j in range(d):
+                acc = np.float32(0.0)
+                for t in range(mb):
+                    acc += r[t] * xt[j, blo + t]
+                g[j] += acc
+        cost = c / m
+        costs[k - first] = cost
+        f = 2.0 / m
+        for j in range(d):
+            w[j] -= lr32 * np.float32(g[j] * f)
+        if has_bias:
+            b[0] -= lr32 * np.float32(s * f)
+        if not np.isfinite(cost):
+            return k - first + 1
+    return stop - first
+
+
+@numba.njit(**_FAST)
+def descend_rows(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # pragma: no cover - compiled
+    """`descend` on the rows x[order[t]] of a row-major split: each block of GATHER_ROWS rows is
+    gathered feature-major into a buffer that stays in cache, so an epoch's permuted batches need
+    no permuted copy of the data. Values, updates and costs are those of `descend` on such a copy."""
+    d = x.shape[1]
+    rows = order.shape[0]
+    lr32 = np.float32(lr)
+    size = min(batch, GATHER_ROWS)
+    xb = np.empty((d, size), dtype=np.float32)
+    r = np.empty(size, dtype=np.float32)
+    g = np.empty(d, dtype=np.float64)
+    for k in range(first, stop):
+        lo = k * batch
+        hi = min(rows, lo + batch)
+        m = hi - lo
+        for j in range(d):
+            g[j] = 0.0
+        c = 0.0
+        s = 0.0
+        b0 = b[0]
+        for blo in range(lo, hi, size):
+            mb = min(hi, blo + size) - blo
+            for t in range(mb):
+                i = order[blo + t]
+                for j in range(d):
+                    xb[j, t] = x[i, j]
+                r[t] = b0 - y[i]
+            for j in range(d):
+                wj = w[j]
+                for t in range(mb):
+                    r[t] += wj * xb[j, t]
+            cb = np.float32(0.0)
+            sb = np.float32(0.0)
+            for t in range(mb):
+                cb += r[t] * r[t]
+                sb += r[t]
+            c += cb
+            s += sb
+            for j in range(d):
+                acc = np.float32(0.0)
+                for t in range(mb):
+                    acc += r[t] * xb[j, t]
+                g[j] += acc
+        cost = c / m
+        costs[k - first] = cost
+        f = 2.0 / m
+        for j in range(d):
+            w[j] -= lr32 * np.float32(g[j] * f)
+        if has_bias:
+            b[0] -= lr32 * np.float32(s * f)
+        if not np.isfinite(cost):
+            return k - first + 1
+    return stop - first
+
+
+@numba.njit(**_FAST)
+def descend_one_rows(x, y, order, w, b, has_bias, lr, first, stop, costs):  # pragma: no cover - compiled
+    """`descend` with batches of one row (sgd) on the rows x[order[first]], …, x[order[stop − 1]] of a row-major split."""
+    d = x.shape[1]
+    lr32 = np.float32(lr)
+    two = np.float32(2.0)
+    for t in range(first, stop):
+        i = order[t]
+        r = b[0] - y[i]
+        for j in range(d):
+            r += w[j] * x[i, j]
+        cost = r * r
+        costs[t - first] = cost
+        gr = two * r
+        for j in range(d):
+            w[j] -= lr32 * (gr * x[i, j])
+        if has_bias:
+            b[0] -= lr32 * gr
+        if not np.isfinite(cost):
+            return t - first + 1
+    return stop - first
+
+
+@numba.njit(**_EXACT)
+def fold(
+    costs, count, scale, first_step, log_every, beta, state, steps, losses, smoothed
+):  # pragma: no cover
+    """history.TrainHistory.add for costs[:count] × scale (updates first_step+1, …), in order.
+
+    `state` (float64[5]) is the open window's sum and count, whether a smoothed value exists, that
+    value, and the epoch's cost sum so far; it is updated. Emitted points go to steps/losses/
+    smoothed; returns how many. The arithmetic is the Python loop's, operation for operation.
+    """
+    window, filled, has, value, total = state[0], int(state[1]), state[2] != 0.0, state[3], state[4]
+    emitted = 0
+    for k in range(count):
+        cost = costs[k] * scale
+        total += cost
+        window += cost
+        filled += 1
+        if filled == log_every:
+            loss = window / filled
+            if has:
+                value = beta * loss + (1 - beta) * value
+            else:
+                value = loss
+                has = True
+            steps[emitted] = first_step + k + 1
+            losses[emitted] = loss
+            smoothed[emitted] = value
+            emitted += 1
+            window = 0.0
+            filled = 0
+    state[0], state[1], state[2], state[3], state[4] = window, filled, 1.0 if has else 0.0, value, total
+    return emitted
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel for the types the engine calls them with:
+    writable arrays, and read-only ones (the worker's data are views of Redis bytes)."""
+    for writable in (True, False):
+        x = np.ones((3, 2), dtype=np.float32)
+        y = np.ones(3, dtype=np.float32)
+        x.setflags(write=writable)
+        y.setflags(write=writable)
+        one = np.ones(2, dtype=np.float32)
+        zero = np.zeros(2, dtype=np.float32)
+        xt = np.empty((2, 3), dtype=np.float32)
+        yt = np.empty(3, dtype=np.float32)
+        fill(x, y, zero, one, np.float32(0.0), np.float32(1.0), xt, yt)
+        w = np.zeros(2, dtype=np.float32)
+        b = np.zeros(1, dtype=np.float32)
+        costs = np.empty(3, dtype=np.float64)
+        order = np.arange(3, dtype=np.int64)
+        descend_rows(x, y, order, w, b, True, 0.01, 2, 0, 2, costs)
+        descend_one_rows(x, y, order, w, b, True, 0.01, 0, 3, costs)
+    descend(xt, yt, w, b, True, 0.01, 2, 0, 2, costs)
+    state = np.zeros(5)
+    steps = np.empty(3, dtype=np.int64)
+    fold(costs, 3, 1.0, 0, 1, 0.4, state, steps, np.empty(3), np.empty(3))
