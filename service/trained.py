@@ -11,9 +11,10 @@ import math
 from typing import Any
 
 import numpy as np
-from descent.predict import predict
 from flask import Blueprint, Response, jsonify, request
 from safetensors.numpy import save as save_safetensors
+
+from descent.predict import predict
 
 from . import context
 from .problems import invalid
