@@ -39,10 +39,15 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+# numba keeps compiled code beside the module unless told otherwise; in a read-only image it goes here
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "descent-numba-cache"))
 
 import numba
 import numpy as np
@@ -681,14 +686,21 @@ _EXACT_POWERS = np.array([10.0**k for k in range(23)])
 _CELL_OK, _CELL_HARD = 0, 1
 
 
-@numba.njit(cache=True, nogil=True)
-def _csv_cells(buf, start, end, rows, cols, powers, out, hard):  # pragma: no cover - compiled
-    """Parse rows × cols cells of plain CSV from buf[start:end] into float32 `out`.
+@numba.njit(
+    "int64(Array(uint8, 1, 'C', readonly=True), int64, int64, int64, int64, int64, float64[::1], "
+    "float32[:, ::1], float32[::1], int64[:, ::1])",
+    cache=True,
+    nogil=True,
+)
+def _csv_cells(buf, start, end, rows, cols, target, powers, x, y, hard):  # pragma: no cover - compiled
+    """Parse rows × cols cells of plain CSV from buf[start:end] into float32 features `x` (rows ×
+    cols−1, the columns but `target` in order) and target `y` (column `target`). Compiled when the
+    module is imported (from numba's cache after the first time), so no request waits for it.
 
     A cell is [ \t]* [+-]? digits [. digits] [(e|E) [+-]? digits] [ \t]* (at least one digit
     before the exponent); cells end at ',' and rows at '\n' (the last at `end`). Cells outside
-    Clinger's exact case get NaN in `out` and their [begin, stop) byte offsets in `hard` (row-major
-    order; only as many as `hard` has room for). Returns the number of hard cells, or −1 − (byte
+    Clinger's exact case get NaN and their [begin, stop) byte offsets, row and column in `hard`
+    (row-major order; only as many as `hard` has room for). Returns the number of hard cells, or −1 − (byte
     offset) at the first byte that does not fit (another character, a ragged row, too many or too
     few rows). Every read is guarded by `end` (≤ len(buf)).
     """
@@ -762,13 +774,19 @@ def _csv_cells(buf, start, end, rows, cols, powers, out, hard):  # pragma: no co
             if significant <= 19 and mantissa <= 9007199254740992 and -22 <= exponent <= 22:
                 value = float(mantissa)
                 value = value * powers[exponent] if exponent >= 0 else value / powers[-exponent]
-                out[i, j] = np.float32(-value if negative else value)
+                cell = np.float32(-value if negative else value)
             else:
-                out[i, j] = np.nan
+                cell = np.float32(np.nan)
                 if nhard < hard.shape[0]:
                     hard[nhard, 0] = begin
                     hard[nhard, 1] = stop
+                    hard[nhard, 2] = i
+                    hard[nhard, 3] = j
                 nhard += 1
+            if j == target:
+                y[i] = cell
+            else:
+                x[i, j - (j > target)] = cell
     return nhard
 
 
@@ -809,26 +827,31 @@ def _fast_csv(
     if errors.total or target_index is None:
         return None
     buf = np.frombuffer(raw, dtype=np.uint8)
-    values = np.empty((nrows, ncols), dtype=np.float32)
-    hard = np.empty((min(nrows * ncols, 4096), 2), dtype=np.int64)
-    found = int(_csv_cells(buf, body, end, nrows, ncols, _EXACT_POWERS, values, hard))
+    x = np.empty((nrows, ncols - 1), dtype=np.float32)
+    y = np.empty(nrows, dtype=np.float32)
+    args = (buf, body, end, nrows, ncols, target_index, _EXACT_POWERS, x, y)
+    hard = np.empty((min(nrows * ncols, 4096), 4), dtype=np.int64)
+    found = int(_csv_cells(*args, hard))
     if found > hard.shape[0]:  # many hard cells: again, with room for all of them
-        hard = np.empty((found, 2), dtype=np.int64)
-        found = int(_csv_cells(buf, body, end, nrows, ncols, _EXACT_POWERS, values, hard))
+        hard = np.empty((found, 4), dtype=np.int64)
+        found = int(_csv_cells(*args, hard))
     if found < 0:
         return None
-    if found:
-        flat = values.reshape(-1)
-        cells = np.flatnonzero(np.isnan(flat))
-        if len(cells) != found:
-            return None
-        with np.errstate(over="ignore"):
-            for k in range(found):
-                begin, stop = hard[k]
-                flat[cells[k]] = np.float32(float(raw[begin:stop]))
-    if not np.isfinite(values).all():
+    with np.errstate(over="ignore"):
+        for begin, stop, i, j in hard[:found].tolist():
+            value = np.float32(float(raw[begin:stop]))
+            if j == target_index:
+                y[i] = value
+            else:
+                x[i, j - (j > target_index)] = value
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
         return None
-    return _split(values, target_index, names)
+    return ParsedDataset(
+        x=x,
+        y=y,
+        feature_names=[n for k, n in enumerate(names) if k != target_index],
+        target_name=names[target_index],
+    )
 
 
 # --------------------------------------------------------------------------------------------

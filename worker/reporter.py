@@ -13,11 +13,12 @@ import logging
 import time
 from typing import Any
 
+import numpy as np
 import redis.exceptions
 
 from descent.settings import Settings
 from descent.store import Store
-from descent.store.records import encode_dev, encode_train, encode_train_arrays
+from descent.store.records import TRAIN_POINT, encode_dev, encode_train, encode_train_arrays
 from worker.engine import Checkpoint, Signal
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
@@ -65,6 +66,7 @@ class RedisReporter:
     ) -> None:
         """Record the history layout, and the learning rate actually used (it may have been "auto")."""
         self.total_steps = total_steps
+        self.steps_per_epoch = steps_per_epoch
         self.progress["epochs"] = epochs
         self.config = {**self.config, "log_every": log_every}
         if lr is not None:
@@ -124,6 +126,22 @@ class RedisReporter:
             log.warning("job %s: checkpoint not saved, redis unreachable (%s)", self.job_id, exc)
 
     # -- writes ----------------------------------------------------------------------------------
+    def _hold_back(self, train: bytes) -> bytes:
+        """The last train record, when it ends an epoch whose dev point is not written yet.
+
+        The engine emits an epoch's last train point before that epoch's dev point. A reader who saw
+        the train point first would move `next` past the dev point's step and never get it; so
+        that train point waits for the next flush, which carries the dev point too.
+        """
+        spe = getattr(self, "steps_per_epoch", 0)
+        if not train or not spe or not self.config.get("split", {}).get("dev"):
+            return b""
+        last = train[-TRAIN_POINT.itemsize :]
+        step = int(np.frombuffer(last, dtype=TRAIN_POINT)["step"][0])
+        if step % spe or any(d[0] == step for d in self.dev):
+            return b""
+        return last
+
     def flush(self, required: bool = False, checkpoint: bytes | None = None) -> None:
         """Write what is buffered (or just poll for a cancel) in one round trip.
 
@@ -131,6 +149,9 @@ class RedisReporter:
         only a `required` flush (the last one of a job, or one carrying a checkpoint) raises.
         """
         train = b"".join([*self.train_blocks, encode_train(self.train) if self.train else b""])
+        held = b"" if required or checkpoint is not None else self._hold_back(train)
+        if held:
+            train = train[: -len(held)]
         dev = encode_dev(self.dev) if self.dev else b""
         dirty = self._dirty
         try:
@@ -159,6 +180,8 @@ class RedisReporter:
             self.lease_lost = True
         self.train.clear()
         self.train_blocks.clear()
+        if held:
+            self.train_blocks.append(held)
         self.dev.clear()
         self._dirty = False
         self._last_flush = time.monotonic()

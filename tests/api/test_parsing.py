@@ -854,6 +854,8 @@ def test_the_parser_imports_only_numpy_numba_the_standard_library_and_its_siblin
         "collections",
         "dataclasses",
         "typing",
+        "os",
+        "tempfile",
     } == {"numpy", "numba", "descent", "service"}
 
 

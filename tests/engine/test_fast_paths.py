@@ -289,3 +289,31 @@ def test_cancel_through_batched_ticks_stops_at_a_chunk() -> None:
     with pytest.raises(Exception, match="cancelled"):
         train(x, y, cfg, reporter, fast=True)
     assert reporter.ticks == 3
+
+
+def test_the_direct_fused_adam_step_is_torch_optims_step() -> None:
+    import torch
+
+    from worker.engine.fast import DenseStep
+    from worker.engine.models import MLP as Net
+
+    def net() -> Net:
+        return Net(3, (5, 4), "relu", 1, False, True, torch.Generator().manual_seed(1))
+
+    a, b = net(), net()
+    opt_a = torch.optim.Adam(a.parameters(), lr=0.01, betas=(0.8, 0.99), fused=True)
+    opt_b = torch.optim.Adam(b.parameters(), lr=0.01, betas=(0.8, 0.99), fused=True)
+    step = DenseStep(b, opt_b)
+    assert step.direct_adam
+    rng = torch.Generator().manual_seed(2)
+    for _ in range(5):
+        grads = [torch.randn(p.shape, generator=rng) for p in a.parameters()]
+        for p, q, g in zip(a.parameters(), b.parameters(), grads, strict=True):
+            p.grad, q.grad = g.clone(), g.clone()
+        opt_a.step()
+        step._step()
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(opt_a.state[p][key], opt_b.state[q][key])

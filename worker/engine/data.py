@@ -28,6 +28,9 @@ LR_TEST_STREAM = 3
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 _ROUNDING_SLACK = 1e-9
+CHUNK_ROWS = 65_536
+"""Rows per block where a whole-array temporary would cost a multiple of the data (float64
+deviations, boolean masks): a worker's memory stays near the data it holds."""
 """Added before rounding a split size down, so 0.29 × 100 rows holds out 29 rows, not 28."""
 
 
@@ -52,7 +55,10 @@ def check_arrays(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise InvalidData(f"x must be a 2-D array with at least one row and column, got {x.shape}")
     if y.shape != (x.shape[0],):
         raise InvalidData(f"y must have one value per row of x ({x.shape[0]}), got {y.shape}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+    finite = np.isfinite(y).all() and all(
+        np.isfinite(x[start : start + CHUNK_ROWS]).all() for start in range(0, x.shape[0], CHUNK_ROWS)
+    )
+    if not finite:
         raise InvalidData("the data contains NaN or infinite values")
     return x, y
 
@@ -163,13 +169,17 @@ class Scaling:
 
 
 def _moments(a: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column center and scale, rounded to float32; a zero scale becomes 1."""
-    if center:
-        mean = a.mean(axis=0, dtype=np.float64)
-        scale = a.std(axis=0, dtype=np.float64)
-    else:
-        mean = np.zeros(a.shape[1])
-        scale = np.sqrt(np.square(a, dtype=np.float64).mean(axis=0))
+    """Per-column center and scale, rounded to float32; a zero scale becomes 1. The squared
+    deviations are summed in float64 blocks of CHUNK_ROWS rows (no float64 copy of the data)."""
+    rows = a.shape[0]
+    mean = a.mean(axis=0, dtype=np.float64) if center else np.zeros(a.shape[1])
+    squares = np.zeros(a.shape[1])
+    for start in range(0, rows, CHUNK_ROWS):
+        deviation = a[start : start + CHUNK_ROWS].astype(np.float64)
+        if center:
+            deviation -= mean
+        squares += np.square(deviation, out=deviation).sum(axis=0)
+    scale = np.sqrt(squares / rows)
     mean = mean.astype(np.float32).astype(np.float64)
     scale = scale.astype(np.float32).astype(np.float64)
     scale[~(scale > 0)] = 1.0

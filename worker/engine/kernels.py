@@ -80,12 +80,14 @@ def descend(xt, yt, w, b, has_bias, lr, batch, first, stop, costs):  # pragma: n
         for blo in range(lo, hi, BLOCK_ROWS):
             bhi = min(hi, blo + BLOCK_ROWS)
             mb = bhi - blo
+            ys = yt[blo:bhi]
             for t in range(mb):
-                r[t] = b0 - yt[blo + t]
+                r[t] = b0 - ys[t]
             for j in range(d):
                 wj = w[j]
+                col = xt[j, blo:bhi]  # 1-D contiguous views: the loops below vectorise
                 for t in range(mb):
-                    r[t] += wj * xt[j, blo + t]
+                    r[t] += wj * col[t]
             cb = np.float32(0.0)
             sb = np.float32(0.0)
             for t in range(mb):
@@ -94,9 +96,10 @@ def descend(xt, yt, w, b, has_bias, lr, batch, first, stop, costs):  # pragma: n
             c += cb
             s += sb
             for j in range(d):
+                col = xt[j, blo:bhi]
                 acc = np.float32(0.0)
                 for t in range(mb):
-                    acc += r[t] * xt[j, blo + t]
+                    acc += r[t] * col[t]
                 g[j] += acc
         cost = c / m
         costs[k - first] = cost
@@ -140,8 +143,9 @@ def descend_rows(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  #
                 r[t] = b0 - y[i]
             for j in range(d):
                 wj = w[j]
+                col = xb[j, :mb]
                 for t in range(mb):
-                    r[t] += wj * xb[j, t]
+                    r[t] += wj * col[t]
             cb = np.float32(0.0)
             sb = np.float32(0.0)
             for t in range(mb):
@@ -150,9 +154,10 @@ def descend_rows(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  #
             c += cb
             s += sb
             for j in range(d):
+                col = xb[j, :mb]
                 acc = np.float32(0.0)
                 for t in range(mb):
-                    acc += r[t] * xb[j, t]
+                    acc += r[t] * col[t]
                 g[j] += acc
         cost = c / m
         costs[k - first] = cost

@@ -44,6 +44,7 @@ from .fast import (
     COMPILED,
     DENSE,
     MAX_CHUNK_UPDATES,
+    SMALL_DATA_CELLS,
     DenseStep,
     LinearKernel,
     choose,
@@ -169,6 +170,8 @@ class Descent:
         )
         self._update = DenseStep(self.model, self.optimizer) if self.path == DENSE else self._autograd_update
         self.threads = dense_threads(self.model, self.batch_size) if self.path == DENSE else None
+        if self.path == COMPILED:
+            self.threads = 1  # its only torch call is randperm, serial anyway (fast.intra_op_threads)
         if self.kernel is not None:
             self.kernel.bind(self.model)
         self.steps_per_epoch = math.ceil(self.rows / self.batch_size)
@@ -313,10 +316,14 @@ class Descent:
             return self._compiled_epoch(epoch)
         x, y = self.x, self.y
         size = self.batch_size
+        order: torch.Tensor | None = None
         if size < self.rows:
             self._epoch_rng = self.shuffler.get_state()
             order = torch.randperm(self.rows, generator=self.shuffler)
-            x, y = x[order], y[order]
+            if self.path != DENSE or x.numel() <= SMALL_DATA_CELLS:
+                x, y = x[order], y[order]
+                order = None
+            # big data on the DENSE path: each batch's rows are gathered (the same batches, no copy)
         update = self._update
         history, reporter, deadline = self.history, self.reporter, self.deadline
         scale = self.to_original
@@ -327,7 +334,12 @@ class Descent:
         pending: Signal | bool = Signal.CONTINUE
         for batch in range(first, self.steps_per_epoch):
             start = batch * size
-            cost = update(x[start : start + size], y[start : start + size]).item() * scale
+            if order is None:
+                xb, yb = x[start : start + size], y[start : start + size]
+            else:
+                rows = order[start : start + size]
+                xb, yb = x.index_select(0, rows), y.index_select(0, rows)
+            cost = update(xb, yb) * scale
             step += 1
             self.step = step
             if not math.isfinite(cost):
@@ -346,13 +358,13 @@ class Descent:
                 raise TimedOut.after(deadline.seconds, f"in epoch {epoch + 1} at step {step}")
         return total / self.steps_per_epoch, pending
 
-    def _autograd_update(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+    def _autograd_update(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
         """The plain update: zero_grad, forward, loss, backward, step; returns the batch's loss."""
         self.optimizer.zero_grad()
         loss = self.train_loss(self.model(xb), yb)
         loss.backward()
         self.optimizer.step()
-        return loss
+        return loss.item()
 
     def _compiled_epoch(self, epoch: int) -> tuple[float, Signal | bool]:
         """`_epoch` on the compiled path (fast.py): the same updates, history, ticks, checkpoints
