@@ -43,7 +43,9 @@ def when(stamp: str) -> float:
 
 
 def test_sweep_of_six_on_two_workers_overlaps_and_ranks(client, diabetes_id, second_worker):
-    wait_for(lambda: client.get("/readyz").get_json()["workers"] >= 2, 60, interval=0.1, what="two live workers")
+    wait_for(
+        lambda: client.get("/readyz").get_json()["workers"] >= 2, 60, interval=0.1, what="two live workers"
+    )
     body = {
         "dataset_id": diabetes_id,
         "base": {

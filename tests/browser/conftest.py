@@ -8,17 +8,13 @@ browser here. Without either, the tests fail in CI (CI=true) and are skipped els
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
 
-from tests.conftest import ROOT, free_port, wait_for
-from tests.e2e.test_compose_commands import compose_command, compose_service
+from tests.compose_stack import compose_stack
 
 CHROMIUM = os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -69,77 +65,11 @@ def browser():
 @pytest.fixture(scope="module")
 def stack(browser):
     """redis-server, gunicorn and one worker, each started with its compose command, API keys on."""
-    redis_port, api_port = free_port(), free_port()
-    data_dir = tempfile.mkdtemp(prefix="descent-browser-")
-    env = dict(os.environ)
-    compose_url = compose_service("worker")["environment"]["REDIS_URL"]
-    env.update(
-        REDIS_URL=compose_url.replace("@redis:6379", f"@127.0.0.1:{redis_port}"),
-        DESCENT_BIND=f"127.0.0.1:{api_port}",
-        DESCENT_API_PROCESSES="1",
-        DESCENT_API_KEYS=f"browser:{API_KEY}",
-        DESCENT_TORCH_THREADS="1",
-        PYTHONPATH=str(ROOT),
-    )
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    redis_cmd = [
-        *compose_command("redis"),
-        "--port",
-        str(redis_port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        data_dir,
-    ]
-    redis_cmd += ["--appendonly", "no"]
-    procs = [subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        import redis
-
-        client = redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=0.2)
-
-        def redis_up() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.exceptions.ConnectionError:
-                return False
-
-        wait_for(redis_up, 10, what="redis")
-        for service in ("api", "worker"):
-            command = compose_command(service)
-            if command[0] == "python":
-                command[0] = sys.executable
-            procs.append(
-                subprocess.Popen(
-                    command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
-            )
-        base = f"http://127.0.0.1:{api_port}"
-
-        def api_up() -> bool:
-            try:
-                return requests.get(base + "/healthz", timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_for(api_up, 30, interval=0.05, what="gunicorn")
-
-        def worker_up() -> bool:  # so the first job does not wait for the worker to import torch
-            return requests.get(base + "/readyz", timeout=2).status_code == 200
-
-        wait_for(worker_up, 60, interval=0.1, what="a live worker (/readyz)")
+    env = {"DESCENT_API_KEYS": f"browser:{API_KEY}", "DESCENT_TORCH_THREADS": "1"}
+    with compose_stack(env, redis_args=("--appendonly", "no"), wait_for_worker=True) as running:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {API_KEY}"
-        yield SimpleNamespace(base=base, key=API_KEY, http=session)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        yield SimpleNamespace(base=running.base, key=API_KEY, http=session)
 
 
 @pytest.fixture()

@@ -6,104 +6,18 @@ worker commands are read from docker-compose.yml itself and started as processes
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 import requests
-import yaml
 
-from tests.conftest import ROOT, free_port, wait_for
-
-
-def interpolate(text: str) -> str:
-    """Compose's `${VAR:-default}` substitution, from this process's environment."""
-    return re.sub(
-        r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), text
-    )
-
-
-def compose_service(service: str) -> dict:
-    spec = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text()))
-    return spec["services"][service]
-
-
-def compose_command(service: str) -> list[str]:
-    return [str(part) for part in compose_service(service)["command"]]
+from tests.compose_stack import compose_service, compose_stack
+from tests.conftest import wait_for
 
 
 @pytest.fixture(scope="module")
 def stack():
     """redis-server, gunicorn and a worker, each started with its compose command."""
-    redis_port, api_port = free_port(), free_port()
-    data_dir = tempfile.mkdtemp(prefix="descent-e2e-")
-    env = dict(os.environ)
-    compose_url = compose_service("worker")["environment"]["REDIS_URL"]
-    env.update(
-        REDIS_URL=compose_url.replace("@redis:6379", f"@127.0.0.1:{redis_port}"),
-        DESCENT_BIND=f"127.0.0.1:{api_port}",
-        DESCENT_API_PROCESSES="1",
-        DESCENT_MAX_REQUEST_BYTES="1000000",
-        PYTHONPATH=str(ROOT),
-    )
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    redis_cmd = [
-        *compose_command("redis"),
-        "--port",
-        str(redis_port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        data_dir,
-    ]
-    procs = [
-        subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-    ]
-    try:
-        import redis
-
-        client = redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=0.2)
-
-        def redis_up() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.exceptions.ConnectionError:
-                return False
-
-        wait_for(redis_up, 10, what="redis")
-        for service in ("api", "worker"):
-            command = compose_command(service)
-            if command[0] == "python":
-                command[0] = sys.executable
-            procs.append(
-                subprocess.Popen(
-                    command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
-            )
-        base = f"http://127.0.0.1:{api_port}"
-
-        def api_up() -> bool:
-            try:
-                return requests.get(base + "/healthz", timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_for(api_up, 30, interval=0.05, what="gunicorn")
-        yield SimpleNamespace(base=base, redis_port=redis_port)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with compose_stack({"DESCENT_MAX_REQUEST_BYTES": "1000000"}) as running:
+        yield running
 
 
 def test_upload_train_poll_over_http(stack):
