@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from flask import current_app, g, request
 
 from descent.settings import Settings
@@ -47,8 +48,6 @@ def json_body() -> Any:
         )
     data = request.get_data(cache=False)
     try:
-        import orjson
-
         return orjson.loads(data)
     except ValueError as exc:
         raise invalid(f"The body is not valid JSON: {exc}", [{"field": "body", "message": str(exc)}]) from exc

@@ -39,7 +39,7 @@ class StoreCollector:
             events.add_metric([event], count)
         yield events
         running = GaugeMetricFamily("descent_jobs_running", "Jobs running right now")
-        running.add_metric([], store.ops.open_counts()["running"])
+        running.add_metric([], store.ops.running_count())
         yield running
         depth = GaugeMetricFamily("descent_queue_depth", "Jobs waiting on the training queue")
         depth.add_metric([], training_queue(store.redis, settings.queue_name).count)

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import redis.exceptions
 from rq import get_current_job
 
 from descent.queue import enqueue_training
@@ -22,7 +21,7 @@ from descent.store import Store, connect
 from worker.engine import Cancelled, Checkpoint, EngineError, Suspended, TrainConfig
 from worker.engine import train as run_engine
 from worker.heartbeat import CURRENT, WORKER_NAME
-from worker.reporter import RedisReporter
+from worker.reporter import UNREACHABLE, RedisReporter
 
 log = logging.getLogger("descent.worker")
 T = TypeVar("T")
@@ -154,7 +153,7 @@ def persist(action: Callable[[], T], what: str, give_up_after: float = 300.0) ->
     while True:
         try:
             return action()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        except UNREACHABLE as exc:
             if time.monotonic() - started > give_up_after:
                 raise
             log.warning("job %s: redis unreachable (%s); retrying in %.2fs", what, exc, delay)

@@ -8,6 +8,7 @@ from typing import Any
 from redis import Redis
 
 from . import keys, scripts
+from .ops import observe_duration
 from .paging import page
 from .records import STATUSES, TERMINAL_STATUSES, now, now_score, seconds_since
 
@@ -253,9 +254,7 @@ class JobStore:
             self._count(status)
             started = self.redis.hget(keys.job(job_id), "started_at")
             if started:
-                from .ops import OpsStore
-
-                OpsStore(self.redis).observe_duration(seconds_since(started.decode()))
+                observe_duration(self.redis, seconds_since(started.decode()))
         return moved
 
     def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:

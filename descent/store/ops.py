@@ -33,13 +33,7 @@ class OpsStore:
         self.redis.hincrby(keys.job_stats(), status, 1)
 
     def observe_duration(self, seconds: float) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for bound in DURATION_BUCKETS:
-            if seconds <= bound:
-                pipe.hincrby(keys.duration_stats(), repr(bound), 1)
-        pipe.hincrby(keys.duration_stats(), "+Inf", 1)
-        pipe.hincrbyfloat(keys.duration_stats(), "sum", seconds)
-        pipe.execute()
+        observe_duration(self.redis, seconds)
 
     def job_counts(self) -> dict[str, int]:
         return {k.decode(): int(v) for k, v in self.redis.hgetall(keys.job_stats()).items()}
@@ -47,7 +41,17 @@ class OpsStore:
     def durations(self) -> dict[str, float]:
         return {k.decode(): float(v) for k, v in self.redis.hgetall(keys.duration_stats()).items()}
 
-    def open_counts(self) -> dict[str, int]:
-        """Queued and running jobs right now, across tenants."""
-        running = int(self.redis.scard(keys.running_jobs()))
-        return {"running": running}
+    def running_count(self) -> int:
+        """Jobs running right now, across tenants."""
+        return int(self.redis.scard(keys.running_jobs()))
+
+
+def observe_duration(redis: Redis, seconds: float) -> None:
+    """Count one ended job's wall time into the cumulative histogram /metrics exposes."""
+    pipe = redis.pipeline(transaction=False)
+    for bound in DURATION_BUCKETS:
+        if seconds <= bound:
+            pipe.hincrby(keys.duration_stats(), repr(bound), 1)
+    pipe.hincrby(keys.duration_stats(), "+Inf", 1)
+    pipe.hincrbyfloat(keys.duration_stats(), "sum", seconds)
+    pipe.execute()
