@@ -124,7 +124,10 @@ def forward(params: Any, model: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
         w, b = pairs[0][0][0], float(pairs[0][1][0])
         out = np.empty(rows, dtype=np.float64)
         for start in range(0, rows, CHUNK_ROWS):
-            out[start : start + CHUNK_ROWS] = x[start : start + CHUNK_ROWS].astype(np.float64) @ w + b
+            block = x[start : start + CHUNK_ROWS].astype(np.float64)
+            # np.dot: BLAS's matrix-vector product; numpy's matmul takes a slow generic loop when
+            # there is one feature (10× slower), and for one feature both are the exact product
+            out[start : start + CHUNK_ROWS] = (np.dot(block, w) if d == 1 else block @ w) + b
         return out
     full = np.empty((rows, width), dtype=np.float64)
     last = len(pairs) - 1

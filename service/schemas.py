@@ -21,6 +21,8 @@ from pydantic_core import PydanticCustomError
 OPTIMIZER_TYPES = ("exhaustive", "gd", "sgd", "minibatch", "momentum", "adam")
 LOSSES = ("mse", "mae", "huber", "bce", "cross_entropy")
 CLASSIFICATION_LOSSES = ("bce", "cross_entropy")
+SEARCH_LOSSES = ("mse", "mae", "huber", "bce")
+"""Losses exhaustive search takes: those of a one-output linear model (not cross_entropy)."""
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
 
 DEFAULT_LR = 0.01
@@ -126,7 +128,8 @@ def _one_or_many_ranges(schema: dict[str, Any]) -> None:
 
 
 class Grid(Strict):
-    """The exhaustive search grid, in the dataset's original units."""
+    """The exhaustive search grid, in the dataset's original units. The search takes a linear model
+    and loss `mse`, `mae`, `huber` or `bce` (not `cross_entropy`: one output per class)."""
 
     w: list[Range] = Field(
         description="one range for every feature, or a list with one range per feature",
@@ -246,7 +249,7 @@ def _exhaustive_rules(schema: dict[str, Any]) -> None:
             "then": {
                 "properties": {
                     "model": {"properties": {"type": {"const": "linear"}}},
-                    "loss": {"const": "mse"},
+                    "loss": {"enum": list(SEARCH_LOSSES)},
                 }
             },
         },

@@ -23,6 +23,7 @@ from .schemas import (
     DEFAULT_LR,
     DEFAULT_MOMENTUM,
     GRID_MISSING,
+    SEARCH_LOSSES,
     JobRequest,
     LinearModel,
     MlpModel,
@@ -181,9 +182,20 @@ def _grid_errors(request: JobRequest, dataset: dict[str, Any], settings: Setting
     grid = request.optimizer.grid
     assert grid is not None
     errors = []
-    if request.model.type != "linear" or request.loss != "mse":
+    if request.model.type != "linear":
+        errors.append({"field": "optimizer.type", "message": "exhaustive search needs model linear"})
+    if request.loss not in SEARCH_LOSSES:
         errors.append(
-            {"field": "optimizer.type", "message": "exhaustive search needs model linear and loss mse"}
+            {
+                "field": "loss",
+                "message": f"exhaustive search supports loss {', '.join(SEARCH_LOSSES)}, not {request.loss}"
+                + (
+                    " (its model has one output per class, a weight per class and feature; the grid "
+                    "has one weight per feature)"
+                    if request.loss == "cross_entropy"
+                    else ""
+                ),
+            }
         )
     features = dataset["features"]
     if len(grid.w) not in (1, features):

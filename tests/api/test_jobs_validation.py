@@ -152,6 +152,22 @@ def test_single_bad_field_is_named(client, dataset, patch, field):
             "optimizer.grid.b",
             "no bias",
         ),
+        (
+            {
+                "loss": "cross_entropy",
+                "optimizer": {"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 3}}},
+            },
+            "loss",
+            "exhaustive search supports loss mse, mae, huber, bce, not cross_entropy (its model has one output",
+        ),
+        (
+            {
+                "loss": "bce",
+                "optimizer": {"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 3}}},
+            },
+            "loss",
+            "bce needs targets 0 or 1",
+        ),
     ],
 )
 def test_limits_and_dataset_fit(client, dataset, patch, field, needle):

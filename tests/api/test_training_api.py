@@ -71,6 +71,25 @@ def test_worked_example_exhaustive_search(client):
     assert min(surface["cost"]) == pytest.approx(0.0, abs=1e-9)
 
 
+def test_mae_exhaustive_search_ignores_the_outlier(client):
+    # y = 2x + 1 but for one outlier: mae's grid argmin stays on the line, mse's would not
+    ds = upload(client, "x,y\n1,3\n2,5\n3,7\n4,9\n5,100\n")
+    grid = {"w": {"min": 0, "max": 4, "steps": 41}, "b": {"min": -2, "max": 4, "steps": 61}}
+    job = submit(client, dataset_id=ds, loss="mae", optimizer={"type": "exhaustive", "grid": grid})
+    done = wait_job(client, job["id"])
+    assert done["status"] == "succeeded", done
+    result = done["result"]
+    assert result["outcome"] == "searched" and result["params"] == {"weights": [2.0], "bias": 1.0}
+    assert result["train_loss"] == pytest.approx(89 / 5, rel=1e-12)  # |2·5 + 1 − 100| / 5
+    surface = client.get(f"/v1/jobs/{job['id']}/surface").get_json()
+    w, b = np.array(surface["axes"]["w"]), np.array(surface["axes"]["b"])
+    x, y = np.arange(1.0, 6.0), np.array([3.0, 5.0, 7.0, 9.0, 100.0])
+    brute = np.abs(w[:, None, None] * x + b[None, :, None] - y).mean(axis=-1)
+    np.testing.assert_allclose(np.array(surface["cost"]), brute, rtol=1e-9)
+    mse = ((w[:, None, None] * x + b[None, :, None] - y) ** 2).mean(axis=-1)
+    assert np.unravel_index(np.argmin(mse), mse.shape) != (20, 30)  # mse is pulled toward the outlier
+
+
 def test_worked_example_gradient_descent_and_divergence(client):
     ds = upload(client, WORKED)
     common = {

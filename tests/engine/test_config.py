@@ -76,7 +76,7 @@ def test_an_exhaustive_grid_single_range_or_list() -> None:
         ),
         (
             {
-                "loss": "bce",
+                "loss": "cross_entropy",
                 "optimizer": {"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 2}}},
             },
             "loss",

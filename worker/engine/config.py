@@ -12,7 +12,8 @@ Keys read (default when missing):
   a missing model is linear with bias.
 - loss: mse | mae | huber | bce | cross_entropy (mse).
 - optimizer (required): {"type": ...} with
-  exhaustive: "grid" (required; "lr" and the rest ignored);
+  exhaustive: "grid" (required; "lr" and the rest ignored; linear model, loss other than
+  cross_entropy);
   gd, sgd: "lr" (0.01); minibatch: "lr" (0.01), "batch_size" (32);
   momentum: "lr" (0.01), "batch_size" (32), "momentum" (0.9, in [0, 1));
   adam: "lr" (0.001), "batch_size" (32), "betas" ([0.9, 0.999], each in [0, 1)).
@@ -44,8 +45,9 @@ LOSS_TYPES: tuple[str, ...] = REGRESSION_LOSSES + CLASSIFICATION_LOSSES
 """Losses this engine can train with (the registry in losses.py has exactly these)."""
 SEARCH_TYPES: tuple[str, ...] = ("exhaustive",)
 """Optimizers that evaluate a grid instead of taking gradient steps (search.py)."""
-SEARCH_LOSSES: tuple[str, ...] = ("mse",)
-"""Losses whose cost surface search.py can evaluate."""
+SEARCH_LOSSES: tuple[str, ...] = ("mse", "mae", "huber", "bce")
+"""Losses whose cost surface search.py can evaluate: every loss of a one-output linear model
+(cross_entropy's model has one output per class, a weight per class and feature)."""
 DESCENT_TYPES: tuple[str, ...] = ("gd", "sgd", "minibatch", "momentum", "adam")
 """Gradient-based optimizers (the registry in optimizers.py has exactly these)."""
 BATCHED_TYPES: tuple[str, ...] = ("minibatch", "momentum", "adam")
@@ -306,7 +308,16 @@ def _check_search(config: TrainConfig) -> None:
     if config.model.type != "linear":
         raise ValueError(f"optimizer.type: {opt.type} supports only linear models")
     if config.loss not in SEARCH_LOSSES:
-        raise ValueError(f"loss: {opt.type} supports only {', '.join(SEARCH_LOSSES)}")
+        why = (
+            ": its model has one output per class (a weight per class and feature), the grid one "
+            "weight per feature"
+            if config.loss == "cross_entropy"
+            else ""
+        )
+        raise ValueError(
+            f"loss: {opt.type} search does not support {config.loss}{why}; "
+            f"supported: {', '.join(SEARCH_LOSSES)}"
+        )
     if opt.grid is not None and opt.grid.b is not None and not config.model.bias:
         raise ValueError("optimizer.grid.b: the model has no bias (model.bias is false)")
 

@@ -89,9 +89,9 @@ def train(
     deadline = Deadline(config.max_runtime_seconds, state.elapsed_seconds if state is not None else 0.0)
     x, y = check_arrays(x, y)
     splits = split_data(x, y, config.split, config.seed)
+    outputs = LOSSES[config.loss].outputs(y)  # InvalidData on targets the loss cannot take
     if config.optimizer.is_search:
         return search(splits, config, reporter, deadline)
-    outputs = LOSSES[config.loss].outputs(y)
     return Descent(splits, config, reporter, deadline, outputs, state, fast).run()
 
 
