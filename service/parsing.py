@@ -43,6 +43,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,23 @@ _BOM = b"\xef\xbb\xbf"
 _INDEX = re.compile(r"-?[0-9]+")
 _SHOWN_NAMES = 30
 """Column names listed in an "unknown target" message before it is cut short."""
-_DESCRIBE_CHUNK_CELLS = 1 << 20
+_PIECE_BYTES = 1 << 22
+"""A CSV body is parsed in pieces of about this many bytes (at most `_THREADS` pieces), each on its
+own thread: the compiled kernels release the GIL, so a large upload uses every core."""
+_PIECE_CELLS = 1 << 20
+"""The same for the column statistics of `describe`: rows are split in pieces of this many cells."""
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _map_pieces(work: Callable[[int], Any], pieces: int) -> list[Any]:
+    """work(0), …, work(pieces − 1), on the shared pool when there is more than one."""
+    global _POOL
+    if pieces == 1:
+        return [work(0)]
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="descent-parse")
+    return list(_POOL.map(work, range(pieces)))
 
 
 def _csv_pattern() -> str:
@@ -817,7 +834,12 @@ def _fast_csv(
     header = _is_header(first)
     names = [c.strip() for c in first] if header else [f"col{j}" for j in range(ncols)]
     body = newline + 1 if header else skip
-    nrows = raw.count(b"\n", body, end) + 1 if body < end else 0
+    if body >= end:
+        return None
+    pieces = _csv_pieces(raw, body, end)
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    counts = _map_pieces(lambda k: int(_count_lines(buf, *pieces[k])), len(pieces))
+    nrows = sum(counts)
     if nrows < 2 or nrows * ncols > settings.max_dataset_cells:
         return None
     errors = _Errors()
@@ -826,19 +848,41 @@ def _fast_csv(
     target_index = _resolve_csv_target(target, names, errors)
     if errors.total or target_index is None:
         return None
-    buf = np.frombuffer(raw, dtype=np.uint8)
     x = np.empty((nrows, ncols - 1), dtype=np.float32)
     y = np.empty(nrows, dtype=np.float32)
-    args = (buf, body, end, nrows, ncols, target_index, _EXACT_POWERS, x, y)
-    hard = np.empty((min(nrows * ncols, 4096), 4), dtype=np.int64)
-    found = int(_csv_cells(*args, hard))
-    if found > hard.shape[0]:  # many hard cells: again, with room for all of them
-        hard = np.empty((found, 4), dtype=np.int64)
+    first_rows = np.cumsum([0, *counts]).tolist()
+
+    def parse(k: int) -> np.ndarray | None:
+        """Piece k into its rows of x and y: its hard cells (rows counted from 0), None if it does
+        not fit the fast path."""
+        (start, stop), rows, r0 = pieces[k], counts[k], first_rows[k]
+        args = (
+            buf,
+            start,
+            stop,
+            rows,
+            ncols,
+            target_index,
+            _EXACT_POWERS,
+            x[r0 : r0 + rows],
+            y[r0 : r0 + rows],
+        )
+        hard = np.empty((min(rows * ncols, 4096), 4), dtype=np.int64)
         found = int(_csv_cells(*args, hard))
-    if found < 0:
+        if found > hard.shape[0]:  # many hard cells: again, with room for all of them
+            hard = np.empty((found, 4), dtype=np.int64)
+            found = int(_csv_cells(*args, hard))
+        if found < 0:
+            return None
+        hard = hard[:found]
+        hard[:, 2] += r0
+        return hard
+
+    parsed = _map_pieces(parse, len(pieces))
+    if any(hard is None for hard in parsed):
         return None
     with np.errstate(over="ignore"):
-        for begin, stop, i, j in hard[:found].tolist():
+        for begin, stop, i, j in np.concatenate(parsed).tolist():
             value = np.float32(float(raw[begin:stop]))
             if j == target_index:
                 y[i] = value
@@ -852,6 +896,31 @@ def _fast_csv(
         feature_names=[n for k, n in enumerate(names) if k != target_index],
         target_name=names[target_index],
     )
+
+
+@numba.njit("int64(Array(uint8, 1, 'C', readonly=True), int64, int64)", cache=True, nogil=True)
+def _count_lines(buf, start, stop):  # pragma: no cover - compiled
+    """Lines in buf[start:stop], the last one having no line end: 1 + the number of b"\\n"."""
+    count = 1
+    for pos in range(start, stop):
+        count += buf[pos] == 10
+    return count
+
+
+def _csv_pieces(raw: bytes, body: int, end: int) -> list[tuple[int, int]]:
+    """[start, stop) byte ranges of whole rows covering raw[body:end], cut at line ends: about
+    `_PIECE_BYTES` each, at most `_THREADS` of them. No range holds its final line end."""
+    count = max(1, min(_THREADS, (end - body) // _PIECE_BYTES))
+    pieces = []
+    start = body
+    for k in range(1, count):
+        cut = raw.find(b"\n", max(start, body + k * (end - body) // count), end)
+        if cut < 0:
+            break
+        pieces.append((start, cut))
+        start = cut + 1
+    pieces.append((start, end))
+    return pieces
 
 
 # --------------------------------------------------------------------------------------------
@@ -1199,8 +1268,9 @@ def _resolve_json_target(target: object, names: list[str] | None, errors: _Error
 def describe(ds: ParsedDataset) -> dict[str, Any]:
     """Column statistics in float64 (population standard deviation), as plain Python floats.
 
-    ``{"x_mean": [...], "x_std": [...], "y_mean", "y_std", "y_min", "y_max"}``. The squared
-    deviations are summed in row chunks, so no float64 copy of all of ``x`` is made.
+    ``{"x_mean": [...], "x_std": [...], "y_mean", "y_std", "y_min", "y_max"}``. Two compiled passes
+    (sums, then squared deviations from the mean) over row pieces on the shared pool: no float64
+    copy of ``x`` is made.
     """
     x_mean, x_std = _mean_std(ds.x)
     y_mean, y_std = _mean_std(ds.y.reshape(-1, 1))
@@ -1216,13 +1286,39 @@ def describe(ds: ParsedDataset) -> dict[str, Any]:
 
 def _mean_std(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-column mean and population std of a 2-D float32 array, computed in float64."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
     rows, cols = a.shape
-    mean = a.mean(axis=0, dtype=np.float64)
-    squares = np.zeros(cols, dtype=np.float64)
-    step = max(1, _DESCRIBE_CHUNK_CELLS // max(cols, 1))
-    for start in range(0, rows, step):
-        deviation = a[start : start + step].astype(np.float64)
-        deviation -= mean
-        np.multiply(deviation, deviation, out=deviation)
-        squares += deviation.sum(axis=0)
-    return mean, np.sqrt(squares / rows)
+    step = max(1, _PIECE_CELLS // max(cols, 1))
+    count = -(-rows // step)
+    chunks = [a[k * step : (k + 1) * step] for k in range(count)]
+
+    def sums(k: int) -> np.ndarray:
+        out = np.zeros(cols, dtype=np.float64)
+        _column_sums(chunks[k], out)
+        return out
+
+    mean = np.sum(_map_pieces(sums, count), axis=0) / rows
+
+    def squares(k: int) -> np.ndarray:
+        out = np.zeros(cols, dtype=np.float64)
+        _column_squares(chunks[k], mean, out)
+        return out
+
+    return mean, np.sqrt(np.sum(_map_pieces(squares, count), axis=0) / rows)
+
+
+@numba.njit("void(float32[:, ::1], float64[::1])", cache=True, nogil=True)
+def _column_sums(a, out):  # pragma: no cover - compiled
+    """out[j] += Σᵢ a[i, j] in float64."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[j] += a[i, j]
+
+
+@numba.njit("void(float32[:, ::1], float64[::1], float64[::1])", cache=True, nogil=True)
+def _column_squares(a, mean, out):  # pragma: no cover - compiled
+    """out[j] += Σᵢ (a[i, j] − mean[j])² in float64."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            d = a[i, j] - mean[j]
+            out[j] += d * d

@@ -662,7 +662,7 @@ def test_describe_is_population_mean_and_std_in_float64() -> None:
 
 @pytest.mark.parametrize("chunk", [1 << 20, 7])
 def test_describe_equals_numpy(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "_DESCRIBE_CHUNK_CELLS", chunk)
+    monkeypatch.setattr(parsing, "_PIECE_CELLS", chunk)
     rng = np.random.default_rng(3)
     x = (rng.normal(size=(257, 4)) * [1, 1e3, 1e-3, 1e30] + [0, 5, -7, 1e31]).astype(np.float32)
     y = rng.normal(size=257).astype(np.float32)
@@ -847,6 +847,7 @@ def test_the_parser_imports_only_numpy_numba_the_standard_library_and_its_siblin
     assert not imported & {"torch", "flask", "redis", "pandas", "rq"}
     assert imported - {
         "__future__",
+        "concurrent",
         "csv",
         "itertools",
         "math",
@@ -1001,3 +1002,39 @@ def test_a_plain_upload_takes_the_fast_path() -> None:
     _same(fast, _general(data, "b"))
     cells = [[float(v) for v in line.split(",")] for line in data.decode().splitlines()[1:]]
     np.testing.assert_array_equal(fast.y, np.array(cells)[:, 1].astype(np.float32))
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 37, 1 << 22])
+def test_an_upload_parsed_in_pieces_equals_one_pass(
+    piece_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hard cells (outside Clinger's case) in every piece, and rows of different lengths
+    rng = np.random.default_rng(1)
+    table = rng.standard_normal((300, 3)) * 10.0 ** rng.integers(-30, 30, (300, 3))
+    buf = io.StringIO()
+    np.savetxt(buf, table, fmt="%.17g", delimiter=",", header="a,b,c", comments="")
+    data = buf.getvalue().encode()
+    one = parsing._fast_csv(data, "b", DEFAULTS)
+    monkeypatch.setattr(parsing, "_PIECE_BYTES", piece_bytes)
+    monkeypatch.setattr(parsing, "_THREADS", 4)
+    pieces = parsing._csv_pieces(data, data.index(b"\n") + 1, len(data.rstrip()))
+    assert len(pieces) == (1 if piece_bytes > len(data) else 4)
+    several = parsing._fast_csv(data, "b", DEFAULTS)
+    assert one is not None and several is not None
+    _same(several, one)
+    _same(several, _general(data, "b"))
+
+
+@pytest.mark.parametrize("bad_row", [0, 150, 299])
+def test_a_fault_in_any_piece_leaves_the_upload_to_the_general_path(
+    bad_row: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parsing, "_PIECE_BYTES", 1)
+    monkeypatch.setattr(parsing, "_THREADS", 4)
+    rows = [f"{i},{2 * i}" for i in range(300)]
+    rows[bad_row] = f"{bad_row},oops"
+    data = ("x,y\n" + "\n".join(rows) + "\n").encode()
+    assert parsing._fast_csv(data, None, DEFAULTS) is None
+    with pytest.raises(Problem) as caught:
+        parse_csv(data, None, DEFAULTS)
+    assert caught.value.body()["errors"][0]["row"] == bad_row + 2
