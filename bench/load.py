@@ -6,7 +6,8 @@ Without --url it starts its own stack (a throwaway redis-server, gunicorn with t
 gunicorn.conf.py, one `python -m worker`) on free ports, and stops it afterwards. Each client keeps
 one HTTP/1.1 keep-alive connection and alternates GET /v1/jobs/{id} and GET /v1/jobs/{id}/history
 ?after=<next> on a long-running job, like a dashboard would; one submitter posts a small job every
-half second. Prints the latency percentiles, the error count and the request rate. Not a test: it
+half second. --floor polls GET /healthz instead, to measure what the server itself allows. Prints
+the latency percentiles, the error count and the request rate. Not a test: it
 asserts nothing and runs only when asked.
 """
 
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -106,15 +108,30 @@ async def request(reader, writer, host: str, method: str, path: str, body: bytes
     return status, await reader.readexactly(length)
 
 
-async def poller(url: str, job_id: str, rate: float, until: float, latencies: list[float], errors: list[str]):
+async def poller(
+    url: str,
+    job_id: str,
+    rate: float,
+    phase: float,
+    until: float,
+    latencies: list[float],
+    errors: list[str],
+    floor: bool,
+):
     parts = urlsplit(url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     after, i = 0, 0
     period = 1.0 / rate
-    next_at = time.monotonic()
+    # Independent clients are not in step: each starts at its own moment of the first period. (In
+    # step, all 200 would ask at the same instant every period, and the last of each burst would
+    # wait for the 199 before it: a queue no real set of pollers makes.)
+    next_at = time.monotonic() + phase * period
+    await asyncio.sleep(max(0.0, next_at - time.monotonic()))
     try:
         while time.monotonic() < until:
             path = f"/v1/jobs/{job_id}" if i % 2 == 0 else f"/v1/jobs/{job_id}/history?after={after}"
+            if floor:
+                path = "/healthz"
             started = time.monotonic()
             try:
                 status, body = await request(reader, writer, parts.netloc, "GET", path)
@@ -126,7 +143,7 @@ async def poller(url: str, job_id: str, rate: float, until: float, latencies: li
             latencies.append(time.monotonic() - started)
             if status != 200:
                 errors.append(str(status))
-            elif i % 2 == 1:
+            elif i % 2 == 1 and not floor:
                 after = json.loads(body)["next"]
             i += 1
             next_at += period
@@ -155,7 +172,7 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 10) - 1] if len(values) > 1 else values[0]
 
 
-async def run(url: str, clients: int, rate: float, seconds: float) -> None:
+async def run(url: str, clients: int, rate: float, seconds: float, floor: bool = False) -> None:
     csv = "x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(1000))
     dataset = http("POST", url + "/v1/datasets", csv, "text/csv")["id"]
     long_job = http(
@@ -173,10 +190,11 @@ async def run(url: str, clients: int, rate: float, seconds: float) -> None:
     polls: list[float] = []
     submits: list[float] = []
     errors: list[str] = []
+    phases = random.Random(0)  # each client's start within the first period: random, reproducible
     until = time.monotonic() + seconds
     started = time.monotonic()
     await asyncio.gather(
-        *(poller(url, long_job, rate, until, polls, errors) for _ in range(clients)),
+        *(poller(url, long_job, rate, phases.random(), until, polls, errors, floor) for _ in range(clients)),
         submitter(url, dataset, until, submits, errors),
     )
     elapsed = time.monotonic() - started
@@ -205,10 +223,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="poll GET /healthz instead (no Redis, no JSON work): what gunicorn and Flask alone allow",
+    )
     args = parser.parse_args()
     stack = None if args.url else Stack()
     try:
-        asyncio.run(run(args.url or stack.url, args.clients, args.rate, args.seconds))
+        asyncio.run(run(args.url or stack.url, args.clients, args.rate, args.seconds, args.floor))
     finally:
         if stack:
             stack.stop()

@@ -11,7 +11,7 @@ from descent.store.records import STATUSES
 
 from . import context
 from .idempotency import idempotent
-from .problems import invalid
+from .problems import Problem, invalid
 from .submission import submit
 from .validation import job_config, parse_job_request, reject
 
@@ -75,11 +75,15 @@ def delete(job_id: str) -> tuple[str, int]:
 
 @bp.get("/<job_id>/history")
 def history(job_id: str) -> Response:
-    _job(job_id)
     page_size = context.settings().history_page_size
-    after = context.int_arg("after", 0, 0, MAX_AFTER)
-    limit = context.int_arg("limit", page_size, 1, page_size)
-    page = context.store().history.read(job_id, after, limit)
+    try:
+        after = context.int_arg("after", 0, 0, MAX_AFTER)
+        limit = context.int_arg("limit", page_size, 1, page_size)
+    except Problem:
+        _job(job_id)  # an unknown job is a 404 whatever its query says
+        raise
+    # one round trip: the script checks the job's tenant itself (a poll is the hottest request)
+    page = context.store().history.read(job_id, after, limit, context.tenant())
     if page is None:
         raise context.not_found("job", job_id)
     return jsonify(page)

@@ -43,11 +43,23 @@ def warm_up() -> None:
         train(x, y, TrainConfig.from_dict(raw), ListReporter(batched_ticks=True), fast=fast)
 
 
+DEFAULT_NICE = 10
+"""Training is throughput work and polls are latency work: on a host shared with the API, the API
+gets the CPU first. Threads made later (PyTorch's, the heartbeat) inherit the main thread's value."""
+
+
+def lower_priority(nice: int) -> None:
+    """Raise this process's niceness by `nice` before any other thread exists (0: leave it)."""
+    if nice > 0:
+        os.nice(nice)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
     args = parser.parse_args(argv)
+    lower_priority(int(os.environ.get("DESCENT_WORKER_NICE", DEFAULT_NICE)))
     settings = Settings.from_env()
     threads = os.environ.get("DESCENT_TORCH_THREADS")
     if threads:

@@ -19,11 +19,12 @@ class HistoryStore:
         self.redis = redis
         self._read = redis.register_script(scripts.READ_HISTORY)
 
-    def read(self, job_id: str, after: int, limit: int) -> dict[str, Any] | None:
-        """Train points with step > after (at most `limit`), dev points up to the page's end."""
+    def read(self, job_id: str, after: int, limit: int, tenant: str = "") -> dict[str, Any] | None:
+        """Train points with step > after (at most `limit`), dev points up to the page's end; None
+        when the job is missing or, given a tenant, another tenant's (checked in the same call)."""
         reply = self._read(
             keys=[keys.job(job_id), keys.job_train_history(job_id), keys.job_dev_history(job_id)],
-            args=[after, limit, TRAIN_POINT.itemsize, DEV_POINT.itemsize],
+            args=[after, limit, TRAIN_POINT.itemsize, DEV_POINT.itemsize, tenant],
         )
         if reply is None:
             return None

@@ -165,11 +165,12 @@ return 'deleted'
 """
 
 READ_HISTORY = """
--- KEYS: job, train, dev; ARGV: after, limit, train record size, dev record size
+-- KEYS: job, train, dev; ARGV: after, limit, train record size, dev record size, tenant ('' = any)
 -- Train point i covers steps (i*log_every, (i+1)*log_every], so the first point past `after` is at
 -- index after // log_every or the one behind it; dev point j sits at step (j+1)*steps_per_epoch.
-local h = redis.call('HMGET', KEYS[1], 'status', 'log_every', 'steps_per_epoch')
+local h = redis.call('HMGET', KEYS[1], 'status', 'log_every', 'steps_per_epoch', 'tenant')
 if not h[1] then return false end
+if ARGV[5] ~= '' and h[4] ~= ARGV[5] then return false end
 local after = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local trec = tonumber(ARGV[3])
