@@ -71,4 +71,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sweeps_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(dashboard_bp)
+
+    from .fast_polls import FastPolls
+
+    app.wsgi_app = FastPolls(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

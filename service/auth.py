@@ -44,6 +44,7 @@ def parse_keys(spec: str) -> list[tuple[str, bytes]]:
 
 def init_app(app: Flask, spec: str) -> None:
     keys = parse_keys(spec)
+    app.extensions["descent.keys"] = keys
     if keys:
         log.info("API keys configured for %d tenant(s)", len({t for t, _ in keys}))
     else:
@@ -63,6 +64,17 @@ def init_app(app: Flask, spec: str) -> None:
             return
         g.tenant = _tenant_for(request.headers.get("Authorization", ""), keys)
         bind(tenant=g.tenant)
+
+
+def tenant_or_none(header: str, keys: list[tuple[str, bytes]]) -> str | None:
+    """The tenant of an Authorization header, or None where the request would be a 401 (the same
+    constant-time comparison; for callers that hand such a request on instead of answering it)."""
+    if not keys:
+        return OPEN_TENANT
+    try:
+        return _tenant_for(header, keys)
+    except Problem:
+        return None
 
 
 def _tenant_for(header: str, keys: list[tuple[str, bytes]]) -> str:

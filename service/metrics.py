@@ -68,6 +68,7 @@ def init_app(app: Flask) -> None:
         registry=None if multiprocess else registry,
     )
     registry.register(StoreCollector(app))
+    app.extensions["descent.http_latency"] = latency
 
     @app.before_request
     def _start_timer() -> None:
