@@ -57,6 +57,9 @@ class Stack:
         env = dict(
             os.environ, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", DESCENT_BIND=f"127.0.0.1:{api_port}"
         )
+        # The one worker trains the long job all minute, so every submission stays queued: room for
+        # them all (the open-jobs limit is tested elsewhere; here it would turn submissions into 400s).
+        env.setdefault("DESCENT_MAX_OPEN_JOBS", "100000")
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.procs.append(
