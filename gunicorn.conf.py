@@ -57,3 +57,12 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def pre_fork(server, worker):
+    """Everything the preloaded app allocated moves to the collector's permanent generation: a worker's
+    full collections then scan only what requests allocate (tens of milliseconds less per pause on
+    this app's import-time heap), and the shared pages stay shared."""
+    import gc
+
+    gc.freeze()

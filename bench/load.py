@@ -60,6 +60,7 @@ class Stack:
         # The one worker trains the long job all minute, so every submission stays queued: room for
         # them all (the open-jobs limit is tested elsewhere; here it would turn submissions into 400s).
         env.setdefault("DESCENT_MAX_OPEN_JOBS", "100000")
+        env.setdefault("DESCENT_TORCH_THREADS", "1")  # as docker-compose.yml runs a worker: one core
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.procs.append(
