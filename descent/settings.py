@@ -63,6 +63,9 @@ class Settings:
     """How often a running job saves a checkpoint to resume from."""
     sse_seconds: float = 60.0
     """How long one /events stream lasts before the client reconnects (frees a server thread)."""
+    max_sse_streams: int = 4
+    """Live /events streams one API process serves at once; more are a 503 with Retry-After. Each
+    stream holds a server thread, so this keeps threads (DESCENT_API_THREADS, 8) free for polls."""
     flush_seconds: float = 0.2
     """How often a worker writes buffered history and progress to Redis and checks for a cancel."""
 

@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .dashboard import bp as dashboard_bp
     from .datasets import bp as datasets_bp
     from .events import bp as events_bp
+    from .events import init_app as init_events
     from .jobs import bp as jobs_bp
     from .ops import bp as ops_bp
     from .sweeps import bp as sweeps_bp
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(trained_bp)
     app.register_blueprint(events_bp)
+    init_events(app)
     app.register_blueprint(sweeps_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(dashboard_bp)

@@ -6,21 +6,32 @@ that are new (the same shape as /history, so a client can append), and an `end` 
 has ended and every point was sent. Event ids are the history's `next` step: a client that
 reconnects with Last-Event-ID (or ?after=) continues where it left off. A stream closes after
 DESCENT_SSE_SECONDS (60) so it never holds a server thread for long; EventSource reconnects by itself.
+A process serves at most DESCENT_MAX_SSE_STREAMS (4) streams at once: each holds one of its threads,
+and a stream more is a 503 with Retry-After rather than a process with no thread left for polls.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 
 from . import context
+from .problems import Problem
 
 bp = Blueprint("events", __name__, url_prefix="/v1/jobs")
 
 POLL_SECONDS = 0.25
+RETRY_AFTER_SECONDS = 2
+"""What a client told there is no free stream should wait (about a stream's poll or two)."""
+
+
+def init_app(app: Flask) -> None:
+    """The process's stream slots (created before gunicorn forks, so each process has its own)."""
+    app.extensions["descent.sse_slots"] = threading.BoundedSemaphore(app.config["SETTINGS"].max_sse_streams)
 
 
 def _event(name: str, data: object, event_id: int | None = None) -> str:
@@ -40,6 +51,17 @@ def events(job_id: str) -> Response:
     except ValueError:
         after = 0
     page_size = context.settings().history_page_size
+    slots: threading.BoundedSemaphore = current_app.extensions["descent.sse_slots"]
+    if not slots.acquire(blocking=False):
+        raise Problem(
+            503,
+            "Service Unavailable",
+            f"This API process already serves {context.settings().max_sse_streams} event streams "
+            "(DESCENT_MAX_SSE_STREAMS); retry after Retry-After seconds, or poll GET /v1/jobs/{id} "
+            "and /history meanwhile.",
+            slug="too-many-streams",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     def stream(after: int) -> Iterator[str]:
         yield "retry: 1000\n\n"
@@ -65,4 +87,6 @@ def events(job_id: str) -> Response:
             time.sleep(POLL_SECONDS)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream(after)), mimetype="text/event-stream", headers=headers)
+    response = Response(stream_with_context(stream(after)), mimetype="text/event-stream", headers=headers)
+    response.call_on_close(slots.release)  # when the stream ends or its client goes away
+    return response

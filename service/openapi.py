@@ -530,7 +530,8 @@ def _paths(settings: Settings) -> dict[str, Any]:
                 "description": "`progress` carries the job's status, progress, metrics, result and error when "
                 "they change; `point` a /history page of new points (its id is `next`); `end` once the job has "
                 "ended and every point was sent. A stream lasts at most DESCENT_SSE_SECONDS; reconnect with "
-                "Last-Event-ID (or `after`) to continue.",
+                "Last-Event-ID (or `after`) to continue. An API process serves at most DESCENT_MAX_SSE_STREAMS "
+                "streams at once; one more is a 503 with Retry-After.",
                 "parameters": [
                     _param(
                         "after", "query", {"type": "integer", "minimum": 0}, "send points with step > after"

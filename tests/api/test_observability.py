@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 
 import pytest
@@ -76,13 +77,63 @@ def test_events_stream_progress_points_and_end(client):
         epochs=200,
         tolerance=0,
     )
-    response = client.get(f"/v1/jobs/{job['id']}/events")
-    assert response.mimetype == "text/event-stream"
-    events = parse_sse(response.get_data(as_text=True))
+    with client.get(f"/v1/jobs/{job['id']}/events") as response:  # closed, as a server closes it
+        assert response.mimetype == "text/event-stream"
+        events = parse_sse(response.get_data(as_text=True))
     kinds = [name for name, _ in events]
     assert kinds[0] == "progress" and kinds[-1] == "end" and "point" in kinds
     steps = [s for name, data in events if name == "point" for s in data["train"]["step"]]
     assert steps == list(range(1, 201))
     assert events[-1][1]["status"] == "succeeded"
-    resumed = parse_sse(client.get(f"/v1/jobs/{job['id']}/events?after=150").get_data(as_text=True))
+    with client.get(f"/v1/jobs/{job['id']}/events?after=150") as response:
+        resumed = parse_sse(response.get_data(as_text=True))
     assert [s for name, d in resumed if name == "point" for s in d["train"]["step"]] == list(range(151, 201))
+
+
+class OpenStream:
+    """An /events request whose stream stays open, on its own thread (as a server gives each one),
+    until close(): what a connected client holds."""
+
+    def __init__(self, client, path: str) -> None:
+        self.opened = threading.Event()
+        self.closing = threading.Event()
+        self.status = None
+        self.thread = threading.Thread(target=self._run, args=(client, path), daemon=True)
+        self.thread.start()
+        assert self.opened.wait(10)
+
+    def _run(self, client, path: str) -> None:
+        response = client.get(path, buffered=False)
+        self.status = response.status_code
+        self.opened.set()
+        self.closing.wait(30)
+        response.close()
+
+    def close(self) -> None:
+        self.closing.set()
+        self.thread.join(10)
+
+
+def test_a_process_serves_at_most_max_sse_streams_and_frees_a_slot_when_a_stream_closes(settings):
+    app = create_app({"SETTINGS": replace(settings, max_sse_streams=2, sse_seconds=30.0)})
+    client = app.test_client()
+    ds = upload(client, WORKED)
+    job = submit(client, dataset_id=ds, optimizer={"type": "gd", "lr": 0.01}, epochs=3)
+    wait_job(client, job["id"])
+    path = f"/v1/jobs/{job['id']}/events"
+    first, second = OpenStream(app.test_client(), path), OpenStream(app.test_client(), path)
+    assert (first.status, second.status) == (200, 200)
+    third = client.get(path)
+    assert third.status_code == 503 and third.mimetype == "application/problem+json"
+    assert third.headers["Retry-After"] == "2"
+    assert "DESCENT_MAX_SSE_STREAMS" in third.get_json()["detail"]
+    assert client.get("/v1/jobs/job_" + "0" * 32 + "/events").status_code == 404  # still a 404
+    first.close()  # its client went away: the slot is free again
+    with client.get(path) as again:  # a server closes every response it sent: so does this client
+        assert again.status_code == 200
+        assert parse_sse(again.get_data(as_text=True))[-1][0] == "end"
+    second.close()
+    for _ in range(3):  # one stream after another, each closed: each frees its slot
+        with client.get(path) as response:
+            assert response.status_code == 200
+            assert parse_sse(response.get_data(as_text=True))[-1][0] == "end"
