@@ -64,24 +64,21 @@ class FastPolls:
 
     def _answer(self, rest: str, environ: dict[str, Any]) -> tuple[str, bytes] | None:
         """(route, body) of a successful poll, or None to let Flask answer."""
-        if rest.endswith(HISTORY):
-            job_id, query = rest[: -len(HISTORY)], _query(environ.get("QUERY_STRING", ""))
-            if query is None or not _plain_id(job_id):
-                return None
-            after, limit = query.get("after", 0), query.get("limit", self.page_size)
-            if after > MAX_AFTER or not 1 <= limit <= self.page_size:
-                return None
-            tenant = tenant_or_none(environ.get("HTTP_AUTHORIZATION", ""), self.keys)
-            if tenant is None:
-                return None
-            page = self.store.history.read(job_id, after, limit, tenant)
-            return None if page is None else (HISTORY_ROUTE, self._json(page))
-        if environ.get("QUERY_STRING") or not _plain_id(rest):
+        history = rest.endswith(HISTORY)
+        job_id = rest[: -len(HISTORY)] if history else rest
+        query = _query(environ.get("QUERY_STRING", ""))
+        if query is None or not _plain_id(job_id) or (query and not history):
+            return None
+        after, limit = query.get("after", 0), query.get("limit", self.page_size)
+        if after > MAX_AFTER or not 1 <= limit <= self.page_size:
             return None
         tenant = tenant_or_none(environ.get("HTTP_AUTHORIZATION", ""), self.keys)
         if tenant is None:
             return None
-        job = self.store.jobs.get(tenant, rest)
+        if history:
+            page = self.store.history.read(job_id, after, limit, tenant)
+            return None if page is None else (HISTORY_ROUTE, self._json(page))
+        job = self.store.jobs.get(tenant, job_id)
         return None if job is None else (JOB_ROUTE, self._json(job))
 
     def _json(self, doc: Any) -> bytes:
