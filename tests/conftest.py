@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import redis
@@ -128,17 +128,30 @@ def worker_env(settings) -> dict[str, str]:
     return env
 
 
+WORKER_LOGS = Path(tempfile.mkdtemp(prefix="descent-worker-logs-"))
+"""Every test worker's output, so a failing test's report can show what its workers said."""
+
+
 class Worker:
     """`python -m worker` as a subprocess: the command docker-compose.yml runs."""
 
+    started: ClassVar[list[Worker]] = []
+    """Every worker of this session, in start order (see pytest_runtest_makereport)."""
+
     def __init__(self, settings, *args: str, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "worker", *args],
-            cwd=ROOT,
-            env={**worker_env(settings), **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.log = WORKER_LOGS / f"worker-{len(Worker.started)}.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "worker", *args],
+                cwd=ROOT,
+                env={**worker_env(settings), **(env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        Worker.started.append(self)
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -170,3 +183,27 @@ def wait_job(
         return job if job["status"] in statuses else None
 
     return wait_for(check, timeout, interval=0.02, what=f"job {job_id} to reach {statuses}")
+
+
+_FIRST_WORKER = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    item.stash[_FIRST_WORKER] = len(Worker.started)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the last lines of every worker that lived during it."""
+    report = yield
+    if report.failed:
+        for index, w in enumerate(Worker.started):
+            if w.proc.poll() is None or index >= item.stash.get(_FIRST_WORKER, 0):
+                state = "running" if w.proc.poll() is None else f"exit {w.proc.returncode}"
+                report.sections.append((f"worker {w.proc.pid} ({state}): {w.log.name}", w.tail()))
+    return report
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    shutil.rmtree(WORKER_LOGS, ignore_errors=True)

@@ -5,16 +5,22 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import time
 
 import torch  # imported up front: a job must not pay for it, and no fork follows
+from redis import Redis
+from redis.exceptions import RedisError
+from rq.exceptions import StopRequested
 
 import worker.tasks  # noqa: F401  (loads the engine before the first job)
 from descent.logs import configure as configure_logs
 from descent.settings import Settings
 from descent.store import Store, connect
 from worker.engine import ListReporter, TrainConfig, train
-from worker.heartbeat import WORKER_NAME, Heartbeat
+from worker.heartbeat import STOPPING, WORKER_NAME, Heartbeat
 from worker.runner import DescentWorker
+
+log = logging.getLogger("descent.worker")
 
 
 def warm_up() -> None:
@@ -54,6 +60,45 @@ def lower_priority(nice: int) -> None:
         os.nice(nice)
 
 
+RESTART_PAUSE_SECONDS = (1.0, 2.0, 5.0)
+"""Pauses before RQ's work loop starts again after it ended on an error (the last one repeats)."""
+
+
+def serve(settings: Settings, redis: Redis, name: str | None, burst: bool) -> None:
+    """Run RQ's work loop until the worker is told to stop, starting it again when an error ends it.
+
+    RQ retries only the blocking pop: Redis going away while the loop does anything else (marking
+    the worker idle after a job, its maintenance, a heartbeat) ends the loop, and the worker with it.
+    Here the loop waits until Redis answers and starts again under a fresh RQ worker, so a Redis
+    restart never costs a worker. Jobs are safe meanwhile: a job whose end could not be recorded
+    keeps its lease only until it expires, then the reaper resumes it from its checkpoint."""
+    failures = 0
+    while True:
+        worker = DescentWorker([settings.queue_name], connection=redis, name=name)
+        started = time.monotonic()
+        try:
+            worker.work(burst=burst, logging_level="INFO")
+        except RedisError as exc:  # RQ's teardown after the error could not reach Redis either
+            log.warning("worker %s: teardown failed (%s)", worker.name, exc)
+        if burst or STOPPING.is_set():
+            return
+        failures = 1 if time.monotonic() - started > 60 else failures + 1
+        pause = RESTART_PAUSE_SECONDS[min(failures, len(RESTART_PAUSE_SECONDS)) - 1]
+        log.warning("worker %s: RQ's work loop ended early; starting it again once Redis answers", worker.name)
+        try:
+            while not STOPPING.wait(pause):
+                try:
+                    redis.ping()
+                    worker.register_death()  # lets a fixed --name register again
+                    break
+                except RedisError as exc:
+                    log.warning("worker %s: redis unreachable (%s)", worker.name, exc)
+            else:
+                return
+        except StopRequested:  # SIGTERM, through RQ's handler, while waiting here
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -69,15 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     redis = connect(settings.redis_url, socket_timeout=None)
     heartbeat = Heartbeat(Store(redis, settings.retention_seconds), settings)
     heartbeat.start()
-    worker = DescentWorker([settings.queue_name], connection=redis, name=args.name)
     try:
-        worker.work(burst=args.burst, logging_level="INFO")
+        serve(settings, redis, args.name, args.burst)
     finally:
         heartbeat.stopping.set()
         try:
             heartbeat.store.ops.forget(WORKER_NAME)
         except Exception:  # Redis may be gone; the entry ages out of /readyz by itself
-            logging.getLogger("descent.worker").warning("could not deregister %s", WORKER_NAME)
+            log.warning("could not deregister %s", WORKER_NAME)
     return 0
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker
 
 from descent.logs import log_context
 from descent.queue import TRAIN_TASK
-from worker.heartbeat import STOPPING, WORKER_NAME
+from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
 log = logging.getLogger("descent.worker")
 
@@ -64,6 +66,10 @@ class DescentWorker(SimpleWorker):
     work is lost.
     """
 
+    max_connection_wait_time = 5.0
+    """RQ doubles its wait between tries to reach Redis up to this (its default, 60 s, would leave
+    a worker idle for up to a minute after Redis is back)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["serializer"] = JSONSerializer
         kwargs["job_class"] = DescentJob
@@ -71,4 +77,11 @@ class DescentWorker(SimpleWorker):
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         STOPPING.set()
-        super().request_stop(signum, frame)
+        try:
+            super().request_stop(signum, frame)
+        except RedisError:
+            # RQ asks Redis whether a job runs, and Redis is gone: decide from what this process knows.
+            # A running job sees STOPPING and hands itself back; an idle worker stops now.
+            self._stop_requested = True
+            if CURRENT.get() is None:
+                raise StopRequested() from None

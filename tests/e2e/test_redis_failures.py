@@ -7,8 +7,11 @@ import time
 from dataclasses import replace
 
 import pytest
+import redis as redis_lib
 
+from descent.store import keys
 from service import create_app
+from tests.api.test_training_api import full_history
 from tests.conftest import RedisServer, Worker, wait_for
 
 WORKED = "x,y\n1,2\n2,4\n3,6\n"
@@ -97,3 +100,52 @@ def test_worker_reconnects_after_a_redis_restart(settings, server):
         assert worker.proc.poll() is None
     finally:
         worker.stop()
+
+
+def test_redis_restarted_while_a_job_trains_costs_neither_the_worker_nor_the_job(settings, server):
+    """Training goes on with its points buffered while Redis is away; the job ends `succeeded` with a
+    continuous history, and the worker is still there."""
+    own = replace(settings, redis_url=server.url)
+    client = create_app({"SETTINGS": own}).test_client()
+    env = {"DESCENT_CHECKPOINT_SECONDS": "0.5", "DESCENT_LEASE_SECONDS": "3", "DESCENT_HEARTBEAT_SECONDS": "0.5"}
+    worker = Worker(own, env=env)
+    try:
+        rows = "\n".join(f"{i % 17},{(i * 7) % 23},{i % 5}" for i in range(2000))
+        ds = client.post("/v1/datasets", data="a,b,y\n" + rows + "\n", content_type="text/csv").get_json()["id"]
+        body = {
+            "dataset_id": ds,
+            "model": {"type": "mlp", "hidden": [16]},
+            "optimizer": {"type": "adam", "lr": 0.001, "batch_size": 8},
+            "epochs": 200,
+            "tolerance": 0,
+        }
+        job = client.post("/v1/jobs", json=body).get_json()["id"]
+        store = redis_lib.Redis.from_url(server.url)
+        wait_for(lambda: store.exists(keys.job_checkpoint(job)), 60, interval=0.05, what="a checkpoint")
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(10)
+        restart(server)
+        wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
+        done = wait_for(
+            lambda: (j := client.get(f"/v1/jobs/{job}").get_json())["status"] in ("succeeded", "failed") and j,
+            120,
+            interval=0.1,
+            what="the job to end",
+        )
+        assert done["status"] == "succeeded", done
+        assert worker.proc.poll() is None
+        steps = full_history(client, job)["train"]["step"]
+        assert steps == list(range(1, len(steps) + 1))
+    finally:
+        worker.stop()
+
+
+def test_a_worker_told_to_stop_while_redis_is_gone_stops(settings, server):
+    own = replace(settings, redis_url=server.url)
+    worker = Worker(own)
+    store = redis_lib.Redis.from_url(server.url)
+    wait_for(lambda: store.zcard(keys.workers()) == 1, 120, interval=0.05, what="the worker's beat")
+    server.proc.terminate()
+    server.proc.wait(10)
+    worker.proc.terminate()  # what `docker compose stop worker` sends
+    assert worker.proc.wait(15) == 0
