@@ -173,6 +173,14 @@ def worker(settings) -> Iterator[Worker]:
         w.stop()
 
 
+def wait_beating(client: redis.Redis, count: int) -> None:
+    """Until `count` workers have beaten: each has warmed up and takes jobs (a cold start alone can
+    take many seconds on a loaded machine)."""
+    from descent.store import keys
+
+    wait_for(lambda: client.zcard(keys.workers()) == count, 120, interval=0.05, what=f"{count} workers' beats")
+
+
 def wait_job(
     client, job_id: str, statuses=("succeeded", "failed", "cancelled"), timeout: float = 60.0
 ) -> dict:

@@ -12,7 +12,7 @@ import redis as redis_lib
 from descent.store import keys
 from service import create_app
 from tests.api.test_training_api import full_history
-from tests.conftest import RedisServer, Worker, wait_for
+from tests.conftest import RedisServer, Worker, wait_beating, wait_for
 
 WORKED = "x,y\n1,2\n2,4\n3,6\n"
 AOF = ("--appendonly", "yes", "--appendfsync", "everysec")
@@ -143,8 +143,7 @@ def test_redis_restarted_while_a_job_trains_costs_neither_the_worker_nor_the_job
 def test_a_worker_told_to_stop_while_redis_is_gone_stops(settings, server):
     own = replace(settings, redis_url=server.url)
     worker = Worker(own)
-    store = redis_lib.Redis.from_url(server.url)
-    wait_for(lambda: store.zcard(keys.workers()) == 1, 120, interval=0.05, what="the worker's beat")
+    wait_beating(redis_lib.Redis.from_url(server.url), 1)
     server.proc.terminate()
     server.proc.wait(10)
     worker.proc.terminate()  # what `docker compose stop worker` sends

@@ -19,7 +19,7 @@ from sklearn.datasets import load_diabetes
 from descent.store import keys
 from service import create_app
 from tests.api.test_training_api import full_history
-from tests.conftest import RedisServer, Worker, wait_for
+from tests.conftest import RedisServer, Worker, wait_beating, wait_for
 
 JOB = {
     "optimizer": {"type": "momentum", "lr": 0.001, "batch_size": 4},
@@ -74,7 +74,7 @@ def test_sigkilled_worker_job_resumes_elsewhere_from_its_checkpoint(stack):
     # both workers are up and beating before the job starts, as in a deployment: the 15 s are the
     # reaper's, not a cold start's (on a loaded machine a worker's start-up alone can take that long)
     workers.extend(Worker(own, env=FAST_CHECKPOINTS) for _ in range(2))
-    wait_for(lambda: redis.zcard(keys.workers()) == 2, 120, interval=0.05, what="both workers' beats")
+    wait_beating(redis, 2)
     job = client.post("/v1/jobs", json={"dataset_id": dataset, **JOB}).get_json()["id"]
     wait_for(lambda: redis.exists(keys.job_checkpoint(job)), 60, interval=0.05, what="a checkpoint")
     holder = redis.get(keys.job_lease(job)).decode()  # WORKER_NAME: host:pid:nonce
