@@ -68,6 +68,10 @@ class Settings:
     stream holds a server thread, so this keeps threads (DESCENT_API_THREADS, 8) free for polls."""
     flush_seconds: float = 0.2
     """How often a worker writes buffered history and progress to Redis and checks for a cancel."""
+    test_hooks: bool = False
+    """For test suites, never a deployment: workers honour holds (``descent.store.holds``), which keep
+    a running job at a step until the test releases it, so "still running" is the test's fact, not a
+    bet on how fast the machine trains."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -79,7 +83,17 @@ class Settings:
             if name in env and env[name] != "":
                 kind = type(f.default)
                 try:
-                    values[f.name] = kind(env[name])
+                    values[f.name] = _boolean(env[name]) if kind is bool else kind(env[name])
                 except ValueError as exc:
                     raise ValueError(f"{name}={env[name]!r} is not a valid {kind.__name__}") from exc
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _boolean(text: str) -> bool:
+    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (any case)."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)

@@ -4,7 +4,9 @@ The engine calls `tick()` after every update. This reporter touches Redis only w
 have passed (a job with a million updates makes a few round trips per second, not a million), asks
 for a checkpoint every `checkpoint_seconds`, and asks the engine to suspend when the worker is told
 to stop. Points and a checkpoint are written in one transaction, so a resumed job continues exactly
-after the points its checkpoint had seen.
+after the points its checkpoint had seen. With DESCENT_TEST_HOOKS=1 (test suites only) it also
+honours a test's hold (descent.store.holds): the job checkpoints once at the held step, then waits,
+still flushing and answering cancel and stop requests, until the test releases it.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ class RedisReporter:
         """Another worker took the job (this one stalled past its lease): stop, write nothing more."""
         self._dirty = False
         self._last_flush = self._last_checkpoint = time.monotonic()
+        self.hold_at = store.holds.step(config["dataset_id"]) if settings.test_hooks else None
+        """Tests only: the step at which this job waits until its hold is released."""
+        self._hold_checkpointed = False
 
     # -- engine callbacks ------------------------------------------------------------------------
     def plan(
@@ -108,6 +113,13 @@ class RedisReporter:
         now = time.monotonic()
         if now - self._last_flush >= self.flush_seconds:
             self.flush()
+        signal = self._signal(now)
+        if signal == Signal.CONTINUE and self.hold_at is not None and self.progress["step"] >= self.hold_at:
+            return self._held()
+        return signal
+
+    def _signal(self, now: float) -> Signal:
+        """Cancel (or a lost lease), then a stop request, then a checkpoint that is due."""
         if self.cancelled or self.lease_lost or CURRENT.lost.is_set():
             self.lease_lost = self.lease_lost or CURRENT.lost.is_set()
             return Signal.CANCEL
@@ -116,6 +128,28 @@ class RedisReporter:
         if now - self._last_checkpoint >= self.checkpoint_seconds:
             return Signal.CHECKPOINT
         return Signal.CONTINUE
+
+    def _held(self) -> Signal:
+        """A test's hold (DESCENT_TEST_HOOKS; descent.store.holds): checkpoint once, then wait,
+        flushing and answering cancel and stop requests as usual, until the hold is released."""
+        if not self._hold_checkpointed:
+            self._hold_checkpointed = True
+            return Signal.CHECKPOINT
+        while True:
+            self.flush()
+            signal = self._signal(time.monotonic())
+            if signal in (Signal.CANCEL, Signal.SUSPEND):
+                return signal
+            if not self._still_held():
+                self.hold_at = None
+                return Signal.CONTINUE
+            STOPPING.wait(self.flush_seconds)
+
+    def _still_held(self) -> bool:
+        try:
+            return self.store.holds.step(self.config["dataset_id"]) is not None
+        except UNREACHABLE:
+            return True
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Write the buffered points and the checkpoint together (or keep going without, if Redis is away)."""

@@ -9,6 +9,7 @@ from redis import Redis
 
 from .datasets import DatasetStore
 from .history import HistoryStore
+from .holds import HoldStore
 from .idempotency import IdempotencyStore
 from .jobs import JobStore, OpenJobsLimit
 from .ops import OpsStore
@@ -37,6 +38,7 @@ class Store:
         self.sweeps = SweepStore(redis, retention_seconds)
         self.idempotency = IdempotencyStore(redis, idempotency_seconds)
         self.ops = OpsStore(redis)
+        self.holds = HoldStore(redis)
 
 
 def connect(url: str, **options: object) -> Redis:

@@ -105,3 +105,8 @@ def job_stats() -> str:
 def duration_stats() -> str:
     """Hash: a histogram of finished jobs' training seconds: bucket upper bound → count, plus sum."""
     return f"{PREFIX}stats:duration"
+
+
+def test_hold(dataset_id: str) -> str:
+    """String: the step at which workers with DESCENT_TEST_HOOKS=1 hold jobs on the dataset (tests only)."""
+    return f"{PREFIX}test:hold:{dataset_id}"

@@ -7,9 +7,8 @@ import pytest
 from safetensors.numpy import load as load_safetensors
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
-from tests.api.test_datasets_api import problem
-from tests.api.test_training_api import WORKED, submit, upload
-from tests.conftest import wait_job
+from tests.support.api import problem, submit, upload, wait_job
+from tests.support.data import WORKED
 
 pytestmark = pytest.mark.usefixtures("worker")
 

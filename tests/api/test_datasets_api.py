@@ -8,16 +8,9 @@ import numpy as np
 import pytest
 
 from service import create_app
+from tests.support.api import problem
 
 CSV = "a,b,price\n1,2,3\n4,5,6.5\n7,8,9\n"
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
-    return body
 
 
 def test_csv_body_is_parsed_stored_and_described(client):

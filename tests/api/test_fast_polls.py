@@ -10,11 +10,11 @@ from werkzeug.test import Client, EnvironBuilder
 
 from service import create_app
 from service.fast_polls import FastPolls
-from tests.conftest import wait_job
+from tests.support.api import wait_job
+from tests.support.data import WORKED
 
 pytestmark = pytest.mark.usefixtures("worker")
 
-WORKED = "x,y\n1,2\n2,4\n3,6\n"
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_datasets_api import problem
+from tests.support.api import problem
 
 CSV = "x,y\n1,2\n2,4\n3,6\n4,8\n5,10\n"
 

@@ -10,8 +10,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import create_app
-from tests.api.test_training_api import WORKED, submit, upload
-from tests.conftest import RedisServer, wait_job
+from tests.support.api import submit, upload, wait_job
+from tests.support.data import WORKED
+from tests.support.processes import RedisServer
 
 pytestmark = pytest.mark.usefixtures("worker")
 

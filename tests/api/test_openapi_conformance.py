@@ -17,8 +17,10 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from descent.store.paging import CURSOR_PATTERN
-from tests.api.test_training_api import WORKED, submit, upload
-from tests.conftest import wait_for, wait_job
+from tests.support.api import submit, upload, wait_job
+from tests.support.data import WORKED
+from tests.support.holds import Hold, wait_held
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -168,16 +170,18 @@ def test_classifiers_predict_probabilities(c):
         assert len(body["probability"]) == 3
 
 
-def test_failed_cancelled_and_listed_jobs(c):
+def test_failed_cancelled_and_listed_jobs(c, settings):
     ds = upload(c.client, WORKED)
     bad = submit(
         c.client, dataset_id=ds, model={"bias": False}, standardize=False, optimizer={"type": "gd", "lr": 1.0}
     )
     job = finished(c, bad["id"])
     assert job["status"] == "failed" and job["error"]["type"] == "diverged"
-    long = submit(c.client, dataset_id=ds, optimizer={"type": "sgd", "lr": 1e-4}, epochs=100000, tolerance=0)
-    assert c.post(f"/v1/jobs/{long['id']}/cancel").status_code == 202
-    assert finished(c, long["id"])["status"] == "cancelled"
+    with Hold(settings.redis_url, ds, step=10):
+        long = submit(c.client, dataset_id=ds, optimizer={"type": "sgd", "lr": 1e-4}, epochs=100, tolerance=0)
+        c.get(f"/v1/jobs/{wait_held(c.client, long['id'], 10)['id']}")  # a running job, as documented
+        assert c.post(f"/v1/jobs/{long['id']}/cancel").status_code == 202
+        assert finished(c, long["id"])["status"] == "cancelled"
     assert c.post(f"/v1/jobs/{bad['id']}/predict", json={"x": [[1.0]]}).status_code == 409
     assert c.get(f"/v1/jobs/{bad['id']}/model").status_code == 409
     page = c.get(f"/v1/jobs?dataset_id={ds}&limit=1").get_json()

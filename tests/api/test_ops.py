@@ -8,8 +8,8 @@ import sys
 from openapi_spec_validator import validate
 
 from service import create_app
-from tests.api.test_datasets_api import problem
-from tests.conftest import ROOT
+from tests.support.api import problem
+from tests.support.processes import ROOT
 
 
 def test_healthz(client):
@@ -51,7 +51,7 @@ def test_unexpected_errors_are_500_problems_without_traceback(settings):
 def test_redis_down_is_503(settings):
     from dataclasses import replace
 
-    from tests.conftest import free_port
+    from tests.support.processes import free_port
 
     app = create_app({"SETTINGS": replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")})
     r = app.test_client().get("/v1/datasets")

@@ -8,8 +8,9 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from tests.api.test_training_api import WORKED, submit, upload
-from tests.conftest import wait_for, wait_job
+from tests.support.api import submit, upload, wait_job
+from tests.support.data import WORKED
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT, free_port, wait_for
+from tests.support.processes import ROOT, free_port, wait_for
 
 AUTH_FILE = ROOT / "tests" / "api" / "schemathesis_auth.json"
 ST_TIMEOUT_SECONDS = 240

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
 
-from tests.api.test_datasets_api import problem
-from tests.api.test_training_api import WORKED, upload
-from tests.conftest import Worker, wait_for
+from tests.support.api import problem, upload
+from tests.support.data import WORKED
+from tests.support.holds import Hold
+from tests.support.processes import Worker, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -42,7 +43,7 @@ def when(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def test_sweep_of_six_on_two_workers_overlaps_and_ranks(client, diabetes_id, second_worker):
+def test_sweep_of_six_on_two_workers_overlaps_and_ranks(client, settings, diabetes_id, second_worker):
     wait_for(
         lambda: client.get("/readyz").get_json()["workers"] >= 2, 60, interval=0.1, what="two live workers"
     )
@@ -56,10 +57,16 @@ def test_sweep_of_six_on_two_workers_overlaps_and_ranks(client, diabetes_id, sec
         },
         "grid": {"optimizer.type": ["sgd", "minibatch"], "optimizer.lr": [0.0001, 0.001, 0.01]},
     }
-    r = client.post("/v1/sweeps", json=body)
-    assert r.status_code == 202, r.get_json()
-    sweep_id = r.get_json()["id"]
-    assert r.headers["Location"] == f"/v1/sweeps/{sweep_id}"
+    with Hold(settings.redis_url, diabetes_id, step=50):  # two children running at once, for sure
+        r = client.post("/v1/sweeps", json=body)
+        assert r.status_code == 202, r.get_json()
+        sweep_id = r.get_json()["id"]
+
+        def two_held() -> bool:
+            jobs = client.get(f"/v1/jobs?sweep_id={sweep_id}").get_json()["jobs"]
+            return sum(j["status"] == "running" and j["progress"]["step"] >= 50 for j in jobs) == 2
+
+        wait_for(two_held, 60, interval=0.05, what="two children held at once, one on each worker")
     sweep = wait_sweep(client, sweep_id)
     assert sweep["counts"] == {"succeeded": 6} and sweep["ranked_by"] == "dev_loss"
     children = client.get(f"/v1/jobs?sweep_id={sweep_id}").get_json()["jobs"]
@@ -74,15 +81,26 @@ def test_sweep_of_six_on_two_workers_overlaps_and_ranks(client, diabetes_id, sec
     assert overlapping, intervals
 
 
-def test_cancelling_a_sweep_cancels_its_children(client, diabetes_id):
+def test_cancelling_a_sweep_cancels_its_children(client, settings):
+    ds = upload(client, WORKED)
     body = {
-        "dataset_id": diabetes_id,
+        "dataset_id": ds,
         "base": {"optimizer": {"type": "sgd", "lr": 0.0001}, "epochs": 5000, "tolerance": 0},
         "grid": {"seed": [1, 2, 3]},
     }
-    sweep_id = client.post("/v1/sweeps", json=body).get_json()["id"]
-    assert client.post(f"/v1/sweeps/{sweep_id}/cancel").status_code == 202
-    sweep = wait_sweep(client, sweep_id, timeout=10)
+    with Hold(settings.redis_url, ds, step=10):  # one child running, the others queued
+        sweep_id = client.post("/v1/sweeps", json=body).get_json()["id"]
+        wait_for(
+            lambda: any(
+                j["status"] == "running" and j["progress"]["step"] >= 10
+                for j in client.get(f"/v1/jobs?sweep_id={sweep_id}").get_json()["jobs"]
+            ),
+            60,
+            interval=0.05,
+            what="a running child",
+        )
+        assert client.post(f"/v1/sweeps/{sweep_id}/cancel").status_code == 202
+        sweep = wait_sweep(client, sweep_id, timeout=10)
     assert sweep["counts"] == {"cancelled": 3} and sweep["best_job_id"] is None
     problem(client.post(f"/v1/sweeps/{sweep_id}/cancel"), 409)
 

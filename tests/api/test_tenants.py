@@ -8,12 +8,11 @@ import pytest
 
 from service import create_app
 from service.auth import parse_keys
-from tests.api.test_datasets_api import problem
-from tests.conftest import wait_job
+from tests.support.api import problem, wait_job
+from tests.support.data import WORKED
 
 pytestmark = pytest.mark.usefixtures("worker")
 
-WORKED = "x,y\n1,2\n2,4\n3,6\n"
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +64,7 @@ def test_another_tenants_resources_are_404_everywhere(keyed_app):
     done = wait_job(alice.client, job["id"]) if False else None
     import time
 
-    from tests.conftest import wait_for
+    from tests.support.processes import wait_for
 
     wait_for(lambda: alice.get(f"/v1/jobs/{job['id']}").get_json()["status"] == "succeeded", 30)
     sweep = alice.post(

@@ -6,51 +6,18 @@ import time
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_diabetes
 
-from tests.api.test_datasets_api import problem
-from tests.conftest import wait_for, wait_job
+from tests.support.api import full_history, problem, submit, upload, wait_job
+from tests.support.data import WORKED, diabetes
+from tests.support.holds import Hold, wait_held
 
 pytestmark = pytest.mark.usefixtures("worker")
 
-WORKED = "x,y\n1,2\n2,4\n3,6\n"
-
-
-def upload(client, csv: str) -> str:
-    r = client.post("/v1/datasets", data=csv, content_type="text/csv")
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()["id"]
-
-
-def submit(client, **body) -> dict:
-    r = client.post("/v1/jobs", json=body)
-    assert r.status_code == 202, r.get_json()
-    return r.get_json()
-
-
-def full_history(client, job_id: str) -> dict:
-    train = {"step": [], "epoch": [], "loss": [], "smoothed": []}
-    dev = {"step": [], "epoch": [], "loss": []}
-    after = 0
-    while True:
-        page = client.get(f"/v1/jobs/{job_id}/history?after={after}").get_json()
-        for k in train:
-            train[k] += page["train"][k]
-        for k in dev:
-            dev[k] += page["dev"][k]
-        after = page["next"]
-        if page["complete"]:
-            return {"train": train, "dev": dev}
 
 
 @pytest.fixture(scope="module")
 def diabetes_csv() -> tuple[str, np.ndarray, np.ndarray]:
-    data = load_diabetes()
-    x = data.data.astype(np.float32)
-    y = data.target.astype(np.float32)
-    lines = [",".join([*data.feature_names, "target"])]
-    lines += [",".join(repr(float(v)) for v in [*row, t]) for row, t in zip(x, y, strict=True)]
-    return "\n".join(lines) + "\n", x.astype(np.float64), y.astype(np.float64)
+    return diabetes()
 
 
 def test_worked_example_exhaustive_search(client):
@@ -144,22 +111,20 @@ def test_same_seed_same_history_bit_for_bit(client, diabetes_csv):
     assert full_history(client, a["id"]) == full_history(client, b["id"])
 
 
-def test_cancel_running_job_within_a_second_keeps_history(client, diabetes_csv):
+def test_cancel_running_job_within_a_second_keeps_history(client, settings, diabetes_csv):
     ds = upload(client, diabetes_csv[0])
-    job = submit(client, dataset_id=ds, optimizer={"type": "sgd", "lr": 0.0001}, epochs=5000, tolerance=0)
-    wait_for(
-        lambda: client.get(f"/v1/jobs/{job['id']}/history").get_json()["train"]["step"],
-        30,
-        what="the first history points",
-    )
-    asked = time.monotonic()
-    r = client.post(f"/v1/jobs/{job['id']}/cancel")
-    assert r.status_code == 202
-    done = wait_job(client, job["id"], timeout=5)
-    assert time.monotonic() - asked < 1.0
+    with Hold(settings.redis_url, ds, step=500):  # the job cannot end before the cancel
+        job = submit(client, dataset_id=ds, optimizer={"type": "sgd", "lr": 0.0001}, epochs=50, tolerance=0)
+        wait_held(client, job["id"], 500)
+        asked = time.monotonic()
+        r = client.post(f"/v1/jobs/{job['id']}/cancel")
+        assert r.status_code == 202
+        done = wait_job(client, job["id"], timeout=5)
+        assert time.monotonic() - asked < 1.0
     assert done["status"] == "cancelled" and done["finished_at"]
     history = full_history(client, job["id"])
-    assert len(history["train"]["step"]) > 0
+    assert history["train"]["step"] == list(range(1, len(history["train"]["step"]) + 1))
+    assert len(history["train"]["step"]) >= 500
     problem(client.post(f"/v1/jobs/{job['id']}/cancel"), 409)
 
 
@@ -177,43 +142,65 @@ def test_cancel_queued_job_is_immediate(client, settings):
     assert idle.get(f"/v1/jobs/{job['id']}/history").get_json()["complete"] is True
 
 
-def test_history_pages_while_running_see_every_point_once(client, diabetes_csv):
+def test_history_pages_while_running_see_every_point_once(client, settings, diabetes_csv):
     ds = upload(client, diabetes_csv[0])
-    job = submit(
-        client,
-        dataset_id=ds,
-        optimizer={"type": "minibatch", "lr": 0.01, "batch_size": 4},
-        epochs=40,
-        tolerance=0,
-        split={"dev": 0.2},
-    )
-    steps, dev_steps, after, polls = [], [], 0, 0
-    while True:
+    per_epoch = -(-354 // 4)  # ceil(training rows / batch size)
+    held_at = 15 * per_epoch + 40  # mid-epoch, past a few dev points
+    body = {
+        "dataset_id": ds,
+        "optimizer": {"type": "minibatch", "lr": 0.01, "batch_size": 4},
+        "epochs": 40,
+        "tolerance": 0,
+        "split": {"dev": 0.2},
+    }
+    steps, dev_steps, after = [], [], 0
+
+    def read_page() -> dict:
+        nonlocal after
         page = client.get(f"/v1/jobs/{job['id']}/history?after={after}&limit=37").get_json()
-        polls += 1
-        steps += page["train"]["step"]
-        dev_steps += page["dev"]["step"]
+        steps.extend(page["train"]["step"])
+        dev_steps.extend(page["dev"]["step"])
         after = page["next"]
-        if page["complete"]:
-            break
-        assert polls < 100_000
+        return page
+
+    with Hold(settings.redis_url, ds, held_at) as hold:
+        job = submit(client, **body)
+        wait_held(client, job["id"], held_at)
+        while after < held_at:  # every page of the running job's points so far
+            assert not read_page()["complete"]
+        hold.release()
+        while not read_page()["complete"]:
+            pass
     done = client.get(f"/v1/jobs/{job['id']}").get_json()
     assert done["status"] == "succeeded"
-    per_epoch = -(-354 // 4)  # ceil(training rows / batch size)
     assert steps == list(range(1, 40 * per_epoch + 1))
     assert dev_steps == [per_epoch * e for e in range(1, 41)]
-    assert polls > 2
 
 
-def test_delete_dataset_in_use_is_409(client, diabetes_csv):
+def test_delete_dataset_in_use_is_409(client, settings, diabetes_csv):
     ds = upload(client, diabetes_csv[0])
-    job = submit(client, dataset_id=ds, optimizer={"type": "sgd", "lr": 0.0001}, epochs=5000)
-    problem(client.delete(f"/v1/datasets/{ds}"), 409)
-    problem(client.delete(f"/v1/jobs/{job['id']}"), 409)
-    client.post(f"/v1/jobs/{job['id']}/cancel")
-    wait_job(client, job["id"], timeout=5)
+    with Hold(settings.redis_url, ds, step=10):
+        job = submit(client, dataset_id=ds, optimizer={"type": "sgd", "lr": 0.0001}, epochs=50)
+        wait_held(client, job["id"], 10)
+        problem(client.delete(f"/v1/datasets/{ds}"), 409)
+        problem(client.delete(f"/v1/jobs/{job['id']}"), 409)
+        client.post(f"/v1/jobs/{job['id']}/cancel")
+        wait_job(client, job["id"], timeout=5)
     assert client.delete(f"/v1/jobs/{job['id']}").status_code == 204
     assert client.delete(f"/v1/datasets/{ds}").status_code == 204
+
+
+def test_delete_dataset_of_a_queued_job_is_409(client, settings):
+    from dataclasses import replace
+
+    from service import create_app
+
+    idle = create_app({"SETTINGS": replace(settings, queue_name=settings.queue_name + "-idle")}).test_client()
+    ds = upload(idle, WORKED)
+    job = submit(idle, dataset_id=ds, optimizer={"type": "gd"})
+    problem(idle.delete(f"/v1/datasets/{ds}"), 409)
+    idle.post(f"/v1/jobs/{job['id']}/cancel")
+    assert idle.delete(f"/v1/datasets/{ds}").status_code == 204
 
 
 def test_no_nan_tokens_in_responses(client):

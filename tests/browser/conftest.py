@@ -12,9 +12,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import requests
 
-from tests.compose_stack import compose_stack
+from tests.support.api import HttpClient
+from tests.support.stack import compose_stack
 
 CHROMIUM = os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,9 +67,8 @@ def stack(browser):
     """redis-server, gunicorn and one worker, each started with its compose command, API keys on."""
     env = {"DESCENT_API_KEYS": f"browser:{API_KEY}", "DESCENT_TORCH_THREADS": "1"}
     with compose_stack(env, redis_args=("--appendonly", "no"), wait_for_worker=True) as running:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {API_KEY}"
-        yield SimpleNamespace(base=running.base, key=API_KEY, http=session)
+        api = HttpClient(running.base, API_KEY)
+        yield SimpleNamespace(base=running.base, key=API_KEY, api=api, redis_url=running.redis_url)
 
 
 @pytest.fixture()

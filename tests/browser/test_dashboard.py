@@ -9,7 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, wait_for
+from tests.support.api import full_history, get_job, submit, upload, wait_job
+from tests.support.data import WORKED
+from tests.support.holds import Hold, wait_held
+from tests.support.processes import ROOT, wait_for
 
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
 
@@ -47,40 +50,9 @@ def demo_csv(rows: int = 1000) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def full_history(stack, job_id: str) -> dict:
-    """Every train and dev point of a job, paged with `next`."""
-    after, train, dev = 0, {"step": [], "loss": [], "smoothed": []}, {"step": [], "loss": []}
-    while True:
-        page = stack.http.get(f"{stack.base}/v1/jobs/{job_id}/history", params={"after": after}).json()
-        for key in train:
-            train[key] += page["train"][key]
-        for key in dev:
-            dev[key] += page["dev"][key]
-        if page["complete"] and page["next"] == after:
-            return {"train": train, "dev": dev}
-        after = page["next"]
-
-
-def api_job(stack, body: dict) -> dict:
-    r = stack.http.post(f"{stack.base}/v1/jobs", json=body)
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
-def api_dataset(stack, csv: str, name: str) -> str:
-    r = stack.http.post(
-        f"{stack.base}/v1/datasets", params={"name": name}, data=csv, headers={"Content-Type": "text/csv"}
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-def wait_ended(stack, job_id: str) -> dict:
-    def ended():
-        job = stack.http.get(f"{stack.base}/v1/jobs/{job_id}").json()
-        return job if job["status"] in ("succeeded", "failed", "cancelled") else None
-
-    return wait_for(ended, 60, interval=0.05, what=f"job {job_id} to end")
+def seen_pixels(page, script: str, arg: object, more_than: int) -> None:
+    """Until the canvas check `script` (COUNT_COLOUR, COUNT_NON_BACKGROUND) counts more than `more_than`."""
+    page.wait_for_function(f"([arg, n]) => ({script})(arg) > n", arg=[arg, more_than])
 
 
 def enter_key(page, key: str) -> None:
@@ -110,7 +82,7 @@ def test_upload_train_watch_the_curve_and_screenshot(page, stack):
     page.get_by_role("heading", name="New training job").wait_for()
     assert "Uploaded “browser-demo”: 1000 rows × 2 features, target y" in page.locator("#notice").inner_text()
     page.wait_for_function("document.getElementById('f-dataset-id').value !== ''")
-    uploaded = stack.http.get(f"{stack.base}/v1/datasets").json()["datasets"][0]
+    uploaded = stack.api.get("/v1/datasets").get_json()["datasets"][0]
     assert uploaded["name"] == "browser-demo" and (uploaded["rows"], uploaded["features"]) == (1000, 2)
     assert page.get_by_label("Dataset").input_value() == uploaded["id"]
 
@@ -135,30 +107,35 @@ def test_upload_train_watch_the_curve_and_screenshot(page, stack):
     page.get_by_label("Batch size").fill("16")
     page.get_by_label("Tolerance").fill("0")
     page.get_by_label("Dev split").fill("0.2")
-    page.get_by_role("button", name="Start training").click()
-    page.wait_for_url("**/#/jobs/job_*")
-    job_id = page.url.rsplit("/", 1)[1]
-    assert page.locator("[data-error-for]").count() == 0
-
-    # the curve grows live from the SSE stream until the stream's end
-    figure = page.locator("#loss-figure")
-    seen: list[int] = []
-    deadline = time.monotonic() + 90
-    while figure.get_attribute("data-complete") != "true":
-        seen.append(int(figure.get_attribute("data-points")))
-        assert time.monotonic() < deadline, f"the stream did not end; points seen: {seen[-5:]}"
-        page.wait_for_timeout(100)
+    # the job waits at step 5,000 of its 10,000 (tests.support.holds) until the test has seen a
+    # partly drawn curve: the curve grows live from the SSE stream, whatever the machine's speed
+    with Hold(stack.redis_url, uploaded["id"], step=5_000) as hold:
+        page.get_by_role("button", name="Start training").click()
+        page.wait_for_url("**/#/jobs/job_*")
+        job_id = page.url.rsplit("/", 1)[1]
+        assert page.locator("[data-error-for]").count() == 0
+        wait_held(stack.api, job_id, 5_000)
+        figure = page.locator("#loss-figure")
+        partial = wait_for(
+            lambda: (n := int(figure.get_attribute("data-points"))) >= 5_000 and n, 60, 0.1, "a held curve"
+        )
+        assert partial < 10_000 and figure.get_attribute("data-complete") != "true"
+        hold.release()
+        seen = [partial]
+        deadline = time.monotonic() + 90
+        while figure.get_attribute("data-complete") != "true":
+            seen.append(int(figure.get_attribute("data-points")))
+            assert time.monotonic() < deadline, f"the stream did not end; points seen: {seen[-5:]}"
+            page.wait_for_timeout(100)  # a poll's period, not a synchronisation
     final = int(figure.get_attribute("data-points"))
-    history = full_history(stack, job_id)
+    history = full_history(stack.api, job_id)
     assert final == len(history["train"]["step"]) == 10_000
     assert int(figure.get_attribute("data-dev-points")) == len(history["dev"]["step"]) == 200
     assert seen == sorted(seen), "the number of plotted points went down"
-    growing = sorted({n for n in seen if 0 < n < final})
-    assert growing, f"never saw a partly drawn curve (points seen: {sorted(set(seen))})"
 
     # the result, as the API has it
     page.locator("#outcome").wait_for()
-    job = stack.http.get(f"{stack.base}/v1/jobs/{job_id}").json()
+    job = get_job(stack.api, job_id)
     assert job["status"] == "succeeded"
     assert page.locator("#outcome").inner_text() == job["result"]["outcome"] == "max_epochs"
     assert float(page.locator('#result-facts [data-key="r2"]').inner_text()) == pytest.approx(
@@ -185,8 +162,7 @@ def test_upload_train_watch_the_curve_and_screenshot(page, stack):
 
     # log scale redraws the same curves
     page.get_by_label("Log scale").check()
-    page.wait_for_timeout(200)
-    assert page.evaluate(COUNT_COLOUR, ["#loss-figure canvas", SMOOTHED_RGB, 12]) > 300
+    seen_pixels(page, COUNT_COLOUR, ["#loss-figure canvas", SMOOTHED_RGB, 12], 300)
 
     page.locator("#notice").get_by_role("button", name="Dismiss").click()
     assert page.locator("#notice").inner_text() == ""
@@ -209,17 +185,17 @@ def _smoothed_in(caption: str) -> float:
 
 
 def test_a_diverged_job_shows_its_error(page, stack):
-    ds = api_dataset(stack, "x,y\n1,2\n2,4\n3,6\n", "course")
-    job = api_job(
-        stack,
-        {
+    ds = upload(stack.api, WORKED, "name=course")
+    job = submit(
+        stack.api,
+        **{
             "dataset_id": ds,
             "model": {"bias": False},
             "standardize": False,
             "optimizer": {"type": "gd", "lr": 1.0},
         },
     )
-    ended = wait_ended(stack, job["id"])
+    ended = wait_job(stack.api, job["id"])
     assert ended["error"]["type"] == "diverged"
     page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
     page.goto(f"/#/jobs/{job['id']}")
@@ -236,15 +212,15 @@ def test_a_diverged_job_shows_its_error(page, stack):
 
 @pytest.mark.parametrize("with_bias", [False, True], ids=["curve", "heatmap"])
 def test_exhaustive_search_shows_its_cost_surface(page, stack, with_bias):
-    ds = api_dataset(stack, "x,y\n1,2\n2,4\n3,6\n", "course")
+    ds = upload(stack.api, WORKED, "name=course")
     grid = {"w": {"min": 0, "max": 4, "steps": 41}}
     if with_bias:
         grid["b"] = {"min": -2, "max": 2, "steps": 41}
-    job = api_job(
-        stack,
-        {"dataset_id": ds, "model": {"bias": with_bias}, "optimizer": {"type": "exhaustive", "grid": grid}},
+    job = submit(
+        stack.api,
+        **{"dataset_id": ds, "model": {"bias": with_bias}, "optimizer": {"type": "exhaustive", "grid": grid}},
     )
-    assert wait_ended(stack, job["id"])["status"] == "succeeded"
+    assert wait_job(stack.api, job["id"])["status"] == "succeeded"
     page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
     page.goto(f"/#/jobs/{job['id']}")
     page.locator('#surface-figure[data-loaded="true"]').wait_for()
@@ -252,16 +228,15 @@ def test_exhaustive_search_shows_its_cost_surface(page, stack, with_bias):
     assert "Minimum cost 0 at w = 2" in caption
     if with_bias:
         assert "b = 0" in caption
-    page.wait_for_timeout(200)
     # a heat map fills its plot box; a curve is a line, its minimum marked
-    assert page.evaluate(COUNT_NON_BACKGROUND, "#surface-figure canvas") > (200_000 if with_bias else 5_000)
+    seen_pixels(page, COUNT_NON_BACKGROUND, "#surface-figure canvas", 200_000 if with_bias else 5_000)
     assert page.locator("#outcome").inner_text() == "searched"
 
 
 def test_sweep_page_ranks_and_overlays_its_jobs(page, stack):
-    ds = api_dataset(stack, "x,y\n1,2\n2,4\n3,6\n4,8\n", "sweepable")
-    r = stack.http.post(
-        f"{stack.base}/v1/sweeps",
+    ds = upload(stack.api, "x,y\n1,2\n2,4\n3,6\n4,8\n", "name=sweepable")
+    r = stack.api.post(
+        "/v1/sweeps",
         json={
             "dataset_id": ds,
             "base": {
@@ -273,14 +248,14 @@ def test_sweep_page_ranks_and_overlays_its_jobs(page, stack):
             "grid": {"optimizer.lr": [0.001, 0.01, 0.05]},
         },
     )
-    assert r.status_code == 202, r.text
-    sweep_id = r.json()["id"]
+    assert r.status_code == 202, r.get_data(as_text=True)
+    sweep_id = r.get_json()["id"]
     page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
     page.goto(f"/#/sweeps/{sweep_id}")
     page.locator('#sweep-figure[data-curves="3"]').wait_for(timeout=60_000)
 
     def done() -> dict | None:
-        sweep = stack.http.get(f"{stack.base}/v1/sweeps/{sweep_id}").json()
+        sweep = stack.api.get(f"/v1/sweeps/{sweep_id}").get_json()
         return sweep if sweep["status"] == "done" else None
 
     # best_job_id is the best so far while the sweep runs; compare once every job has ended
@@ -292,31 +267,22 @@ def test_sweep_page_ranks_and_overlays_its_jobs(page, stack):
     rows = page.locator("#sweep-table tbody tr")
     assert rows.count() == 3
     assert [rows.nth(i).get_attribute("data-job") for i in range(3)] == [j["id"] for j in sweep["jobs"]]
-    page.wait_for_timeout(200)
-    assert page.evaluate(COUNT_NON_BACKGROUND, "#sweep-figure canvas") > 2_000
+    seen_pixels(page, COUNT_NON_BACKGROUND, "#sweep-figure canvas", 2_000)
     assert not math.isnan(float(rows.nth(0).locator("td").nth(5).inner_text()))
 
 
 def test_cancel_a_running_job(page, stack):
-    rows = "\n".join(f"{i % 17},{(i * 7) % 23},{i % 5}" for i in range(2000))
-    ds = api_dataset(stack, "a,b,y\n" + rows + "\n", "slow")
-    job = api_job(
-        stack,
-        {
-            "dataset_id": ds,
-            "model": {"type": "mlp", "hidden": [64, 64]},
-            "optimizer": {"type": "sgd", "lr": 0.001},
-            "epochs": 1000,
-            "tolerance": 0,
-        },
-    )
-    page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
-    page.goto(f"/#/jobs/{job['id']}")
-    page.locator(".status-slot .status-running").wait_for(timeout=60_000)
-    wait_for(lambda: int(page.locator("#loss-figure").get_attribute("data-points")) > 0, 30, 0.1, "points")
-    page.get_by_role("button", name="Cancel job").click()
-    page.locator(".status-slot .status-cancelled").wait_for(timeout=30_000)
+    ds = upload(stack.api, WORKED, "name=held")
+    body = {"dataset_id": ds, "optimizer": {"type": "sgd", "lr": 0.001}, "epochs": 1000, "tolerance": 0}
+    with Hold(stack.redis_url, ds, step=100):  # running until the button is clicked
+        job = submit(stack.api, **body)
+        page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
+        page.goto(f"/#/jobs/{job['id']}")
+        page.locator(".status-slot .status-running").wait_for(timeout=60_000)
+        wait_for(lambda: int(page.locator("#loss-figure").get_attribute("data-points")) > 0, 30, 0.1, "points")
+        page.get_by_role("button", name="Cancel job").click()
+        page.locator(".status-slot .status-cancelled").wait_for(timeout=30_000)
     assert "cancelled" in page.locator(".alert-info").inner_text()
     assert not page.get_by_role("button", name="Cancel job").is_visible()
-    assert stack.http.get(f"{stack.base}/v1/jobs/{job['id']}").json()["status"] == "cancelled"
+    assert get_job(stack.api, job["id"])["status"] == "cancelled"
     page.locator('#loss-figure[data-complete="true"]').wait_for()

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.processes import ROOT
 
 DASHBOARD = ROOT / "service" / "static" / "dashboard"
 

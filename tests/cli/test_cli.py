@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import ROOT, free_port
+from tests.support.processes import ROOT, free_port
 
 pytestmark = pytest.mark.usefixtures("worker")
 

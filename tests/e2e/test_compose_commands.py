@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.compose_stack import compose_service, compose_stack
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
+from tests.support.stack import compose_service, compose_stack
 
 
 @pytest.fixture(scope="module")

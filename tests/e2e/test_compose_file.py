@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.compose_stack import compose_service
+from tests.support.stack import compose_service
 
 SERVICES = ("redis", "api", "worker")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import replace
 
@@ -11,21 +10,12 @@ import redis as redis_lib
 
 from descent.store import keys
 from service import create_app
-from tests.api.test_training_api import full_history
-from tests.conftest import RedisServer, Worker, wait_beating, wait_for
+from tests.support.api import full_history, submit, upload, wait_job
+from tests.support.data import WORKED
+from tests.support.holds import Hold
+from tests.support.processes import RedisServer, Worker, wait_beating, wait_for
 
-WORKED = "x,y\n1,2\n2,4\n3,6\n"
 AOF = ("--appendonly", "yes", "--appendfsync", "everysec")
-
-
-def restart(server: RedisServer) -> None:
-    """Start the same server again: same port, same directory, so the AOF is replayed."""
-    server.proc = None
-    import subprocess
-
-    cmd = ["redis-server", "--port", str(server.port), "--bind", "127.0.0.1", "--dir", server.dir]
-    cmd += ["--save", "", *server.extra]
-    server.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.fixture()
@@ -38,8 +28,7 @@ def server():
 def test_redis_gone_is_a_fast_503_and_the_api_recovers(settings, server):
     client = create_app({"SETTINGS": replace(settings, redis_url=server.url)}).test_client()
     assert client.post("/v1/datasets", data=WORKED, content_type="text/csv").status_code == 201
-    server.proc.terminate()
-    server.proc.wait(10)
+    server.stop(keep_data=True)
     for path in ("/v1/datasets", "/v1/jobs"):
         started = time.monotonic()
         r = client.get(path)
@@ -47,7 +36,7 @@ def test_redis_gone_is_a_fast_503_and_the_api_recovers(settings, server):
         assert time.monotonic() - started < 2.0
     r = client.post("/v1/datasets", data=WORKED, content_type="text/csv")
     assert r.status_code == 503
-    restart(server)
+    server.start(wait=False)
     wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="recovery")
     assert len(client.get("/v1/datasets").get_json()["datasets"]) == 1
 
@@ -61,9 +50,8 @@ def test_killed_redis_with_aof_keeps_every_acknowledged_job(settings, server):
     acknowledged = time.monotonic()
     # everysec fsync: what was acknowledged more than a second ago is on disk.
     wait_for(lambda: time.monotonic() - acknowledged > 1.5, 5, interval=0.1, what="the fsync window")
-    server.proc.send_signal(signal.SIGKILL)
-    server.proc.wait(10)
-    restart(server)
+    server.kill()
+    server.start(wait=False)
     wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
     worker = Worker(own)
     try:
@@ -86,9 +74,8 @@ def test_worker_reconnects_after_a_redis_restart(settings, server):
         body = {"dataset_id": ds, "optimizer": {"type": "gd"}, "epochs": 5}
         first = client.post("/v1/jobs", json=body).get_json()["id"]
         wait_for(lambda: client.get(f"/v1/jobs/{first}").get_json()["status"] == "succeeded", 30)
-        server.proc.terminate()
-        server.proc.wait(10)
-        restart(server)
+        server.stop(keep_data=True)
+        server.start(wait=False)
         wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
         second = client.post("/v1/jobs", json=body).get_json()["id"]
         wait_for(
@@ -111,7 +98,7 @@ def test_redis_restarted_while_a_job_trains_costs_neither_the_worker_nor_the_job
     worker = Worker(own, env=env)
     try:
         rows = "\n".join(f"{i % 17},{(i * 7) % 23},{i % 5}" for i in range(2000))
-        ds = client.post("/v1/datasets", data="a,b,y\n" + rows + "\n", content_type="text/csv").get_json()["id"]
+        ds = upload(client, "a,b,y\n" + rows + "\n")
         body = {
             "dataset_id": ds,
             "model": {"type": "mlp", "hidden": [16]},
@@ -119,19 +106,17 @@ def test_redis_restarted_while_a_job_trains_costs_neither_the_worker_nor_the_job
             "epochs": 200,
             "tolerance": 0,
         }
-        job = client.post("/v1/jobs", json=body).get_json()["id"]
         store = redis_lib.Redis.from_url(server.url)
-        wait_for(lambda: store.exists(keys.job_checkpoint(job)), 60, interval=0.05, what="a checkpoint")
-        server.proc.send_signal(signal.SIGKILL)
-        server.proc.wait(10)
-        restart(server)
-        wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
-        done = wait_for(
-            lambda: (j := client.get(f"/v1/jobs/{job}").get_json())["status"] in ("succeeded", "failed") and j,
-            120,
-            interval=0.1,
-            what="the job to end",
-        )
+        # 50,000 updates; the job cannot end before the test says so: it trains through the outage
+        # (or, on a machine fast enough, waits at the hold through it)
+        with Hold(server.url, ds, step=45_000) as hold:
+            job = submit(client, **body)["id"]
+            wait_for(lambda: store.exists(keys.job_checkpoint(job)), 60, interval=0.05, what="a checkpoint")
+            server.kill()
+            server.start(wait=False)
+            wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
+            hold.release()
+            done = wait_job(client, job, timeout=120)
         assert done["status"] == "succeeded", done
         assert worker.proc.poll() is None
         steps = full_history(client, job)["train"]["step"]
@@ -144,7 +129,6 @@ def test_a_worker_told_to_stop_while_redis_is_gone_stops(settings, server):
     own = replace(settings, redis_url=server.url)
     worker = Worker(own)
     wait_beating(redis_lib.Redis.from_url(server.url), 1)
-    server.proc.terminate()
-    server.proc.wait(10)
+    server.stop(keep_data=True)
     worker.proc.terminate()  # what `docker compose stop worker` sends
     assert worker.proc.wait(15) == 0

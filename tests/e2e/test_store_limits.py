@@ -7,9 +7,8 @@ from dataclasses import replace
 import pytest
 
 from service import create_app
-from tests.conftest import RedisServer, wait_for
-
-WORKED = "x,y\n1,2\n2,4\n3,6\n"
+from tests.support.data import WORKED
+from tests.support.processes import RedisServer, wait_for
 
 
 @pytest.fixture()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import safetensors.numpy
 
+from tests.support.engine import config, linear_data
 from worker.engine import (
     Cancelled,
     Checkpoint,
@@ -27,8 +28,6 @@ from worker.engine import (
     train,
 )
 from worker.engine.checkpoint import METADATA_KEY
-
-from .helpers import config, linear_data
 
 
 def _classes(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

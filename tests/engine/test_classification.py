@@ -9,9 +9,8 @@ import torch.nn.functional as F
 from sklearn.datasets import load_breast_cancer, load_iris
 
 from descent.predict import forward, predict
+from tests.support.engine import config, run
 from worker.engine import InvalidData
-
-from .helpers import config, run
 
 BREAST_CANCER_SETTINGS = {"optimizer": {"type": "gd", "lr": 0.1}, "epochs": 100}
 """Linear bce on load_breast_cancer (569 rows, 30 features), standardize true: ≈ 98 % accuracy."""

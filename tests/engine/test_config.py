@@ -8,10 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.support.engine import config, linear_data, run
 from worker.engine import TrainConfig, losses, models, optimizers
 from worker.engine.config import DESCENT_TYPES, LOSS_TYPES, MODEL_TYPES, Grid, GridRange
-
-from .helpers import config, linear_data, run
 
 STORED = {
     "dataset_id": "d1",

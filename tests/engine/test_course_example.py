@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.engine import config, run
 from worker.engine import Diverged, ListReporter, train
-
-from .helpers import config, run
 
 X = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
 Y = np.array([2.0, 4.0, 6.0], dtype=np.float32)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.engine import config, run
 from worker.engine import InvalidData
 from worker.engine.config import SplitConfig
 from worker.engine.data import split_indices, split_sizes
-
-from .helpers import config, run
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.engine import config, linear_data, raw_mse, run
 from worker.engine import Cancelled, InvalidData, ListReporter, TimedOut, train
 from worker.engine.config import SplitConfig
 from worker.engine.data import split_indices
 from worker.engine.losses import LOSSES
 from worker.engine.search import SEARCH_CHUNK_POINTS, SEARCH_CHUNK_VALUES, chunk_points
-
-from .helpers import config, linear_data, raw_mse, run
 
 
 def _axis(lo: float, hi: float, steps: int) -> np.ndarray:

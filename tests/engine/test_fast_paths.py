@@ -13,11 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.support.engine import config, linear_data
 from worker.engine import Checkpoint, Diverged, ListReporter, Signal, Suspended, TrainConfig, train
 from worker.engine.fast import COMPILED, DENSE, PLAIN, choose
 from worker.engine.losses import LOSSES
-
-from .helpers import config, linear_data
 
 
 def _sine(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .helpers import config, linear_data, raw_mse, run
+from tests.support.engine import config, linear_data, raw_mse, run
 
 
 def test_one_gd_step_from_zero_is_lr_times_the_analytic_gradient() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from .helpers import config, linear_data, run
+from tests.support.engine import config, linear_data, run
 
 
 def _smooth(losses: list[float], beta: float) -> list[float]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
 
-from .helpers import config, least_squares, raw_mse, run
+from tests.support.engine import config, least_squares, raw_mse, run
 
 
 @pytest.fixture(scope="module")

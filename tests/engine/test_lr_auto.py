@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
 
+from tests.support.engine import config, least_squares, linear_data, run
 from worker.engine import Diverged, ListReporter, train
 from worker.engine.lr_auto import (
     EXACT_EIGEN_MAX_DIM,
@@ -14,8 +15,6 @@ from worker.engine.lr_auto import (
     largest_eigenvalue,
     power_iteration,
 )
-
-from .helpers import config, least_squares, linear_data, run
 
 X = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
 Y = np.array([2.0, 4.0, 6.0], dtype=np.float32)

@@ -11,10 +11,9 @@ from sklearn.datasets import load_diabetes
 from torch import nn
 
 from descent.predict import forward
+from tests.support.engine import config, least_squares, run
 from worker.engine.data import INIT_STREAM, generator
 from worker.engine.models import MLP
-
-from .helpers import config, least_squares, run
 
 IDENTITY_SETTINGS = {"optimizer": {"type": "gd", "lr": 0.05}, "epochs": 2000, "hidden": [16]}
 """Diabetes, standardize true, tolerance 0, seed 0: full-batch gd for both models."""

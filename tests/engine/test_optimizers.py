@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tests.support.engine import config, linear_data, run
 from worker.engine.data import SHUFFLE_STREAM, generator
-
-from .helpers import config, linear_data, run
 
 ROWS, BATCH, EPOCHS, SEED = 20, 8, 3, 4  # 3 batches per epoch (8, 8, 4): 9 updates
 

@@ -11,13 +11,12 @@ import pytest
 import torch
 
 from descent.predict import forward, predict, sigmoid, softmax
+from tests.support.engine import config
 from worker.engine import ListReporter, TrainConfig
 from worker.engine.data import split_data
 from worker.engine.deadline import Deadline
 from worker.engine.loop import Descent
 from worker.engine.losses import LOSSES
-
-from .helpers import config
 
 ROOT = Path(__file__).resolve().parents[2]
 MLP = {"type": "mlp", "hidden": [6, 5], "activation": "tanh"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import config, linear_data, run
+from tests.support.engine import config, linear_data, run
 
 
 def test_same_config_twice_is_identical() -> None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from .helpers import config, linear_data, run
+from tests.support.engine import config, linear_data, run
 
 
 def _loss(name: str, x: np.ndarray, y: np.ndarray, params: dict) -> float:

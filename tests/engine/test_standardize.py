@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .helpers import config, least_squares, linear_data, run
+from tests.support.engine import config, least_squares, linear_data, run
 
 
 def test_on_and_off_reach_the_same_optimum_in_original_units() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.engine import config, linear_data, run
 from worker.engine import Cancelled, Diverged, ListReporter, TimedOut, train
-
-from .helpers import config, linear_data, run
 
 
 def _changed_little(cost: float, previous: float, tol: float) -> bool:

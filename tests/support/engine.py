@@ -1,4 +1,4 @@
-"""Small builders shared by the engine tests: configs as the API stores them, and test data."""
+"""Job specs and data for the engine's tests: configs as the API stores them, and test data."""
 
 from __future__ import annotations
 

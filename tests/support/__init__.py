@@ -1,0 +1,10 @@
+"""What tests share, in one package (test modules import from here, never from each other).
+
+- `processes`: free ports, waiting with a deadline, a throwaway redis-server, `python -m worker`.
+- `api`: the calls tests make against the API (upload, submit, wait, full history, problems), over
+  Flask's test client or, through `HttpClient`, over real HTTP.
+- `holds`: keeping a running job at a step until the test releases it.
+- `data`: the datasets tests train on.
+- `stack`: docker-compose.yml's commands started natively (e2e and browser tests, bench/).
+- `engine`: job specs and data for the engine's tests.
+"""
