@@ -2,8 +2,8 @@
 
     python bench/load.py [--clients 200] [--rate 5] [--seconds 60] [--url http://127.0.0.1:8000]
 
-Without --url it starts its own stack (a throwaway redis-server, gunicorn with the repository's
-gunicorn.conf.py, one `python -m worker`) on free ports, and stops it afterwards. Each client keeps
+Without --url it starts its own stack (docker-compose.yml's redis, API and one worker, started
+natively by tests/support/stack.py) on free ports, and stops it afterwards. Each client keeps
 one HTTP/1.1 keep-alive connection and alternates GET /v1/jobs/{id} and GET /v1/jobs/{id}/history
 ?after=<next> on a long-running job, like a dashboard would; one submitter posts a small job every
 half second. --floor polls GET /healthz instead, to measure what the server itself allows. Prints
@@ -16,13 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -30,12 +26,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/load.py` from anywhere: the stack launcher is the tests'
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.stack import Stack  # noqa: E402
 
 
 def http(method: str, url: str, body: dict | str | None = None, ctype: str = "application/json") -> dict:
@@ -47,50 +40,12 @@ def http(method: str, url: str, body: dict | str | None = None, ctype: str = "ap
         return json.loads(r.read())
 
 
-class Stack:
-    """redis-server, gunicorn and a worker as subprocesses."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-        redis_port, api_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{api_port}"
-        env = dict(
-            os.environ, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", DESCENT_BIND=f"127.0.0.1:{api_port}"
-        )
-        # The one worker trains the long job all minute, so every submission stays queued: room for
-        # them all (the open-jobs limit is tested elsewhere; here it would turn submissions into 400s).
-        env.setdefault("DESCENT_MAX_OPEN_JOBS", "100000")
-        env.setdefault("DESCENT_TORCH_THREADS", "1")  # as docker-compose.yml runs a worker: one core
-        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        self.procs.append(
-            subprocess.Popen(
-                ["redis-server", "--port", str(redis_port), "--save", "", "--dir", tempfile.mkdtemp()],
-                **quiet,
-            )
-        )
-        time.sleep(0.5)
-        self.procs.append(subprocess.Popen(["gunicorn", "service:create_app()"], cwd=ROOT, env=env, **quiet))
-        worker_log = open(os.environ.get("DESCENT_LOAD_WORKER_LOG", os.devnull), "w")  # noqa: SIM115
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=worker_log, stderr=worker_log
-            )
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                http("GET", self.url + "/healthz")
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not come up")
-
-    def stop(self) -> None:
-        """Worker first (it hands its job back through Redis), then gunicorn, then Redis."""
-        for p in reversed(self.procs):
-            p.terminate()
-            p.wait(40)
+def start_stack() -> Stack:
+    """docker-compose.yml's redis, API (two gunicorn processes, as compose runs it) and one worker
+    (one core, as compose runs it). The one worker trains the long job all minute, so every
+    submission stays queued: room for them all (the open-jobs limit is tested elsewhere; here it
+    would turn submissions into 400s)."""
+    return Stack(workers=1, env={"DESCENT_API_PROCESSES": "2", "DESCENT_MAX_OPEN_JOBS": "100000"})
 
 
 async def request(reader, writer, host: str, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
@@ -233,9 +188,9 @@ def main() -> None:
         help="poll GET /healthz instead (no Redis, no JSON work): what gunicorn and Flask alone allow",
     )
     args = parser.parse_args()
-    stack = None if args.url else Stack()
+    stack = None if args.url else start_stack()
     try:
-        asyncio.run(run(args.url or stack.url, args.clients, args.rate, args.seconds, args.floor))
+        asyncio.run(run(args.url or stack.base, args.clients, args.rate, args.seconds, args.floor))
     finally:
         if stack:
             stack.stop()

@@ -56,25 +56,26 @@ class Stack:
         self.base = f"http://127.0.0.1:{api_port}"
         compose_url = compose_service("worker")["environment"]["REDIS_URL"]
         self.redis_url = compose_url.replace("@redis:6379", f"@127.0.0.1:{self.redis_port}")
-        self.env = dict(os.environ)
-        self.env.update(
-            REDIS_URL=self.redis_url,
-            DESCENT_BIND=f"127.0.0.1:{api_port}",
-            DESCENT_API_PROCESSES="1",
-            PROMETHEUS_MULTIPROC_DIR=os.path.join(self.dir, "metrics"),
-            PYTHONPATH=str(ROOT),
+        own = {
+            "REDIS_URL": self.redis_url,
+            "DESCENT_BIND": f"127.0.0.1:{api_port}",
+            "DESCENT_API_PROCESSES": "1",
+            "PROMETHEUS_MULTIPROC_DIR": os.path.join(self.dir, "metrics"),
+            "PYTHONPATH": str(ROOT),
             **(env or {}),
-        )
+        }
+        self.fixed = set(own)
+        """Variables the stack sets, over what docker-compose.yml gives a service."""
+        self.env = {**os.environ, **own}
         self.env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + self.env.get("PATH", "")
         self.redis: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
         self._logs: list[IO[bytes]] = []
         try:
-            command = [*compose_command("redis"), "--port", str(self.redis_port), "--bind", "127.0.0.1"]
-            self.redis = self._start("redis", [*command, "--dir", self.dir, *redis_args])
+            self.redis = self._start("redis", "redis", ["--dir", self.dir, *redis_args])
             wait_redis(self.client(), 30)
-            self.api = self._start("api", compose_command("api"))
+            self.api = self._start("api", "api")
             for _ in range(workers):
                 self.add_worker()
             wait_for(self._api_up, 60, interval=0.05, what="the API")
@@ -85,12 +86,20 @@ class Stack:
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url, socket_connect_timeout=0.2)
 
-    def _start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+    def _start(self, name: str, service: str, args: list[str] | None = None) -> subprocess.Popen[bytes]:
+        """Start a service's compose command (plus `args`) with its compose environment (the
+        stack's own REDIS_URL, DESCENT_BIND and `env` win); redis on the stack's port."""
+        command = compose_command(service) + (args or [])
+        if service == "redis":
+            command += ["--port", str(self.redis_port), "--bind", "127.0.0.1"]
         if command[0] == "python":
             command = [sys.executable, *command[1:]]
+        # a variable without a value is compose's "take it from the host": this process's, here
+        own = {k: str(v) for k, v in (compose_service(service).get("environment") or {}).items() if v is not None}
+        env = {**self.env, **{k: v for k, v in own.items() if k not in self.fixed}}
         log = open(self.log(name), "wb")  # noqa: SIM115 - closed in stop()
         self._logs.append(log)
-        return subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def log(self, name: str) -> str:
         """The path of a process's log: redis, api, worker0, worker1, …"""
@@ -103,7 +112,7 @@ class Stack:
             return False
 
     def add_worker(self) -> None:
-        self.workers.append(self._start(f"worker{len(self.workers)}", compose_command("worker")))
+        self.workers.append(self._start(f"worker{len(self.workers)}", "worker"))
 
     def wait_workers(self, count: int, timeout: float = 180) -> None:
         """Until `count` workers beat (each has warmed up and takes jobs)."""
