@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from safetensors.numpy import load as load_safetensors
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.datasets import load_breast_cancer, load_iris
 
 from tests.support.api import problem, submit, upload, wait_job
 from tests.support.data import WORKED
+from tests.support.data import diabetes as diabetes_data
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -45,8 +46,7 @@ def forward(params, x: np.ndarray, activation: str | None = None) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def diabetes() -> tuple[np.ndarray, np.ndarray]:
-    data = load_diabetes()
-    return data.data.astype(np.float32).astype(np.float64), data.target.astype(np.float32).astype(np.float64)
+    return diabetes_data()[1:]
 
 
 # The settings of tests/engine/test_least_squares.py's DIABETES_SETTINGS, quoted in the README.
