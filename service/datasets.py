@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from descent.store import BadCursor
+from descent.store import BadCursor, DeleteOutcome
 from descent.store.records import now, now_score
 
 from . import context
@@ -67,9 +67,9 @@ def get(dataset_id: str) -> Response:
 @bp.delete("/<dataset_id>")
 def delete(dataset_id: str) -> tuple[str, int]:
     outcome = context.store().datasets.delete(context.tenant(), dataset_id)
-    if outcome == "missing":
+    if outcome is DeleteOutcome.MISSING:
         raise context.not_found("dataset", dataset_id)
-    if outcome == "in_use":
+    if outcome is DeleteOutcome.IN_USE:
         raise context.conflict(
             f"Dataset {dataset_id!r} is used by a queued or running job; cancel it or wait for it to end."
         )

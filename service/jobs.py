@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from descent.store import BadCursor
-from descent.store.records import STATUSES
+from descent.store import BadCursor, CancelOutcome, DeleteOutcome, JobStatus
+from descent.store.states import STATUSES
 
 from . import context
 from .idempotency import idempotent
@@ -66,9 +66,9 @@ def get(job_id: str) -> Response:
 @bp.delete("/<job_id>")
 def delete(job_id: str) -> tuple[str, int]:
     outcome = context.store().jobs.delete(context.tenant(), job_id)
-    if outcome == "missing":
+    if outcome is DeleteOutcome.MISSING:
         raise context.not_found("job", job_id)
-    if outcome == "open":
+    if outcome is DeleteOutcome.OPEN:
         raise context.conflict(f"Job {job_id!r} is queued or running; cancel it first.")
     return "", 204
 
@@ -96,7 +96,7 @@ def surface(job_id: str) -> Response:
         raise context.not_found("surface for job", job_id)
     data = context.store().history.surface(job_id)
     if data is None:
-        if job["status"] != "succeeded":
+        if job["status"] != JobStatus.SUCCEEDED:
             raise context.conflict(
                 f"Job {job_id!r} is {job['status']}; the surface exists once it succeeded."
             )
@@ -107,10 +107,10 @@ def surface(job_id: str) -> Response:
 @bp.post("/<job_id>/cancel")
 def cancel(job_id: str) -> tuple[Response, int]:
     outcome = context.store().jobs.cancel(context.tenant(), job_id)
-    if outcome == "missing":
+    if outcome is CancelOutcome.MISSING:
         raise context.not_found("job", job_id)
     job = _job(job_id)
-    if outcome == "ended":
+    if outcome is CancelOutcome.ENDED:
         raise context.conflict(f"Job {job_id!r} has already ended ({job['status']}).")
     return jsonify(job), 202
 

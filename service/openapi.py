@@ -22,7 +22,7 @@ from pydantic.json_schema import models_json_schema
 
 from descent.settings import Settings
 from descent.store.paging import CURSOR_PATTERN
-from descent.store.records import STATUSES
+from descent.store.states import STATUSES
 
 from . import schemas
 from .datasets import CSV_TYPES
@@ -343,7 +343,7 @@ def _paths(settings: Settings) -> dict[str, Any]:
                     _param(
                         "status",
                         "query",
-                        {"type": "string", "enum": list(STATUSES)},
+                        {"type": "string", "enum": [s.value for s in STATUSES]},
                         "only jobs with this status",
                     ),
                     _param("dataset_id", "query", {"type": "string"}, "only jobs on this dataset"),

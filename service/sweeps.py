@@ -10,6 +10,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from descent.store import CancelOutcome, JobStatus
+from descent.store.states import OPEN_STATUSES, SweepStatus
+
 from . import context
 from .idempotency import idempotent
 from .problems import Problem, invalid
@@ -75,7 +78,7 @@ def get(sweep_id: str) -> Response:
 def cancel(sweep_id: str) -> tuple[Response, int]:
     sweep = _sweep(sweep_id)
     outcomes = [context.store().jobs.cancel(context.tenant(), c["id"]) for c in sweep["children"]]
-    if not any(o in ("cancelled", "requested") for o in outcomes):
+    if not any(o in (CancelOutcome.CANCELLED, CancelOutcome.REQUESTED) for o in outcomes):
         raise context.conflict(f"Sweep {sweep_id!r} has no job left to cancel.")
     return jsonify(_resource(sweep_id)), 202
 
@@ -167,14 +170,15 @@ def _resource(sweep_id: str) -> dict[str, Any]:
         )
     metric = sweep["metric"]
     ranked = sorted(
-        (j for j in jobs if j["status"] == "succeeded" and j[metric] is not None), key=lambda j: j[metric]
+        (j for j in jobs if j["status"] == JobStatus.SUCCEEDED and j[metric] is not None),
+        key=lambda j: j[metric],
     )
     rest = [j for j in jobs if j not in ranked]
-    open_jobs = counts.get("queued", 0) + counts.get("running", 0)
+    open_jobs = sum(counts.get(status, 0) for status in OPEN_STATUSES)
     return {
         "id": sweep["id"],
         "dataset_id": sweep["request"]["dataset_id"],
-        "status": "running" if open_jobs or not children else "done",
+        "status": SweepStatus.RUNNING if open_jobs or not children else SweepStatus.DONE,
         "ranked_by": metric,
         "best_job_id": ranked[0]["id"] if ranked else None,
         "counts": counts,

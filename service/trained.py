@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from safetensors.numpy import save as save_safetensors
 
 from descent.predict import predict
+from descent.store import JobStatus
 
 from . import context
 from .problems import invalid
@@ -64,7 +65,7 @@ def _succeeded(job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     job = context.store().jobs.get(context.tenant(), job_id)
     if job is None:
         raise context.not_found("job", job_id)
-    if job["status"] != "succeeded":
+    if job["status"] != JobStatus.SUCCEEDED:
         raise context.conflict(f"Job {job_id!r} is {job['status']}; only a succeeded job has a model.")
     dataset = context.store().datasets.get(context.tenant(), job["dataset_id"])
     return job, dataset

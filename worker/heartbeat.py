@@ -9,7 +9,6 @@ reaper survives any one of them.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -19,9 +18,9 @@ from pathlib import Path
 
 import redis.exceptions
 
-from descent.queue import enqueue_training
 from descent.settings import Settings
-from descent.store import Store
+from descent.store import RequeueOutcome, Store
+from worker.requeue import pay_owed_enqueues, requeue
 
 log = logging.getLogger("descent.worker")
 
@@ -57,29 +56,21 @@ STOPPING = threading.Event()
 """Set when the worker is told to stop (SIGTERM): the running job checkpoints and goes back."""
 
 
-def reap(store: Store, settings: Settings) -> list[tuple[str, str]]:
-    """Requeue (or fail) every running job whose lease expired; returns what was done to which."""
+def reap(store: Store, settings: Settings) -> list[tuple[str, RequeueOutcome]]:
+    """Requeue (or fail) every running job whose lease expired, and put on the queue every requeued
+    job whose queue entry is still owed (see `worker.requeue`); returns what was done to which."""
     done = []
     for job_id in store.jobs.running_ids():
-        outcome = store.jobs.requeue(job_id, "", settings.max_attempts)
-        if outcome == "requeued":
-            fields = store.jobs.fields(job_id) or {}
-            config = json.loads(fields.get("config", "{}"))
-            attempt = int(fields.get("attempt", "0"))
-            enqueue_training(
-                store.redis,
-                settings.queue_name,
-                job_id,
-                int(config.get("max_runtime_seconds", 3600)),
-                attempt,
-            )
-            log.warning("job %s: its worker stopped answering; requeued after attempt %d", job_id, attempt)
-        elif outcome == "lost":
+        outcome = requeue(store, settings, job_id)
+        if outcome is RequeueOutcome.REQUEUED:
+            log.warning("job %s: its worker stopped answering; requeued", job_id)
+        elif outcome is RequeueOutcome.LOST:
             log.error(
                 "job %s: its worker was lost %d times; failed as worker_lost", job_id, settings.max_attempts
             )
-        if outcome in ("requeued", "lost"):
+        if outcome in (RequeueOutcome.REQUEUED, RequeueOutcome.LOST):
             done.append((job_id, outcome))
+    pay_owed_enqueues(store, settings)
     return done
 
 
