@@ -69,6 +69,11 @@ class Settings:
     flush_seconds: float = 0.2
     """How often a worker writes buffered history and progress to Redis and checks for a cancel."""
 
+    @property
+    def worker_live_seconds(self) -> float:
+        """A worker whose last heartbeat is older than this is not counted live (three missed beats)."""
+        return 3 * self.heartbeat_seconds + 1
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Defaults, overridden by ``REDIS_URL`` and ``DESCENT_<FIELD>`` variables."""

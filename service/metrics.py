@@ -45,7 +45,7 @@ class StoreCollector:
         depth.add_metric([], training_queue(store.redis, settings.queue_name).count)
         yield depth
         workers = GaugeMetricFamily("descent_workers_live", "Workers whose heartbeat is recent")
-        workers.add_metric([], len(store.ops.live_workers(3 * settings.heartbeat_seconds + 1)))
+        workers.add_metric([], len(store.ops.live_workers(settings.worker_live_seconds)))
         yield workers
         durations = store.ops.durations()
         buckets = [(repr(b), durations.get(repr(b), 0.0)) for b in DURATION_BUCKETS]

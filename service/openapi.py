@@ -552,12 +552,16 @@ def _paths(settings: Settings) -> dict[str, Any]:
         "/readyz": {
             "get": {
                 "operationId": "readyz",
-                "summary": "Readiness: Redis answers and at least one worker is alive",
+                "summary": "Readiness of this API process: Redis answers (live workers are counted, not required)",
+                "description": "200 while Redis answers, whether or not any worker is alive: clients can "
+                "read their jobs and queue new ones while workers are down. `workers` counts the workers "
+                "whose heartbeat is recent (also `descent_workers_live` in /metrics). 503 only when Redis "
+                "does not answer.",
                 "security": [],
                 "responses": _responses(
                     {
                         "200": _json("Readiness", "ready"),
-                        "503": _json("Readiness", "Redis unreachable or no live worker"),
+                        "503": _json("Readiness", "Redis unreachable"),
                     },
                     {},
                     public=True,

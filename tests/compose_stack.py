@@ -101,7 +101,7 @@ def compose_stack(
         wait_for(api_up, 30, interval=0.05, what="gunicorn")
         if wait_for_worker:
             wait_for(
-                lambda: requests.get(base + "/readyz", timeout=2).status_code == 200,
+                lambda: requests.get(base + "/readyz", timeout=2).json()["workers"] >= 1,
                 60,
                 interval=0.1,
                 what="a live worker (/readyz)",
