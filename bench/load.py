@@ -2,8 +2,8 @@
 
     python bench/load.py [--clients 200] [--rate 5] [--seconds 60] [--url http://127.0.0.1:8000]
 
-Without --url it starts its own stack (a throwaway redis-server, gunicorn with the repository's
-gunicorn.conf.py, one `python -m worker`) on free ports, and stops it afterwards. Each client keeps
+Without --url it starts its own stack (a throwaway redis-server, `python -m service` (gunicorn),
+one `python -m worker`) on free ports, and stops it afterwards. Each client keeps
 one HTTP/1.1 keep-alive connection and alternates GET /v1/jobs/{id} and GET /v1/jobs/{id}/history
 ?after=<next> on a long-running job, like a dashboard would; one submitter posts a small job every
 half second. --floor polls GET /healthz instead, to measure what the server itself allows. Prints
@@ -70,7 +70,7 @@ class Stack:
             )
         )
         time.sleep(0.5)
-        self.procs.append(subprocess.Popen(["gunicorn", "service:create_app()"], cwd=ROOT, env=env, **quiet))
+        self.procs.append(subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env, **quiet))
         worker_log = open(os.environ.get("DESCENT_LOAD_WORKER_LOG", os.devnull), "w")  # noqa: SIM115
         self.procs.append(
             subprocess.Popen(

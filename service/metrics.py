@@ -2,13 +2,12 @@
 
 Job counts, job durations, queue depth and live workers are read from Redis at scrape time, so
 every API process reports the same numbers whichever one is scraped. HTTP latency is measured in
-the process; under gunicorn set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does) and every
-process's samples are merged.
+the process; with Settings.metrics_dir (PROMETHEUS_MULTIPROC_DIR, which `python -m service` sets
+before prometheus_client is imported) every gunicorn process's samples are merged.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
@@ -58,7 +57,8 @@ class StoreCollector:
 
 
 def init_app(app: Flask) -> None:
-    multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    metrics_dir = app.config["SETTINGS"].metrics_dir
+    multiprocess = bool(metrics_dir)
     registry = CollectorRegistry(auto_describe=False)
     latency = Histogram(
         "descent_http_request_duration_seconds",
@@ -89,6 +89,6 @@ def init_app(app: Flask) -> None:
         scrape = registry
         if multiprocess:
             scrape = CollectorRegistry(auto_describe=False)
-            MultiProcessCollector(scrape)
+            MultiProcessCollector(scrape, path=metrics_dir)
             scrape.register(StoreCollector(app))
         return Response(generate_latest(scrape), mimetype=CONTENT_TYPE_LATEST)

@@ -41,14 +41,10 @@ import itertools
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-
-# numba keeps compiled code beside the module unless told otherwise; in a read-only image it goes here
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "descent-numba-cache"))
 
 import numba
 import numpy as np

@@ -1,7 +1,7 @@
 """A worker's heartbeat thread: keeps its job's lease alive and takes jobs back from dead workers.
 
 Every `heartbeat_seconds` it renews the lease of the job this process runs (a lease lives
-`lease_seconds`), touches a file the container healthcheck reads, and reaps: any running job whose
+`lease_seconds`), touches `heartbeat_file`, which the container healthcheck reads, and reaps: any running job whose
 lease has expired lost its worker (SIGKILL, OOM, a host gone), so it goes back on the queue to resume
 from its last checkpoint, or fails as worker_lost after `max_attempts`. Every worker reaps, so the
 reaper survives any one of them.
@@ -23,9 +23,6 @@ from descent.store import RequeueOutcome, Store
 from worker.requeue import pay_owed_enqueues, requeue
 
 log = logging.getLogger("descent.worker")
-
-HEARTBEAT_FILE = Path(os.environ.get("DESCENT_HEARTBEAT_FILE", "/tmp/descent-worker-heartbeat"))
-"""Touched on every beat; `python -m worker.health` checks its age."""
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 """This process's name on leases."""
@@ -92,9 +89,9 @@ class Heartbeat(threading.Thread):
     def beat(self) -> None:
         """One heartbeat: liveness file, worker registry, the lease of the running job, the reaper."""
         try:
-            HEARTBEAT_FILE.touch()
+            Path(self.settings.heartbeat_file).touch()
         except OSError as exc:
-            log.warning("cannot touch %s: %s", HEARTBEAT_FILE, exc)
+            log.warning("cannot touch %s: %s", self.settings.heartbeat_file, exc)
         try:
             self.store.ops.beat(WORKER_NAME)
             job_id = CURRENT.get()

@@ -100,7 +100,9 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             )
         engine_config = TrainConfig.from_dict(config)
         try:
-            out = run_engine(arrays[0], arrays[1], engine_config, reporter, resume=resume)
+            out = run_engine(
+                arrays[0], arrays[1], engine_config, reporter, resume=resume, fast=settings.fast_paths
+            )
         except ValueError:
             if resume is None:
                 raise
@@ -108,7 +110,7 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             store.jobs.reset_history(job_id)
             reporter = RedisReporter(store, job_id, config, settings)
             ended = _ending(store, job_id, reporter)
-            out = run_engine(arrays[0], arrays[1], engine_config, reporter)
+            out = run_engine(arrays[0], arrays[1], engine_config, reporter, fast=settings.fast_paths)
     except Suspended:
         return _hand_back(store, job_id, reporter, settings)
     except Cancelled:
