@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -17,7 +18,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from descent.queue import training_queue
+from descent.settings import Settings
 from descent.store.ops import DURATION_BUCKETS
+
+from .openapi import parts as apidoc
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -92,3 +96,22 @@ def init_app(app: Flask) -> None:
             MultiProcessCollector(scrape, path=metrics_dir)
             scrape.register(StoreCollector(app))
         return Response(generate_latest(scrape), mimetype=CONTENT_TYPE_LATEST)
+
+
+@apidoc.documents("/metrics", "get")
+def _metrics_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "metrics",
+        "summary": "Prometheus metrics (text exposition format)",
+        "security": [],
+        "responses": apidoc.responses(
+            {
+                "200": {
+                    "description": "metrics",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+            {},
+            public=True,
+        ),
+    }
