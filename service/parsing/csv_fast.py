@@ -110,7 +110,8 @@ def _csv_cells(buf, start, end, rows, cols, target, powers, x, y, hard):  # prag
             elif pos != end:
                 return -1 - pos
             pos += 1
-            if significant <= 19 and mantissa <= 9007199254740992 and -22 <= exponent <= 22:
+            # 19 digits can pass int64's largest value (the mantissa wraps negative): not exact
+            if significant <= 19 and 0 <= mantissa <= 9007199254740992 and -22 <= exponent <= 22:
                 value = float(mantissa)
                 value = value * powers[exponent] if exponent >= 0 else value / powers[-exponent]
                 cell = np.float32(-value if negative else value)

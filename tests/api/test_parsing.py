@@ -1046,3 +1046,15 @@ def test_a_fault_in_any_piece_leaves_the_upload_to_the_general_path(
     with pytest.raises(Problem) as caught:
         parse_csv(data, None, DEFAULTS)
     assert caught.value.body()["errors"][0]["row"] == bad_row + 2
+
+
+@pytest.mark.parametrize(
+    "cell", ["9223372036854775808", "-9223372036854775808", "9999999999999999999", "9.99e18"]
+)
+def test_a_mantissa_past_int64_keeps_its_value_on_the_fast_path(cell: str) -> None:
+    """19 significant digits can exceed int64 in the compiled pass; such a cell is not Clinger's exact
+    case and must come out as float() reads it (it came out with the wrong sign)."""
+    data = f"x,y\n0,1\n{cell},2\n".encode()
+    fast = csv_fast._fast_csv(data, None, DEFAULTS)
+    assert fast is not None and fast.x[1, 0] == np.float32(float(cell))
+    assert parse_csv(data, None, DEFAULTS).x[1, 0] == np.float32(float(cell))
