@@ -16,7 +16,9 @@ from descent.settings import ClientSettings, Settings, variable
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("descent", "service", "worker")
 SETTINGS_MODULE = ROOT / "descent" / "settings.py"
-ENVIRONMENT_ACCESS = re.compile(r"\bos\.(environ|getenv|putenv)\b|\bfrom os import\b[^\n]*\b(environ|getenv)\b")
+ENVIRONMENT_ACCESS = re.compile(
+    r"\bos\.(environ|getenv|putenv)\b|\bfrom os import\b[^\n]*\b(environ|getenv)\b"
+)
 """The ways of reaching the process environment (a WSGI `environ` is not one)."""
 
 STILL_READING_UNTIL_THE_ENGINE_BRANCH_MERGES = {"worker/engine/fast.py", "worker/engine/kernels.py"}
