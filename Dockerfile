@@ -1,4 +1,4 @@
-# One image for the API (gunicorn) and the workers (python -m worker).
+# One image for the API (python -m service: gunicorn) and the workers (python -m worker).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,7 +12,7 @@ WORKDIR /app
 # several GB). Its own layer, so code changes do not reinstall it.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 
-COPY pyproject.toml README.md gunicorn.conf.py ./
+COPY pyproject.toml README.md ./
 COPY descent ./descent
 COPY service ./service
 COPY worker ./worker
@@ -22,4 +22,4 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin desc
 USER descent
 
 EXPOSE 8000
-CMD ["gunicorn", "service:create_app()"]
+CMD ["python", "-m", "service"]

@@ -1,5 +1,5 @@
-"""descent as it runs in production, on this machine: a throwaway redis-server, gunicorn with the
-repository's gunicorn.conf.py, and `python -m worker` processes, on free loopback ports.
+"""descent as it runs in production, on this machine: a throwaway redis-server, `python -m service`
+(gunicorn) and `python -m worker` processes, on free loopback ports.
 
 Used by bench/run.py (the HTTP figures). Everything it starts it stops, in `stop()` or on exit.
 """
@@ -84,7 +84,7 @@ class Stack:
                 stderr=subprocess.DEVNULL,
             )
             self.api = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "service:create_app()"],
+                [sys.executable, "-m", "service"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=self._log("api"),

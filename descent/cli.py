@@ -8,7 +8,8 @@
     descent cancel JOB
     descent sweep DATASET --grid optimizer.lr=0.001,0.01 [--base JSON] [--watch]
 
-DESCENT_URL (default http://localhost:8000) and DESCENT_API_KEY come from the environment.
+DESCENT_URL (default http://localhost:8000), DESCENT_API_KEY and DESCENT_PROGRESS come from the
+environment (descent.settings.ClientSettings).
 Exit codes: 0 done, 1 the job failed or was cancelled, 2 bad usage, 3 the API refused the
 request (4xx), 4 the API could not be reached or failed (5xx), 130 interrupted.
 """
@@ -18,13 +19,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from .client import TERMINAL, ApiError, Client
+from .settings import ClientSettings
 from .termplot import plot, progress_bar
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -104,12 +105,13 @@ def result_table(job: dict[str, Any]) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def watch(client: Client, job_id: str, out: Any) -> int:
-    """A progress bar until the job ends; Ctrl-C offers to cancel it."""
+def watch(client: Client, job_id: str, out: Any, always_progress: bool = False) -> int:
+    """A progress bar (on a terminal, or `always_progress`) until the job ends; Ctrl-C offers to
+    cancel it."""
     started = time.monotonic()
     try:
         for job in client.watch(job_id):
-            if out.isatty() or os.environ.get("DESCENT_PROGRESS") == "1":
+            if out.isatty() or always_progress:
                 out.write("\r" + progress_bar(job, time.monotonic() - started))
                 out.flush()
     except KeyboardInterrupt:
@@ -143,7 +145,8 @@ def read_features(path: Path) -> list[list[float]]:
     return [[float(v) for v in row] for row in rows]
 
 
-def run(args: argparse.Namespace, client: Client) -> int:
+def run(args: argparse.Namespace, client: Client, settings: ClientSettings | None = None) -> int:
+    progress = (settings or ClientSettings()).progress
     if args.command == "upload":
         ds = client.upload_csv(Path(args.file), target=args.target, name=args.name)
         print(
@@ -154,7 +157,7 @@ def run(args: argparse.Namespace, client: Client) -> int:
     if args.command == "train":
         job = client.submit(job_request(args))
         print(f"{job['id']}  {job['status']}  {json.dumps(job['config']['optimizer'])}")
-        return watch(client, job["id"], sys.stdout) if args.watch else EXIT_OK
+        return watch(client, job["id"], sys.stdout, progress) if args.watch else EXIT_OK
     if args.command == "status":
         job = client.job(args.job)
         progress = job["progress"]
@@ -257,9 +260,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    client = Client(os.environ.get("DESCENT_URL", "http://localhost:8000"), os.environ.get("DESCENT_API_KEY"))
+    settings = ClientSettings.from_env()
+    client = Client(settings.url, settings.api_key or None)
     try:
-        return run(args, client)
+        return run(args, client, settings)
     except ApiError as exc:
         print(f"descent: {exc.line()}", file=sys.stderr)
         return EXIT_UNAVAILABLE if exc.status == 0 or exc.status >= 500 else EXIT_REFUSED

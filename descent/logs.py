@@ -1,7 +1,8 @@
 """Structured logs: one JSON object a line, carrying the job and tenant a line is about.
 
 `log_context(job_id=…, tenant=…)` puts ids on every line logged inside it (a contextvar, so each
-request thread and each job has its own). DESCENT_LOG_FORMAT=text switches to plain lines.
+request thread and each job has its own). DESCENT_LOG_FORMAT=text (Settings.log_format) switches to
+plain lines.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -58,11 +58,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
-def configure(level: str = "INFO") -> None:
-    """Root logging for a descent process (API or worker)."""
+TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+"""The plain line of ``log_format = "text"``."""
+
+
+def configure(log_format: str = "json", level: str = "INFO") -> None:
+    """Root logging for a descent process (API or worker): JSON lines, or plain ones for "text"."""
     handler = logging.StreamHandler()
-    if os.environ.get("DESCENT_LOG_FORMAT", "json") == "text":
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    if log_format == "text":
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     else:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

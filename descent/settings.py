@@ -1,23 +1,73 @@
-"""Every limit and default that is configurable, read from the environment in one place.
+"""Every environment variable descent reads, in one place.
 
-Each setting is a named constant's default plus a `DESCENT_*` variable that overrides it; the README
-lists them all. Reading happens in `Settings.from_env()`, so tests can build their own instance.
+Each setting is a default plus a variable that overrides it: `DESCENT_<FIELD>` unless the field
+names another (`REDIS_URL`, `NUMBA_CACHE_DIR`, `PROMETHEUS_MULTIPROC_DIR`). The README's
+Configuration table lists them all. Reading happens in `Settings.from_env()` (the service and the
+workers) and `ClientSettings.from_env()` (the `descent` command), so tests build their own
+instances. This is also the one module that writes the process environment: `export_for_libraries`
+hands the two variables that libraries read themselves (numba, prometheus_client) to them.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Where Redis is when REDIS_URL is unset: the local server of a developer machine."""
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def parse_bool(name: str, text: str) -> bool:
+    """`1/true/yes/on` or `0/false/no/off` (any case); anything else is an error naming the variable
+    (``bool("0")`` is True, so a plain cast would turn every value on)."""
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={text!r} is not a boolean (use 1 or 0)")
+
+
+def _env(name: str) -> Any:
+    """Field metadata: the variable a field is read from, when it is not DESCENT_<FIELD>."""
+    return {"env": name}
+
+
+def variable(f: Any) -> str:
+    """The environment variable a Settings or ClientSettings field is read from."""
+    return f.metadata.get("env") or "DESCENT_" + f.name.upper()
+
+
+def _from_env(cls: Any, environ: Mapping[str, str] | None) -> Any:
+    """An instance of the dataclass `cls`: defaults, overridden by each field's non-empty variable."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(cls):
+        name = variable(f)
+        if env.get(name, "") == "":
+            continue
+        kind = type(f.default)
+        if kind is bool:
+            values[f.name] = parse_bool(name, env[name])
+            continue
+        try:
+            values[f.name] = kind(env[name])
+        except ValueError as exc:
+            raise ValueError(f"{name}={env[name]!r} is not a valid {kind.__name__}") from exc
+    return cls(**values)
 
 
 @dataclass(frozen=True)
 class Settings:
     """Limits and knobs. Field name ``max_request_bytes`` is read from ``DESCENT_MAX_REQUEST_BYTES``."""
 
-    redis_url: str = field(default=DEFAULT_REDIS_URL, repr=False)
+    redis_url: str = field(default=DEFAULT_REDIS_URL, repr=False, metadata=_env("REDIS_URL"))
     queue_name: str = "descent"
     api_keys: str = field(default="", repr=False)
     """``tenant:key,…``; empty runs the service open, as one tenant."""
@@ -73,27 +123,69 @@ class Settings:
     a running job at a step until the test releases it, so "still running" is the test's fact, not a
     bet on how fast the machine trains."""
 
+    # -- the worker process -----------------------------------------------------------------------
+    torch_threads: int = 0
+    """Intra-op threads of a training worker; 0 keeps PyTorch's default."""
+    worker_nice: int = 10
+    """Niceness a training worker adds to itself, so that on a host shared with the API the API's
+    polls get the CPU first (0 keeps the default priority)."""
+    fast_paths: bool = True
+    """False trains every job with the plain autograd loop (the fast paths' reference)."""
+    heartbeat_file: str = "/tmp/descent-worker-heartbeat"
+    """Touched by a worker's heartbeat; `python -m worker.health` checks its age."""
+    numba_cache_dir: str = field(
+        default=os.path.join(tempfile.gettempdir(), "descent-numba-cache"), metadata=_env("NUMBA_CACHE_DIR")
+    )
+    """Where numba caches compiled kernels (it would write beside the code, read-only in the image)."""
+
+    # -- the API server (`python -m service`, gunicorn) -----------------------------------------
+    bind: str = "0.0.0.0:8000"
+    api_processes: int = 2
+    """gunicorn worker processes."""
+    api_threads: int = 8
+    """Threads per gunicorn process: requests wait on Redis, not on the CPU."""
+    access_log: bool = False
+    """One gunicorn access-log line per request (off: counts and latencies are in /metrics)."""
+    metrics_dir: str = field(default="", metadata=_env("PROMETHEUS_MULTIPROC_DIR"))
+    """prometheus_client's multiprocess directory; `python -m service` makes a fresh one when unset."""
+
+    # -- every process ----------------------------------------------------------------------------
+    log_format: Literal["json", "text"] = "json"
+
+    def __post_init__(self) -> None:
+        if self.log_format not in ("json", "text"):
+            raise ValueError(f"DESCENT_LOG_FORMAT={self.log_format!r} is not json or text")
+
+    @property
+    def worker_live_seconds(self) -> float:
+        """A worker whose last heartbeat is older than this is not counted live (three missed beats)."""
+        return 3 * self.heartbeat_seconds + 1
+
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Defaults, overridden by ``REDIS_URL`` and ``DESCENT_<FIELD>`` variables."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            name = "REDIS_URL" if f.name == "redis_url" else "DESCENT_" + f.name.upper()
-            if name in env and env[name] != "":
-                kind = type(f.default)
-                try:
-                    values[f.name] = _boolean(env[name]) if kind is bool else kind(env[name])
-                except ValueError as exc:
-                    raise ValueError(f"{name}={env[name]!r} is not a valid {kind.__name__}") from exc
-        return cls(**values)  # type: ignore[arg-type]
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults, overridden by each field's variable (empty counts as unset)."""
+        return _from_env(cls, environ)
 
 
-def _boolean(text: str) -> bool:
-    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (any case)."""
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(text)
+@dataclass(frozen=True)
+class ClientSettings:
+    """The `descent` command's variables: where the API is and how to call it."""
+
+    url: str = "http://localhost:8000"
+    api_key: str = field(default="", repr=False)
+    progress: bool = False
+    """Show the progress bar of --watch even when the output is not a terminal."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientSettings:
+        return _from_env(cls, environ)
+
+
+def export_for_libraries(settings: Settings, environ: MutableMapping[str, str] | None = None) -> None:
+    """Give libraries that read the environment themselves their setting, before they are imported:
+    NUMBA_CACHE_DIR (numba reads it on import) and, when set, PROMETHEUS_MULTIPROC_DIR
+    (prometheus_client picks its value class on import). Child processes inherit both."""
+    env = os.environ if environ is None else environ
+    env["NUMBA_CACHE_DIR"] = settings.numba_cache_dir
+    if settings.metrics_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir

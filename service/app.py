@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import orjson
@@ -77,4 +78,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .fast_polls import FastPolls
 
     app.wsgi_app = FastPolls(app, app.wsgi_app)  # type: ignore[method-assign]
+    _warn_under_a_bare_gunicorn()
     return app
+
+
+def _warn_under_a_bare_gunicorn() -> None:
+    """`gunicorn 'service:create_app()'` serves with gunicorn's defaults wherever no gunicorn.conf.py
+    is found (one sync worker on 127.0.0.1:8000), without a word: say so, and what to run instead."""
+    if "gunicorn" not in sys.argv[0]:  # `gunicorn ...` or `python -m gunicorn ...`
+        return
+    from . import server
+
+    if not server.STARTED:
+        log.warning(
+            "started by gunicorn directly: descent's server settings (DESCENT_BIND, DESCENT_API_PROCESSES, "
+            "DESCENT_API_THREADS, logging, merged metrics) are not applied; run `python -m service`"
+        )

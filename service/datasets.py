@@ -8,12 +8,14 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from descent.store import BadCursor
+from descent.settings import Settings
+from descent.store import BadCursor, DeleteOutcome
 from descent.store.records import now, now_score
 
 from . import context
 from .idempotency import idempotent
-from .parsing import ParsedDataset, describe, parse_csv, parse_json_dataset
+from .openapi import parts as apidoc
+from .parsing import CSV_PATTERN, ParsedDataset, describe, parse_csv, parse_json_dataset
 from .problems import Problem, invalid
 from .schemas import MAX_NAME_LENGTH
 
@@ -21,6 +23,56 @@ bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 """Content types read as a CSV body."""
+
+_CSV_PARAMETERS = [
+    apidoc.param(
+        "target",
+        "query",
+        {"type": "string"},
+        "CSV uploads: the target column, by name or 0-based index (negative from the end); "
+        "default the last column",
+    ),
+    apidoc.param(
+        "name",
+        "query",
+        {"type": "string", "maxLength": MAX_NAME_LENGTH},
+        "a name for the dataset (a JSON body's `name` wins)",
+    ),
+    apidoc.IDEMPOTENCY_KEY,
+]
+"""The query parameters of a CSV upload."""
+_CSV_BODY = {
+    "type": "string",
+    "pattern": CSV_PATTERN,
+    "description": "numbers separated by commas, one row per line, an optional header row; at least "
+    "2 rows and 2 columns, every row as long as the first, header names unique",
+}
+_DATASET_LINKS = {
+    **apidoc.links("dataset_id", "$response.body#/id", ["getDataset", "deleteDataset"]),
+    "ListJobsOfDataset": {
+        "operationId": "listJobs",
+        "parameters": {"query.dataset_id": "$response.body#/id"},
+    },
+    # A request with any settings for the new dataset (merged into a generated one by tools
+    # such as schemathesis), and a simple one that any dataset can train: the whole body.
+    "SubmitJob": {"operationId": "createJob", "requestBody": {"dataset_id": "$response.body#/id"}},
+    "SubmitSimpleJob": {
+        "operationId": "createJob",
+        "requestBody": {"dataset_id": "$response.body#/id", "optimizer": {"type": "gd"}, "epochs": 1},
+        apidoc.WHOLE_BODY: {"merge_body": False},
+    },
+    "StartSweep": {"operationId": "createSweep", "requestBody": {"dataset_id": "$response.body#/id"}},
+    "StartSimpleSweep": {
+        "operationId": "createSweep",
+        "requestBody": {
+            "dataset_id": "$response.body#/id",
+            "base": {"optimizer": {"type": "gd"}, "epochs": 1},
+            "grid": {"seed": [0, 1]},
+        },
+        apidoc.WHOLE_BODY: {"merge_body": False},
+    },
+}
+"""Where a new dataset leads: reading or deleting it, its jobs, training on it."""
 
 
 @bp.post("")
@@ -46,6 +98,58 @@ def create() -> tuple[Response, int, dict[str, str]]:
     return jsonify(meta), 201, {"Location": f"/v1/datasets/{dataset_id}"}
 
 
+@apidoc.documents("/v1/datasets", "post")
+def _create_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "createDataset",
+        "summary": "Upload a dataset",
+        "description": "A CSV body, a multipart upload (the CSV in field `file`), or JSON in one of "
+        "two forms. Rejected with 400 naming the row and column at fault: fewer than 2 rows, ragged "
+        "rows, non-numeric cells, NaN or infinite values, values beyond float32, an unknown target, "
+        f"more than DESCENT_MAX_FEATURES = {settings.max_features} features.",
+        "parameters": _CSV_PARAMETERS,
+        "requestBody": {
+            "required": True,
+            "content": {
+                **{csv_type: {"schema": _CSV_BODY, "example": apidoc.EXAMPLE_CSV} for csv_type in CSV_TYPES},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {**_CSV_BODY, "contentMediaType": "text/csv"},
+                            "target": {
+                                "type": "string",
+                                "description": "the target column (wins over the query's)",
+                            },
+                            "name": {"type": "string", "maxLength": MAX_NAME_LENGTH},
+                        },
+                        "required": ["file"],
+                    },
+                    "encoding": {"file": {"contentType": "text/csv"}},
+                    "example": {"file": apidoc.EXAMPLE_CSV},
+                },
+                "application/json": {
+                    "schema": apidoc.ref("DatasetJson"),
+                    "example": {"name": "course", "x": [[1.0], [2.0], [3.0]], "y": [2.0, 4.0, 6.0]},
+                },
+            },
+        },
+        "responses": apidoc.responses(
+            {
+                "201": apidoc.json_response(
+                    "DatasetResource", "stored", apidoc.CREATED_HEADERS, links=_DATASET_LINKS
+                )
+            },
+            {
+                "400": "invalid data: `errors` names every fault (row and column for CSV)",
+                "409": apidoc.IDEMPOTENCY_CONFLICT,
+                "413": apidoc.too_large(settings),
+                "415": "not text/csv (or application/csv, text/plain), multipart/form-data or application/json",
+            },
+        ),
+    }
+
+
 @bp.get("")
 def list_datasets() -> Response:
     limit = context.int_arg("limit", context.settings().list_page_size, 1, 500)
@@ -56,6 +160,19 @@ def list_datasets() -> Response:
     return jsonify({"datasets": items, "next_cursor": cursor})
 
 
+@apidoc.documents("/v1/datasets", "get")
+def _list_datasets_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "listDatasets",
+        "summary": "List datasets, newest first",
+        "parameters": apidoc.paging(settings),
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("DatasetList", "a page")},
+            {"400": "invalid `limit` or `cursor`"},
+        ),
+    }
+
+
 @bp.get("/<dataset_id>")
 def get(dataset_id: str) -> Response:
     meta = context.store().datasets.get(context.tenant(), dataset_id)
@@ -64,16 +181,39 @@ def get(dataset_id: str) -> Response:
     return jsonify(meta)
 
 
+@apidoc.documents("/v1/datasets/{dataset_id}", "get")
+def _get_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "getDataset",
+        "summary": "A dataset's description",
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("DatasetResource", "the dataset")}, {"404": "unknown, or not yours"}
+        ),
+    }
+
+
 @bp.delete("/<dataset_id>")
 def delete(dataset_id: str) -> tuple[str, int]:
     outcome = context.store().datasets.delete(context.tenant(), dataset_id)
-    if outcome == "missing":
+    if outcome is DeleteOutcome.MISSING:
         raise context.not_found("dataset", dataset_id)
-    if outcome == "in_use":
+    if outcome is DeleteOutcome.IN_USE:
         raise context.conflict(
             f"Dataset {dataset_id!r} is used by a queued or running job; cancel it or wait for it to end."
         )
     return "", 204
+
+
+@apidoc.documents("/v1/datasets/{dataset_id}", "delete")
+def _delete_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "deleteDataset",
+        "summary": "Delete a dataset",
+        "responses": apidoc.responses(
+            {"204": {"description": "deleted"}},
+            {"404": "unknown, or not yours", "409": "a queued or running job uses it"},
+        ),
+    }
 
 
 def _parse_upload() -> tuple[ParsedDataset, str]:

@@ -16,10 +16,14 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 
+from descent.settings import Settings
+
 from . import context
+from .openapi import parts as apidoc
 from .problems import Problem
 
 bp = Blueprint("events", __name__, url_prefix="/v1/jobs")
@@ -90,3 +94,31 @@ def events(job_id: str) -> Response:
     response = Response(stream_with_context(stream(after)), mimetype="text/event-stream", headers=headers)
     response.call_on_close(slots.release)  # when the stream ends or its client goes away
     return response
+
+
+@apidoc.documents("/v1/jobs/{job_id}/events", "get")
+def _events_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "jobEvents",
+        "summary": "Server-Sent Events of a job: progress, point, end",
+        "description": "`progress` carries the job's status, progress, metrics, result and error when "
+        "they change; `point` a /history page of new points (its id is `next`); `end` once the job has "
+        "ended and every point was sent. A stream lasts at most DESCENT_SSE_SECONDS; reconnect with "
+        "Last-Event-ID (or `after`) to continue. An API process serves at most DESCENT_MAX_SSE_STREAMS "
+        "streams at once; one more is a 503 with Retry-After.",
+        "parameters": [
+            apidoc.param(
+                "after", "query", {"type": "integer", "minimum": 0}, "send points with step > after"
+            ),
+            apidoc.param("Last-Event-ID", "header", {"type": "string"}, "the last event id seen"),
+        ],
+        "responses": apidoc.responses(
+            {
+                "200": {
+                    "description": "an event stream",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                }
+            },
+            {"404": "unknown, or not yours"},
+        ),
+    }

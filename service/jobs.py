@@ -6,12 +6,15 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from descent.store import BadCursor
-from descent.store.records import STATUSES
+from descent.settings import Settings
+from descent.store import BadCursor, CancelOutcome, DeleteOutcome, JobStatus
+from descent.store.states import STATUSES
 
 from . import context
 from .idempotency import idempotent
+from .openapi import parts as apidoc
 from .problems import Problem, invalid
+from .schemas import MAX_SEED
 from .submission import submit
 from .validation import job_config, parse_job_request, reject
 
@@ -19,6 +22,8 @@ bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 
 MAX_AFTER = 2**63 - 1
 """Largest `after` of a history read (steps are stored as 64-bit integers)."""
+_JOB_LINKS = apidoc.links("job_id", "$response.body#/id", apidoc.JOB_OPERATIONS)
+"""Where a new job leads: every operation on it."""
 
 
 @bp.post("")
@@ -33,6 +38,27 @@ def create() -> tuple[Response, int, dict[str, str]]:
     if job is None:  # the dataset was deleted between the lookup and the write
         raise context.not_found("dataset", req.dataset_id)
     return jsonify(job), 202, {"Location": f"/v1/jobs/{job['id']}"}
+
+
+@apidoc.documents("/v1/jobs", "post")
+def _create_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "createJob",
+        "summary": "Submit a training job",
+        "parameters": [apidoc.IDEMPOTENCY_KEY],
+        "requestBody": apidoc.request_body(apidoc.ref("JobRequest"), apidoc.EXAMPLE_JOB),
+        "responses": apidoc.responses(
+            {"202": apidoc.json_response("JobResource", "queued", apidoc.CREATED_HEADERS, links=_JOB_LINKS)},
+            {
+                "400": "invalid request (`errors` names every bad field), a request that does not "
+                "fit the dataset or a limit, or DESCENT_MAX_OPEN_JOBS open jobs already",
+                "404": "unknown dataset, or not yours",
+                "409": apidoc.IDEMPOTENCY_CONFLICT,
+                "413": apidoc.too_large(settings),
+                "415": "not application/json",
+            },
+        ),
+    }
 
 
 @bp.get("")
@@ -58,19 +84,65 @@ def list_jobs() -> Response:
     return jsonify({"jobs": items, "next_cursor": cursor})
 
 
+@apidoc.documents("/v1/jobs", "get")
+def _list_jobs_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "listJobs",
+        "summary": "List jobs, newest first",
+        "parameters": [
+            apidoc.param(
+                "status",
+                "query",
+                {"type": "string", "enum": [s.value for s in STATUSES]},
+                "only jobs with this status",
+            ),
+            apidoc.param("dataset_id", "query", {"type": "string"}, "only jobs on this dataset"),
+            apidoc.param("sweep_id", "query", {"type": "string"}, "only children of this sweep"),
+            *apidoc.paging(settings),
+        ],
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("JobList", "a page")},
+            {"400": "invalid filter, `limit` or `cursor`"},
+        ),
+    }
+
+
 @bp.get("/<job_id>")
 def get(job_id: str) -> Response:
     return jsonify(_job(job_id))
 
 
+@apidoc.documents("/v1/jobs/{job_id}", "get")
+def _get_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "getJob",
+        "summary": "A job: status, progress, metrics, result or error",
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("JobResource", "the job")}, {"404": "unknown, or not yours"}
+        ),
+    }
+
+
 @bp.delete("/<job_id>")
 def delete(job_id: str) -> tuple[str, int]:
     outcome = context.store().jobs.delete(context.tenant(), job_id)
-    if outcome == "missing":
+    if outcome is DeleteOutcome.MISSING:
         raise context.not_found("job", job_id)
-    if outcome == "open":
+    if outcome is DeleteOutcome.OPEN:
         raise context.conflict(f"Job {job_id!r} is queued or running; cancel it first.")
     return "", 204
+
+
+@apidoc.documents("/v1/jobs/{job_id}", "delete")
+def _delete_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "deleteJob",
+        "summary": "Delete an ended job and its history",
+        "responses": apidoc.responses(
+            {"204": {"description": "deleted"}},
+            {"404": "unknown, or not yours", "409": "still queued or running: cancel it first"},
+        ),
+    }
 
 
 @bp.get("/<job_id>/history")
@@ -89,6 +161,32 @@ def history(job_id: str) -> Response:
     return jsonify(page)
 
 
+@apidoc.documents("/v1/jobs/{job_id}/history", "get")
+def _history_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "getHistory",
+        "summary": "Loss history, incrementally",
+        "parameters": [
+            apidoc.param(
+                "after",
+                "query",
+                {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
+                "return train points with step > after (default 0); send the last page's `next`",
+            ),
+            apidoc.param(
+                "limit",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": settings.history_page_size},
+                f"at most this many train points (default {settings.history_page_size})",
+            ),
+        ],
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("History", "a page")},
+            {"400": "invalid `after` or `limit`", "404": "unknown, or not yours"},
+        ),
+    }
+
+
 @bp.get("/<job_id>/surface")
 def surface(job_id: str) -> Response:
     job = _job(job_id)
@@ -96,7 +194,7 @@ def surface(job_id: str) -> Response:
         raise context.not_found("surface for job", job_id)
     data = context.store().history.surface(job_id)
     if data is None:
-        if job["status"] != "succeeded":
+        if job["status"] != JobStatus.SUCCEEDED:
             raise context.conflict(
                 f"Job {job_id!r} is {job['status']}; the surface exists once it succeeded."
             )
@@ -104,15 +202,43 @@ def surface(job_id: str) -> Response:
     return jsonify(data)
 
 
+@apidoc.documents("/v1/jobs/{job_id}/surface", "get")
+def _surface_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "getSurface",
+        "summary": "Cost at every grid point of an exhaustive search",
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("Surface", "the surface")},
+            {
+                "404": "unknown, not yours, not an exhaustive job, or a grid over "
+                f"DESCENT_MAX_SURFACE_POINTS = {settings.max_surface_points}",
+                "409": "the search has not succeeded (yet)",
+            },
+        ),
+    }
+
+
 @bp.post("/<job_id>/cancel")
 def cancel(job_id: str) -> tuple[Response, int]:
     outcome = context.store().jobs.cancel(context.tenant(), job_id)
-    if outcome == "missing":
+    if outcome is CancelOutcome.MISSING:
         raise context.not_found("job", job_id)
     job = _job(job_id)
-    if outcome == "ended":
+    if outcome is CancelOutcome.ENDED:
         raise context.conflict(f"Job {job_id!r} has already ended ({job['status']}).")
     return jsonify(job), 202
+
+
+@apidoc.documents("/v1/jobs/{job_id}/cancel", "post")
+def _cancel_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "cancelJob",
+        "summary": "Cancel a queued or running job",
+        "responses": apidoc.responses(
+            {"202": apidoc.json_response("JobResource", "cancelled, or stopping within a second")},
+            {"404": "unknown, or not yours", "409": "already ended"},
+        ),
+    }
 
 
 def _job(job_id: str) -> dict[str, Any]:

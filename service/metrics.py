@@ -2,15 +2,15 @@
 
 Job counts, job durations, queue depth and live workers are read from Redis at scrape time, so
 every API process reports the same numbers whichever one is scraped. HTTP latency is measured in
-the process; under gunicorn set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does) and every
-process's samples are merged.
+the process; with Settings.metrics_dir (PROMETHEUS_MULTIPROC_DIR, which `python -m service` sets
+before prometheus_client is imported) every gunicorn process's samples are merged.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -18,7 +18,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from descent.queue import training_queue
+from descent.settings import Settings
 from descent.store.ops import DURATION_BUCKETS
+
+from .openapi import parts as apidoc
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -45,7 +48,7 @@ class StoreCollector:
         depth.add_metric([], training_queue(store.redis, settings.queue_name).count)
         yield depth
         workers = GaugeMetricFamily("descent_workers_live", "Workers whose heartbeat is recent")
-        workers.add_metric([], len(store.ops.live_workers(3 * settings.heartbeat_seconds + 1)))
+        workers.add_metric([], len(store.ops.live_workers(settings.worker_live_seconds)))
         yield workers
         durations = store.ops.durations()
         buckets = [(repr(b), durations.get(repr(b), 0.0)) for b in DURATION_BUCKETS]
@@ -58,7 +61,8 @@ class StoreCollector:
 
 
 def init_app(app: Flask) -> None:
-    multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    metrics_dir = app.config["SETTINGS"].metrics_dir
+    multiprocess = bool(metrics_dir)
     registry = CollectorRegistry(auto_describe=False)
     latency = Histogram(
         "descent_http_request_duration_seconds",
@@ -89,6 +93,25 @@ def init_app(app: Flask) -> None:
         scrape = registry
         if multiprocess:
             scrape = CollectorRegistry(auto_describe=False)
-            MultiProcessCollector(scrape)
+            MultiProcessCollector(scrape, path=metrics_dir)
             scrape.register(StoreCollector(app))
         return Response(generate_latest(scrape), mimetype=CONTENT_TYPE_LATEST)
+
+
+@apidoc.documents("/metrics", "get")
+def _metrics_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "metrics",
+        "summary": "Prometheus metrics (text exposition format)",
+        "security": [],
+        "responses": apidoc.responses(
+            {
+                "200": {
+                    "description": "metrics",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+            {},
+            public=True,
+        ),
+    }

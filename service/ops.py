@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
+from descent.settings import Settings
+
 from .openapi import openapi_document
+from .openapi import parts as apidoc
 
 bp = Blueprint("ops", __name__)
 
@@ -24,21 +29,50 @@ def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
+@apidoc.documents("/healthz", "get")
+def _healthz_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "healthz",
+        "summary": "Liveness: the process answers (says nothing about Redis)",
+        "security": [],
+        "responses": apidoc.responses({"200": apidoc.json_response("Health", "alive")}, {}, public=True),
+    }
+
+
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Ready when Redis answers and at least one worker's heartbeat is recent."""
+    """Ready when this process can serve requests: Redis answers. Live workers are counted in the
+    body (and in /metrics) but do not decide readiness: with every worker down, clients still need
+    to read their jobs, and an orchestrator must not take the API out of service for it."""
     from . import context
 
     settings = context.settings()
     try:
-        context.store().redis.ping()
-        workers = context.store().ops.live_workers(3 * settings.heartbeat_seconds + 1)
+        workers = context.store().ops.live_workers(settings.worker_live_seconds)
     except Exception:
         return jsonify({"status": "unavailable", "redis": "unreachable", "workers": 0}), 503
-    status = 200 if workers else 503
-    return jsonify(
-        {"status": "ready" if workers else "no workers", "redis": "ok", "workers": len(workers)}
-    ), status
+    return jsonify({"status": "ready", "redis": "ok", "workers": len(workers)}), 200
+
+
+@apidoc.documents("/readyz", "get")
+def _readyz_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "readyz",
+        "summary": "Readiness of this API process: Redis answers (live workers are counted, not required)",
+        "description": "200 while Redis answers, whether or not any worker is alive: clients can "
+        "read their jobs and queue new ones while workers are down. `workers` counts the workers "
+        "whose heartbeat is recent (also `descent_workers_live` in /metrics). 503 only when Redis "
+        "does not answer.",
+        "security": [],
+        "responses": apidoc.responses(
+            {
+                "200": apidoc.json_response("Readiness", "ready"),
+                "503": apidoc.json_response("Readiness", "Redis unreachable"),
+            },
+            {},
+            public=True,
+        ),
+    }
 
 
 @bp.get("/openapi.json")
@@ -47,6 +81,25 @@ def openapi() -> Response:
     if doc is None:
         doc = current_app.extensions["descent.openapi"] = openapi_document(current_app.config["SETTINGS"])
     return jsonify(doc)
+
+
+@apidoc.documents("/openapi.json", "get")
+def _openapi_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "openapi",
+        "summary": "This document",
+        "security": [],
+        "responses": apidoc.responses(
+            {
+                "200": {
+                    "description": "OpenAPI 3.1",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+            {},
+            public=True,
+        ),
+    }
 
 
 @bp.get("/docs")

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from descent.queue import enqueue_training
-from descent.store import OpenJobsLimit
+from descent.store import JobStatus, OpenJobsLimit
 
 from . import context
 from .problems import Problem, invalid
@@ -50,8 +50,8 @@ def submit(
     except Exception:
         store.jobs.transition(
             job_id,
-            ("queued",),
-            "failed",
+            (JobStatus.QUEUED,),
+            JobStatus.FAILED,
             error={"type": "internal", "message": "the job could not be queued; submit it again"},
         )
         raise

@@ -10,8 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from descent.settings import Settings
+from descent.store import CancelOutcome, JobStatus
+from descent.store.states import OPEN_STATUSES, SweepStatus
+
 from . import context
 from .idempotency import idempotent
+from .openapi import parts as apidoc
 from .problems import Problem, invalid
 from .submission import new_job_id, open_jobs_limit, submit
 from .validation import base_errors, job_config, parse_job_request
@@ -20,6 +25,12 @@ bp = Blueprint("sweeps", __name__, url_prefix="/v1/sweeps")
 
 PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 """A grid key: a dotted path into a job request, e.g. ``optimizer.lr``."""
+_SWEEP_LINKS = {
+    **apidoc.links("sweep_id", "$response.body#/id", ["getSweep", "cancelSweep"]),
+    "ListChildren": {"operationId": "listJobs", "parameters": {"query.sweep_id": "$response.body#/id"}},
+    "GetFirstChild": {"operationId": "getJob", "parameters": {"job_id": "$response.body#/jobs/0/id"}},
+}
+"""Where a new sweep leads: reading and cancelling it, its children."""
 
 
 @bp.post("")
@@ -66,18 +77,67 @@ def create() -> tuple[Response, int, dict[str, str]]:
     return jsonify(_resource(sweep_id)), 202, {"Location": f"/v1/sweeps/{sweep_id}"}
 
 
+@apidoc.documents("/v1/sweeps", "post")
+def _create_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "createSweep",
+        "summary": "Start a sweep: one job per grid point",
+        "parameters": [apidoc.IDEMPOTENCY_KEY],
+        "requestBody": apidoc.request_body(apidoc.ref("SweepRequest"), apidoc.EXAMPLE_SWEEP),
+        "responses": apidoc.responses(
+            {
+                "202": apidoc.json_response(
+                    "SweepResource", "the children are queued", apidoc.CREATED_HEADERS, links=_SWEEP_LINKS
+                )
+            },
+            {
+                "400": "invalid request, a child that would be an invalid job (named by its `grid.` "
+                f"or `base.` path), more than DESCENT_MAX_SWEEP_CHILDREN = {settings.max_sweep_children} "
+                "children, or over DESCENT_MAX_OPEN_JOBS",
+                "404": "unknown dataset, or not yours",
+                "409": apidoc.IDEMPOTENCY_CONFLICT,
+                "413": apidoc.too_large(settings),
+                "415": "not application/json",
+            },
+        ),
+    }
+
+
 @bp.get("/<sweep_id>")
 def get(sweep_id: str) -> Response:
     return jsonify(_resource(sweep_id))
+
+
+@apidoc.documents("/v1/sweeps/{sweep_id}", "get")
+def _get_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "getSweep",
+        "summary": "A sweep with its children ranked",
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("SweepResource", "the sweep")}, {"404": "unknown, or not yours"}
+        ),
+    }
 
 
 @bp.post("/<sweep_id>/cancel")
 def cancel(sweep_id: str) -> tuple[Response, int]:
     sweep = _sweep(sweep_id)
     outcomes = [context.store().jobs.cancel(context.tenant(), c["id"]) for c in sweep["children"]]
-    if not any(o in ("cancelled", "requested") for o in outcomes):
+    if not any(o in (CancelOutcome.CANCELLED, CancelOutcome.REQUESTED) for o in outcomes):
         raise context.conflict(f"Sweep {sweep_id!r} has no job left to cancel.")
     return jsonify(_resource(sweep_id)), 202
+
+
+@apidoc.documents("/v1/sweeps/{sweep_id}/cancel", "post")
+def _cancel_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "cancelSweep",
+        "summary": "Cancel every child that has not ended",
+        "responses": apidoc.responses(
+            {"202": apidoc.json_response("SweepResource", "cancelling")},
+            {"404": "unknown, or not yours", "409": "nothing left to cancel"},
+        ),
+    }
 
 
 def _request(body: Any) -> tuple[dict[str, Any], dict[str, list[Any]], str]:
@@ -167,14 +227,15 @@ def _resource(sweep_id: str) -> dict[str, Any]:
         )
     metric = sweep["metric"]
     ranked = sorted(
-        (j for j in jobs if j["status"] == "succeeded" and j[metric] is not None), key=lambda j: j[metric]
+        (j for j in jobs if j["status"] == JobStatus.SUCCEEDED and j[metric] is not None),
+        key=lambda j: j[metric],
     )
     rest = [j for j in jobs if j not in ranked]
-    open_jobs = counts.get("queued", 0) + counts.get("running", 0)
+    open_jobs = sum(counts.get(status, 0) for status in OPEN_STATUSES)
     return {
         "id": sweep["id"],
         "dataset_id": sweep["request"]["dataset_id"],
-        "status": "running" if open_jobs or not children else "done",
+        "status": SweepStatus.RUNNING if open_jobs or not children else SweepStatus.DONE,
         "ranked_by": metric,
         "best_job_id": ranked[0]["id"] if ranked else None,
         "counts": counts,

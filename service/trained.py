@@ -15,8 +15,11 @@ from flask import Blueprint, Response, jsonify, request
 from safetensors.numpy import save as save_safetensors
 
 from descent.predict import predict
+from descent.settings import Settings
+from descent.store import JobStatus
 
 from . import context
+from .openapi import parts as apidoc
 from .problems import invalid
 
 bp = Blueprint("trained", __name__, url_prefix="/v1/jobs")
@@ -36,6 +39,26 @@ def predict_rows(job_id: str) -> Response:
     if out.get("probability") is not None:
         answer["probability"] = out["probability"]
     return jsonify(answer)
+
+
+@apidoc.documents("/v1/jobs/{job_id}/predict", "post")
+def _predict_rows_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "predict",
+        "summary": "Predict with a succeeded job's model",
+        "description": "Every row needs one value per feature of the job's dataset.",
+        "requestBody": apidoc.request_body(apidoc.ref("PredictRequest"), {"x": [[4.0], [5.0]]}),
+        "responses": apidoc.responses(
+            {"200": apidoc.json_response("Prediction", "one prediction per row")},
+            {
+                "400": "invalid rows, or a wrong number of features",
+                "404": "unknown, or not yours",
+                "409": "the job has not succeeded",
+                "413": apidoc.too_large(settings),
+                "415": "not application/json",
+            },
+        ),
+    }
 
 
 @bp.get("/<job_id>/model")
@@ -60,11 +83,43 @@ def export(job_id: str) -> Response:
     )
 
 
+@apidoc.documents("/v1/jobs/{job_id}/model", "get")
+def _export_doc(settings: Settings) -> dict[str, Any]:
+    return {
+        "operationId": "exportModel",
+        "summary": "The trained parameters (standardization folded in)",
+        "parameters": [
+            apidoc.param(
+                "format",
+                "query",
+                {"type": "string", "enum": ["json", "safetensors"]},
+                "json (default) or a safetensors file",
+            )
+        ],
+        "responses": apidoc.responses(
+            {
+                "200": {
+                    "description": "the model",
+                    "content": {
+                        "application/json": {"schema": apidoc.ref("ModelExport")},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                }
+            },
+            {
+                "400": "unknown `format`",
+                "404": "unknown, or not yours",
+                "409": "the job has not succeeded",
+            },
+        ),
+    }
+
+
 def _succeeded(job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     job = context.store().jobs.get(context.tenant(), job_id)
     if job is None:
         raise context.not_found("job", job_id)
-    if job["status"] != "succeeded":
+    if job["status"] != JobStatus.SUCCEEDED:
         raise context.conflict(f"Job {job_id!r} is {job['status']}; only a succeeded job has a model.")
     dataset = context.store().datasets.get(context.tenant(), job["dataset_id"])
     return job, dataset

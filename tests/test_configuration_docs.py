@@ -1,7 +1,9 @@
-"""Every environment variable the service reads is in the README's Configuration table and .env.example.
+"""Every environment variable descent reads is read in descent/settings.py, and documented.
 
-(The `descent` command's own variables, DESCENT_URL, DESCENT_API_KEY and DESCENT_PROGRESS, are the
-client's and documented with it in the README's command-line section.)"""
+The service's and the workers' variables (`Settings`) are in the README's Configuration table and
+in .env.example; the `descent` command's (`ClientSettings`: DESCENT_URL, DESCENT_API_KEY,
+DESCENT_PROGRESS) are documented with it in the README's command-line section.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +11,28 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from descent.settings import Settings
+from descent.settings import ClientSettings, Settings, variable
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["service", "worker", "descent", "gunicorn.conf.py"]
-CLIENT_SIDE = ("cli.py", "client.py")
+PACKAGES = ("descent", "service", "worker")
+SETTINGS_MODULE = ROOT / "descent" / "settings.py"
+ENVIRONMENT_ACCESS = re.compile(
+    r"\bos\.(environ|getenv|putenv)\b|\bfrom os import\b[^\n]*\b(environ|getenv)\b"
+)
+"""The ways of reaching the process environment (a WSGI `environ` is not one)."""
+
+STILL_READING_UNTIL_THE_ENGINE_BRANCH_MERGES = {"worker/engine/fast.py", "worker/engine/kernels.py"}
+"""The engine's own reads of DESCENT_FAST_PATHS and NUMBA_CACHE_DIR, which the `engine` branch
+removes (the worker passes `fast=settings.fast_paths`, and sets NUMBA_CACHE_DIR before numba is
+imported). Empty this set when merging it: the test below fails until then, by design."""
 
 
-def _read_by_code() -> set[str]:
-    """Names written out in the code, and DESCENT_<FIELD> for every field of Settings (from_env)."""
-    names = {"REDIS_URL" if f.name == "redis_url" else "DESCENT_" + f.name.upper() for f in fields(Settings)}
-    for source in SOURCES:
-        path = ROOT / source
-        for file in [path] if path.is_file() else path.rglob("*.py"):
-            if source == "descent" and file.name in CLIENT_SIDE:
-                continue
-            names.update(re.findall(r"\"(DESCENT_[A-Z_]+)\"", file.read_text()))
-    return names
+def _code_files() -> list[Path]:
+    return sorted(f for package in PACKAGES for f in (ROOT / package).rglob("*.py"))
+
+
+def _variables(cls: type) -> set[str]:
+    return {variable(f) for f in fields(cls)}
 
 
 def _readme_table() -> set[str]:
@@ -38,9 +45,33 @@ def _env_example() -> set[str]:
     return {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
 
 
-def test_every_variable_the_code_reads_is_documented() -> None:
-    read = _read_by_code()
-    assert "DESCENT_WORKER_NICE" in read and "DESCENT_API_KEYS" in read  # the scan finds them
+def test_only_the_settings_module_touches_the_environment() -> None:
+    touching = {
+        str(file.relative_to(ROOT))
+        for file in _code_files()
+        if file != SETTINGS_MODULE and ENVIRONMENT_ACCESS.search(file.read_text())
+    }
+    assert ENVIRONMENT_ACCESS.search(SETTINGS_MODULE.read_text())  # the pattern finds a real read
+    assert not (ROOT / "gunicorn.conf.py").exists()  # the server's options are Settings too
+    assert touching == STILL_READING_UNTIL_THE_ENGINE_BRANCH_MERGES
+
+
+def test_every_variable_named_in_the_code_is_a_setting() -> None:
+    """A DESCENT_* name spelled anywhere in the code (a message naming a limit, say) is a field."""
+    named, constants = set(), set()
+    for file in _code_files():
+        text = file.read_text()
+        named.update(re.findall(r"\b(DESCENT_[A-Z_]+[A-Z])\b", text))
+        constants.update(re.findall(r"^\s*(DESCENT_[A-Z_]+)\s*[:=]", text, flags=re.MULTILINE))
+    named -= constants  # Python names such as worker.engine.config.DESCENT_TYPES
+    known = _variables(Settings) | _variables(ClientSettings)
+    assert "DESCENT_MAX_OPEN_JOBS" in named  # the scan finds them
+    assert named - known == set()
+
+
+def test_every_setting_is_documented() -> None:
+    read = _variables(Settings)
+    assert {"DESCENT_WORKER_NICE", "NUMBA_CACHE_DIR", "REDIS_URL", "DESCENT_BIND"} <= read
     assert read - _readme_table() == set()
     assert read - _env_example() == set()
 

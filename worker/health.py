@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from descent.settings import Settings
-from worker.heartbeat import HEARTBEAT_FILE
 
 
 def main() -> int:
-    allowed = max(3 * Settings.from_env().heartbeat_seconds, 10.0)
+    settings = Settings.from_env()
+    allowed = max(3 * settings.heartbeat_seconds, 10.0)
+    beats = Path(settings.heartbeat_file)
     try:
-        age = time.time() - HEARTBEAT_FILE.stat().st_mtime
+        age = time.time() - beats.stat().st_mtime
     except FileNotFoundError:
-        print(f"no heartbeat yet ({HEARTBEAT_FILE})")
+        print(f"no heartbeat yet ({beats})")
         return 1
     if age > allowed:
         print(f"heartbeat is {age:.0f}s old (more than {allowed:.0f}s)")

@@ -1,7 +1,7 @@
 """A worker's heartbeat thread: keeps its job's lease alive and takes jobs back from dead workers.
 
 Every `heartbeat_seconds` it renews the lease of the job this process runs (a lease lives
-`lease_seconds`), touches a file the container healthcheck reads, and reaps: any running job whose
+`lease_seconds`), touches `heartbeat_file`, which the container healthcheck reads, and reaps: any running job whose
 lease has expired lost its worker (SIGKILL, OOM, a host gone), so it goes back on the queue to resume
 from its last checkpoint, or fails as worker_lost after `max_attempts`. Every worker reaps, so the
 reaper survives any one of them.
@@ -9,7 +9,6 @@ reaper survives any one of them.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -19,14 +18,11 @@ from pathlib import Path
 
 import redis.exceptions
 
-from descent.queue import enqueue_training
 from descent.settings import Settings
-from descent.store import Store
+from descent.store import RequeueOutcome, Store
+from worker.requeue import pay_owed_enqueues, requeue
 
 log = logging.getLogger("descent.worker")
-
-HEARTBEAT_FILE = Path(os.environ.get("DESCENT_HEARTBEAT_FILE", "/tmp/descent-worker-heartbeat"))
-"""Touched on every beat; `python -m worker.health` checks its age."""
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 """This process's name on leases."""
@@ -57,29 +53,21 @@ STOPPING = threading.Event()
 """Set when the worker is told to stop (SIGTERM): the running job checkpoints and goes back."""
 
 
-def reap(store: Store, settings: Settings) -> list[tuple[str, str]]:
-    """Requeue (or fail) every running job whose lease expired; returns what was done to which."""
+def reap(store: Store, settings: Settings) -> list[tuple[str, RequeueOutcome]]:
+    """Requeue (or fail) every running job whose lease expired, and put on the queue every requeued
+    job whose queue entry is still owed (see `worker.requeue`); returns what was done to which."""
     done = []
     for job_id in store.jobs.running_ids():
-        outcome = store.jobs.requeue(job_id, "", settings.max_attempts)
-        if outcome == "requeued":
-            fields = store.jobs.fields(job_id) or {}
-            config = json.loads(fields.get("config", "{}"))
-            attempt = int(fields.get("attempt", "0"))
-            enqueue_training(
-                store.redis,
-                settings.queue_name,
-                job_id,
-                int(config.get("max_runtime_seconds", 3600)),
-                attempt,
-            )
-            log.warning("job %s: its worker stopped answering; requeued after attempt %d", job_id, attempt)
-        elif outcome == "lost":
+        outcome = requeue(store, settings, job_id)
+        if outcome is RequeueOutcome.REQUEUED:
+            log.warning("job %s: its worker stopped answering; requeued", job_id)
+        elif outcome is RequeueOutcome.LOST:
             log.error(
                 "job %s: its worker was lost %d times; failed as worker_lost", job_id, settings.max_attempts
             )
-        if outcome in ("requeued", "lost"):
+        if outcome in (RequeueOutcome.REQUEUED, RequeueOutcome.LOST):
             done.append((job_id, outcome))
+    pay_owed_enqueues(store, settings)
     return done
 
 
@@ -101,9 +89,9 @@ class Heartbeat(threading.Thread):
     def beat(self) -> None:
         """One heartbeat: liveness file, worker registry, the lease of the running job, the reaper."""
         try:
-            HEARTBEAT_FILE.touch()
+            Path(self.settings.heartbeat_file).touch()
         except OSError as exc:
-            log.warning("cannot touch %s: %s", HEARTBEAT_FILE, exc)
+            log.warning("cannot touch %s: %s", self.settings.heartbeat_file, exc)
         try:
             self.store.ops.beat(WORKER_NAME)
             job_id = CURRENT.get()

@@ -11,20 +11,37 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from rq import get_current_job
 
-from descent.queue import enqueue_training
 from descent.settings import Settings
-from descent.store import Store, connect
+from descent.store import JobStatus, RequeueOutcome, Store, connect
 from worker.engine import Cancelled, Checkpoint, EngineError, Suspended, TrainConfig
 from worker.engine import train as run_engine
 from worker.heartbeat import CURRENT, WORKER_NAME
 from worker.reporter import UNREACHABLE, RedisReporter
+from worker.requeue import requeue
 
 log = logging.getLogger("descent.worker")
 T = TypeVar("T")
+
+
+class NotRun(StrEnum):
+    """Why `run` ended without moving the job to a status of its own."""
+
+    MISSING = "missing"
+    """No such job (deleted, or expired)."""
+    RACED = "raced"
+    """Another worker started it first."""
+    LOST = "lost"
+    """The lease was lost mid-run: another worker owns the job now."""
+    SUSPENDED = "suspended"
+    """This worker is stopping: checkpointed and handed back to the queue."""
+
+
+LOST, SUSPENDED = NotRun.LOST, NotRun.SUSPENDED
 
 
 def train(job_id: str) -> None:
@@ -35,16 +52,16 @@ def train(job_id: str) -> None:
     run(Store(redis_client, settings.retention_seconds), job_id, settings)
 
 
-def run(store: Store, job_id: str, settings: Settings) -> str:
+def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
     """Train `job_id` and record how it ended; returns the final status (or why nothing ran)."""
     record = store.jobs.fields(job_id)
     if record is None:
         log.warning("job %s: no such job, skipped", job_id)
-        return "missing"
-    if record["status"] != "queued":
-        return record["status"]  # cancelled while queued, or already taken
+        return NotRun.MISSING
+    if record["status"] != JobStatus.QUEUED:
+        return JobStatus(record["status"])  # cancelled while queued, or already taken
     if not store.jobs.start(job_id, WORKER_NAME, int(settings.lease_seconds * 1000)):
-        return "raced"
+        return NotRun.RACED
     CURRENT.set(job_id)
     try:
         return _train(store, job_id, record, settings)
@@ -69,7 +86,7 @@ def _resume_point(store: Store, job_id: str) -> Checkpoint | None:
     return checkpoint
 
 
-def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> str:
+def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> JobStatus | NotRun:
     config: dict[str, Any] = json.loads(record["config"])
     reporter = RedisReporter(store, job_id, config, settings)
     ended = _ending(store, job_id, reporter)
@@ -78,11 +95,14 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
         arrays = store.datasets.arrays(record["dataset_id"])
         if arrays is None:
             return ended(
-                "failed", error={"type": "invalid_data", "message": "the job's dataset no longer exists"}
+                JobStatus.FAILED,
+                error={"type": "invalid_data", "message": "the job's dataset no longer exists"},
             )
         engine_config = TrainConfig.from_dict(config)
         try:
-            out = run_engine(arrays[0], arrays[1], engine_config, reporter, resume=resume)
+            out = run_engine(
+                arrays[0], arrays[1], engine_config, reporter, resume=resume, fast=settings.fast_paths
+            )
         except ValueError:
             if resume is None:
                 raise
@@ -90,61 +110,56 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             store.jobs.reset_history(job_id)
             reporter = RedisReporter(store, job_id, config, settings)
             ended = _ending(store, job_id, reporter)
-            out = run_engine(arrays[0], arrays[1], engine_config, reporter)
+            out = run_engine(arrays[0], arrays[1], engine_config, reporter, fast=settings.fast_paths)
     except Suspended:
-        return _hand_back(store, job_id, reporter, config, settings)
+        return _hand_back(store, job_id, reporter, settings)
     except Cancelled:
         if reporter.lease_lost:
-            return "lost"
-        return ended("cancelled", metrics=reporter.metrics)
+            return LOST
+        return ended(JobStatus.CANCELLED, metrics=reporter.metrics)
     except EngineError as exc:
-        return ended("failed", error={"type": exc.kind, "message": str(exc)}, metrics=reporter.metrics)
+        error = {"type": exc.kind, "message": str(exc)}
+        return ended(JobStatus.FAILED, error=error, metrics=reporter.metrics)
     except Exception as exc:
         log.exception("job %s: training raised", job_id)
         message = f"internal error ({type(exc).__name__}); the worker log has the details"
-        return ended("failed", error={"type": "internal", "message": message}, metrics=reporter.metrics)
+        return ended(
+            JobStatus.FAILED, error={"type": "internal", "message": message}, metrics=reporter.metrics
+        )
     if out.surface is not None and out.surface["cost"].size <= settings.max_surface_points:
         persist(lambda: store.history.put_surface(job_id, out.surface["axes"], out.surface["cost"]), job_id)
     progress = {**reporter.progress, "epoch": out.epochs_run, "step": out.steps, "fraction": 1.0}
-    return ended("succeeded", result=out.to_result(), metrics=out.metrics, progress=progress)
+    return ended(JobStatus.SUCCEEDED, result=out.to_result(), metrics=out.metrics, progress=progress)
 
 
-def _ending(store: Store, job_id: str, reporter: RedisReporter) -> Callable[..., str]:
+def _ending(store: Store, job_id: str, reporter: RedisReporter) -> Callable[..., JobStatus | NotRun]:
     """Flush the last points, then move the job to its final status — both retried through a
     Redis restart, and neither done if another worker has taken the job over."""
 
-    def end(status: str, **fields: Any) -> str:
+    def end(status: JobStatus, **fields: Any) -> JobStatus | NotRun:
         if reporter.lease_lost:
-            return "lost"
+            return LOST
         persist(lambda: reporter.flush(required=True), job_id)
         if reporter.lease_lost:
-            return "lost"
+            return LOST
         moved = persist(
-            lambda: store.jobs.transition(job_id, ("running",), status, worker=WORKER_NAME, **fields), job_id
+            lambda: store.jobs.transition(job_id, (JobStatus.RUNNING,), status, worker=WORKER_NAME, **fields),
+            job_id,
         )
-        return status if moved else "lost"
+        return status if moved else LOST
 
     return end
 
 
-def _hand_back(
-    store: Store, job_id: str, reporter: RedisReporter, config: dict[str, Any], settings: Settings
-) -> str:
+def _hand_back(store: Store, job_id: str, reporter: RedisReporter, settings: Settings) -> NotRun:
     """The worker is stopping: the checkpoint is saved; put the job back for another worker."""
     if reporter.lease_lost:
-        return "lost"
+        return LOST
     persist(lambda: reporter.flush(required=True), job_id)
-    outcome = persist(lambda: store.jobs.requeue(job_id, WORKER_NAME, settings.max_attempts), job_id)
-    if outcome == "requeued":
-        attempt = int((store.jobs.fields(job_id) or {}).get("attempt", "1"))
-        persist(
-            lambda: enqueue_training(
-                store.redis, settings.queue_name, job_id, int(config["max_runtime_seconds"]), attempt
-            ),
-            job_id,
-        )
+    outcome = persist(lambda: requeue(store, settings, job_id, WORKER_NAME), job_id)
+    if outcome is RequeueOutcome.REQUEUED:
         log.info("job %s: worker stopping; checkpointed and requeued", job_id)
-    return "suspended"
+    return SUSPENDED
 
 
 def persist(action: Callable[[], T], what: str, give_up_after: float = 300.0) -> T:

@@ -14,9 +14,19 @@ from .idempotency import IdempotencyStore
 from .jobs import JobStore, OpenJobsLimit
 from .ops import OpsStore
 from .paging import BadCursor
+from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 from .sweeps import SweepStore
 
-__all__ = ["BadCursor", "OpenJobsLimit", "Store", "connect"]
+__all__ = [
+    "BadCursor",
+    "CancelOutcome",
+    "DeleteOutcome",
+    "JobStatus",
+    "OpenJobsLimit",
+    "RequeueOutcome",
+    "Store",
+    "connect",
+]
 
 DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600
 DEFAULT_IDEMPOTENCY_SECONDS = 24 * 3600

@@ -10,6 +10,7 @@ from redis import Redis
 
 from . import keys, scripts
 from .paging import page
+from .states import DeleteOutcome
 
 
 class DatasetStore:
@@ -18,7 +19,7 @@ class DatasetStore:
     def __init__(self, redis: Redis, retention_seconds: int) -> None:
         self.redis = redis
         self.retention_seconds = retention_seconds
-        self._delete = redis.register_script(scripts.DELETE_DATASET)
+        self._delete = scripts.KeyedScript(redis, scripts.DELETE_DATASET)
 
     def put(self, tenant: str, meta: dict[str, Any], x: np.ndarray, y: np.ndarray) -> None:
         """Store a dataset; `meta` is its public description and must carry `id` and `rows`."""
@@ -68,17 +69,17 @@ class DatasetStore:
 
         return page(self.redis, keys.tenant_datasets(tenant), limit, cursor, load)
 
-    def delete(self, tenant: str, dataset_id: str) -> str:
-        """'deleted', 'missing' (or not yours) or 'in_use' (a queued or running job uses it)."""
+    def delete(self, tenant: str, dataset_id: str) -> DeleteOutcome:
+        """DELETED, MISSING (or not yours) or IN_USE (a queued or running job uses it)."""
         result = self._delete(
-            keys=[
-                keys.dataset(dataset_id),
-                keys.dataset_active_jobs(dataset_id),
-                keys.tenant_datasets(tenant),
-            ],
+            keys={
+                "dataset": keys.dataset(dataset_id),
+                "dataset_active": keys.dataset_active_jobs(dataset_id),
+                "tenant_datasets": keys.tenant_datasets(tenant),
+            },
             args=[tenant, dataset_id],
         )
-        return result.decode()
+        return DeleteOutcome(result.decode())
 
 
 def _public(meta: dict[str, Any]) -> dict[str, Any]:

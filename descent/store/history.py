@@ -9,7 +9,8 @@ import numpy as np
 from redis import Redis
 
 from . import keys, scripts
-from .records import DEV_POINT, TERMINAL_STATUSES, TRAIN_POINT
+from .records import DEV_POINT, TRAIN_POINT
+from .states import JobStatus
 
 
 class HistoryStore:
@@ -17,13 +18,17 @@ class HistoryStore:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._read = redis.register_script(scripts.READ_HISTORY)
+        self._read = scripts.KeyedScript(redis, scripts.READ_HISTORY)
 
     def read(self, job_id: str, after: int, limit: int, tenant: str = "") -> dict[str, Any] | None:
         """Train points with step > after (at most `limit`), dev points up to the page's end; None
         when the job is missing or, given a tenant, another tenant's (checked in the same call)."""
         reply = self._read(
-            keys=[keys.job(job_id), keys.job_train_history(job_id), keys.job_dev_history(job_id)],
+            keys={
+                "job": keys.job(job_id),
+                "train": keys.job_train_history(job_id),
+                "dev": keys.job_dev_history(job_id),
+            },
             args=[after, limit, TRAIN_POINT.itemsize, DEV_POINT.itemsize, tenant],
         )
         if reply is None:
@@ -36,7 +41,7 @@ class HistoryStore:
         dev = np.frombuffer(dev_raw, dtype=DEV_POINT)
         dev = dev[(dev["step"] > after) & (dev["step"] <= next_step)]
         unread = int(count) - (int(first_index) + seen + len(train))
-        complete = status.decode() in TERMINAL_STATUSES and unread <= 0
+        complete = JobStatus(status.decode()).ended and unread <= 0
         return {
             "train": {
                 "step": train["step"].tolist(),

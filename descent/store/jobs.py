@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from redis import Redis
@@ -10,7 +11,8 @@ from redis import Redis
 from . import keys, scripts
 from .ops import observe_duration
 from .paging import page
-from .records import STATUSES, TERMINAL_STATUSES, now, now_score, seconds_since
+from .records import now, now_score, seconds_since
+from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
 
@@ -25,14 +27,14 @@ class JobStore:
     def __init__(self, redis: Redis, retention_seconds: int) -> None:
         self.redis = redis
         self.retention_seconds = retention_seconds
-        self._create = redis.register_script(scripts.CREATE_JOB)
-        self._transition = redis.register_script(scripts.TRANSITION)
-        self._cancel = redis.register_script(scripts.CANCEL)
-        self._delete = redis.register_script(scripts.DELETE_JOB)
-        self._start = redis.register_script(scripts.START)
-        self._renew = redis.register_script(scripts.RENEW)
-        self._requeue = redis.register_script(scripts.REQUEUE)
-        self._flush = redis.register_script(scripts.FLUSH)
+        self._create = scripts.KeyedScript(redis, scripts.CREATE_JOB)
+        self._transition = scripts.KeyedScript(redis, scripts.TRANSITION)
+        self._cancel = scripts.KeyedScript(redis, scripts.CANCEL)
+        self._delete = scripts.KeyedScript(redis, scripts.DELETE_JOB)
+        self._start = scripts.KeyedScript(redis, scripts.START)
+        self._renew = scripts.KeyedScript(redis, scripts.RENEW)
+        self._requeue = scripts.KeyedScript(redis, scripts.REQUEUE)
+        self._flush = scripts.KeyedScript(redis, scripts.FLUSH)
 
     # -- creation and reading -------------------------------------------------------------------
     def create(
@@ -53,7 +55,7 @@ class JobStore:
             "tenant": tenant,
             "dataset_id": dataset_id,
             "sweep_id": sweep_id or "",
-            "status": "queued",
+            "status": JobStatus.QUEUED,
             "config": json.dumps(config),
             "progress": json.dumps(
                 {"epoch": 0, "epochs": config.get("epochs", 0), "step": 0, "fraction": 0.0}
@@ -62,16 +64,16 @@ class JobStore:
             "attempt": 0,
             "created_at": now(),
         }
-        job_keys = [
-            keys.dataset(dataset_id),
-            keys.job(job_id),
-            keys.tenant_jobs(tenant),
-            keys.dataset_jobs(dataset_id),
-            keys.dataset_active_jobs(dataset_id),
-            keys.tenant_open_jobs(tenant),
-        ]
+        job_keys = {
+            "dataset": keys.dataset(dataset_id),
+            "job": keys.job(job_id),
+            "tenant_jobs": keys.tenant_jobs(tenant),
+            "dataset_jobs": keys.dataset_jobs(dataset_id),
+            "dataset_active": keys.dataset_active_jobs(dataset_id),
+            "tenant_open": keys.tenant_open_jobs(tenant),
+        }
         if sweep_id:
-            job_keys.append(keys.sweep_jobs(sweep_id))
+            job_keys["sweep_jobs"] = keys.sweep_jobs(sweep_id)
         args: list[Any] = [tenant, job_id, now_score(), max_open, self.retention_seconds]
         for name, value in fields.items():
             args += [name, value]
@@ -141,33 +143,33 @@ class JobStore:
         """The tenant's queued plus running jobs."""
         return int(self.redis.scard(keys.tenant_open_jobs(tenant)))
 
-    def cancel(self, tenant: str, job_id: str) -> str:
-        """'cancelled' (was queued), 'requested' (running; the worker stops), 'ended' or 'missing'."""
-        outcome = self._cancel(
-            keys=self._state_keys(job_id), args=[tenant, now(), self.retention_seconds]
-        ).decode()
-        if outcome == "cancelled":
-            self._count("cancelled")
+    def cancel(self, tenant: str, job_id: str) -> CancelOutcome:
+        """CANCELLED (was queued), REQUESTED (running; the worker stops), ENDED or MISSING."""
+        outcome = CancelOutcome(
+            self._cancel(keys=self._state_keys(job_id), args=[tenant, now(), self.retention_seconds]).decode()
+        )
+        if outcome is CancelOutcome.CANCELLED:
+            self._count(JobStatus.CANCELLED)
         return outcome
 
     def _count(self, event: str) -> None:
         """Monotonic counters of job events (created, started, requeued, and each end) for /metrics."""
         self.redis.hincrby(keys.job_stats(), event, 1)
 
-    def _state_keys(self, job_id: str) -> list[str]:
-        """The keys a status change touches (see scripts.ENDED)."""
+    def _state_keys(self, job_id: str) -> dict[str, str]:
+        """The keys a status change touches (scripts.STATE_KEYS)."""
         tenant, dataset_id = self.redis.hmget(keys.job(job_id), "tenant", "dataset_id")
-        return [
-            keys.job(job_id),
-            keys.dataset_active_jobs(dataset_id.decode() if dataset_id else "-"),
-            keys.tenant_open_jobs(tenant.decode() if tenant else "-"),
-            keys.job_train_history(job_id),
-            keys.job_dev_history(job_id),
-            keys.job_surface(job_id),
-            keys.running_jobs(),
-            keys.job_lease(job_id),
-            keys.job_checkpoint(job_id),
-        ]
+        return {
+            "job": keys.job(job_id),
+            "dataset_active": keys.dataset_active_jobs(dataset_id.decode() if dataset_id else "-"),
+            "tenant_open": keys.tenant_open_jobs(tenant.decode() if tenant else "-"),
+            "train": keys.job_train_history(job_id),
+            "dev": keys.job_dev_history(job_id),
+            "surface": keys.job_surface(job_id),
+            "running": keys.running_jobs(),
+            "lease": keys.job_lease(job_id),
+            "checkpoint": keys.job_checkpoint(job_id),
+        }
 
     # -- leases: who runs a job, and taking it back from a worker that died ----------------------
     def start(self, job_id: str, worker: str, lease_ms: int) -> bool:
@@ -179,17 +181,35 @@ class JobStore:
 
     def renew(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """Extend the lease; False when the job is no longer this worker's (it was reaped)."""
-        return self._renew(keys=[keys.job(job_id), keys.job_lease(job_id)], args=[worker, lease_ms]) == 1
+        job_keys = {"job": keys.job(job_id), "lease": keys.job_lease(job_id)}
+        return self._renew(keys=job_keys, args=[worker, lease_ms]) == 1
 
-    def requeue(self, job_id: str, worker: str, max_attempts: int) -> str:
-        """Hand a running job back to the queue: by its own worker (`worker`, when it stops) or by
-        the reaper (`worker=""`, only once the lease has expired). 'requeued', 'lost' (out of
-        attempts: failed/worker_lost), 'alive', 'not_running' or 'not_yours'."""
-        args = [worker, max_attempts, now(), self.retention_seconds]
-        outcome = self._requeue(keys=self._state_keys(job_id), args=args).decode()
-        if outcome in ("requeued", "lost"):
-            self._count("requeued" if outcome == "requeued" else "failed")
+    def requeue(self, job_id: str, worker: str, max_attempts: int) -> RequeueOutcome:
+        """Hand a running job back: by its own worker (`worker`, when it stops) or by the reaper
+        (`worker=""`, only once the lease has expired). REQUEUED, LOST (out of attempts:
+        failed/worker_lost), ALIVE, NOT_RUNNING or NOT_YOURS.
+
+        REQUEUED moves the job to queued and, in the same script, records that its RQ queue entry
+        is owed (`owed_enqueues`); the caller then writes the entry and calls `enqueued`. Whatever
+        fails in between, the owed entry stays listed until someone writes it.
+        """
+        job_keys = {**self._state_keys(job_id), "owed_enqueues": keys.owed_enqueues()}
+        args = [worker, max_attempts, now(), self.retention_seconds, time.time()]
+        outcome = RequeueOutcome(self._requeue(keys=job_keys, args=args).decode())
+        if outcome is RequeueOutcome.REQUEUED:
+            self._count("requeued")
+        elif outcome is RequeueOutcome.LOST:
+            self._count(JobStatus.FAILED)
         return outcome
+
+    def owed_enqueues(self, older_than_seconds: float = 0.0) -> list[str]:
+        """Requeued jobs whose queue entry is owed, requeued at least `older_than_seconds` ago."""
+        latest = time.time() - older_than_seconds
+        return [m.decode() for m in self.redis.zrangebyscore(keys.owed_enqueues(), "-inf", latest)]
+
+    def enqueued(self, job_id: str) -> None:
+        """The requeued job's queue entry is written (or no longer needed): nothing is owed."""
+        self.redis.zrem(keys.owed_enqueues(), job_id)
 
     def running_ids(self) -> list[str]:
         return [m.decode() for m in self.redis.smembers(keys.running_jobs())]
@@ -212,32 +232,32 @@ class JobStore:
                 pipe.set(key, kept)
             pipe.execute()
 
-    def delete(self, tenant: str, job_id: str) -> str:
-        """'deleted', 'open' (queued or running: cancel it first) or 'missing'."""
+    def delete(self, tenant: str, job_id: str) -> DeleteOutcome:
+        """DELETED, OPEN (queued or running: cancel it first) or MISSING."""
         dataset_id, sweep_id = self.redis.hmget(keys.job(job_id), "dataset_id", "sweep_id")
-        job_keys = [
-            keys.job(job_id),
-            keys.job_train_history(job_id),
-            keys.job_dev_history(job_id),
-            keys.job_surface(job_id),
-            keys.tenant_jobs(tenant),
-            keys.dataset_jobs(dataset_id.decode() if dataset_id else "-"),
-        ]
+        job_keys = {
+            "job": keys.job(job_id),
+            "train": keys.job_train_history(job_id),
+            "dev": keys.job_dev_history(job_id),
+            "surface": keys.job_surface(job_id),
+            "tenant_jobs": keys.tenant_jobs(tenant),
+            "dataset_jobs": keys.dataset_jobs(dataset_id.decode() if dataset_id else "-"),
+        }
         if sweep_id:
-            job_keys.append(keys.sweep_jobs(sweep_id.decode()))
-        return self._delete(keys=job_keys, args=[tenant, job_id]).decode()
+            job_keys["sweep_jobs"] = keys.sweep_jobs(sweep_id.decode())
+        return DeleteOutcome(self._delete(keys=job_keys, args=[tenant, job_id]).decode())
 
     def transition(
         self,
         job_id: str,
-        allowed: tuple[str, ...],
-        status: str,
+        allowed: tuple[JobStatus, ...],
+        status: JobStatus,
         count_attempt: bool = False,
         worker: str = "",
         **fields: Any,
     ) -> bool:
         """Move the job to `status` if it is in one of `allowed`; set `fields` in the same step."""
-        assert status in STATUSES
+        status = JobStatus(status)
         args: list[Any] = [
             ",".join(allowed),
             status,
@@ -245,12 +265,12 @@ class JobStore:
             self.retention_seconds,
             worker,
         ]
-        if status in TERMINAL_STATUSES:
+        if status.ended:
             fields.setdefault("finished_at", now())
         for name, value in fields.items():
             args += [name, json.dumps(value) if name in _JSON_FIELDS else str(value)]
         moved = self._transition(keys=self._state_keys(job_id), args=args) == 1
-        if moved and status in TERMINAL_STATUSES:
+        if moved and status.ended:
             self._count(status)
             started = self.redis.hget(keys.job(job_id), "started_at")
             if started:
@@ -284,12 +304,12 @@ class JobStore:
         (a cancel was requested, the job is still this worker's).
         """
         cancel, mine = self._flush(
-            keys=[
-                keys.job(job_id),
-                keys.job_train_history(job_id),
-                keys.job_dev_history(job_id),
-                keys.job_checkpoint(job_id),
-            ],
+            keys={
+                "job": keys.job(job_id),
+                "train": keys.job_train_history(job_id),
+                "dev": keys.job_dev_history(job_id),
+                "checkpoint": keys.job_checkpoint(job_id),
+            },
             args=[
                 worker,
                 train,

@@ -92,6 +92,12 @@ def job_checkpoint(job_id: str) -> str:
     return f"{PREFIX}job:{job_id}:checkpoint"
 
 
+def owed_enqueues() -> str:
+    """Sorted set of requeued job ids whose RQ queue entry may not be written yet, scored by when
+    they were requeued (unix seconds): see `JobStore.requeue`."""
+    return f"{PREFIX}owed-enqueues"
+
+
 def workers() -> str:
     """Sorted set of worker names scored by their last heartbeat (unix seconds): /readyz, /metrics."""
     return f"{PREFIX}workers"

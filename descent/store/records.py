@@ -16,10 +16,6 @@ TRAIN_POINT = np.dtype([("step", "<u8"), ("epoch", "<u4"), ("loss", "<f8"), ("sm
 DEV_POINT = np.dtype([("step", "<u8"), ("epoch", "<u4"), ("loss", "<f8")])
 """One dev point: the step at the end of the epoch, the 1-based epoch, the dev cost."""
 
-TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
-OPEN_STATUSES = ("queued", "running")
-STATUSES = OPEN_STATUSES + TERMINAL_STATUSES
-
 
 def encode_train(points: list[tuple[int, int, float, float]]) -> bytes:
     """Pack ``(step, epoch, loss, smoothed)`` tuples."""

@@ -9,6 +9,7 @@ from redis import Redis
 
 from . import keys
 from .records import now, now_score
+from .states import MISSING_CHILD
 
 
 class SweepStore:
@@ -61,7 +62,7 @@ class SweepStore:
         for status, result, error in pipe.execute():
             out.append(
                 {
-                    "status": status.decode() if status else "missing",
+                    "status": status.decode() if status else MISSING_CHILD,
                     "result": json.loads(result) if result else None,
                     "error": json.loads(error) if error else None,
                 }

@@ -196,3 +196,24 @@ def test_an_idempotency_key_is_accepted_exactly_when_it_matches_its_pattern(keye
     )
     fields = {e["field"] for e in r.get_json().get("errors", [])}
     assert ("Idempotency-Key" not in fields) == matches, (key, r.get_json())
+
+
+UNDOCUMENTED = {"/", "/docs", "/docs/<path:name>", "/static/<path:filename>"}
+"""The dashboard, the interactive docs and their files: pages for people, not API operations."""
+
+
+def test_every_route_is_documented_and_every_documented_operation_is_a_route():
+    app = create_app({"SETTINGS": DEFAULTS})
+    routes = {
+        (re.sub(r"<(\w+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule not in UNDOCUMENTED
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {
+        (path, method)
+        for path, item in openapi_document(DEFAULTS)["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    assert routes == documented

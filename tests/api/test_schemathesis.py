@@ -58,7 +58,7 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def api_url(redis_url: str, queue_name: str, server_log: Path) -> Iterator[str]:
-    """`gunicorn service:create_app()` (the command the API's container runs) on a free port."""
+    """`python -m service` (gunicorn; the command the API's container runs) on a free port."""
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -74,7 +74,7 @@ def api_url(redis_url: str, queue_name: str, server_log: Path) -> Iterator[str]:
     )
     log = server_log.open("w")  # the error log (tracebacks of any 500); the access log is dropped
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "service:create_app()"],
+        [sys.executable, "-m", "service"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

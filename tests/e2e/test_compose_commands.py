@@ -6,11 +6,17 @@ worker commands are read from docker-compose.yml itself and started as processes
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 
-from tests.support.processes import wait_for
-from tests.support.stack import compose_service, compose_stack
+from tests.support.processes import ROOT, free_port, wait_for
+from tests.support.stack import compose_command, compose_service, compose_stack
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +84,52 @@ def test_redis_refuses_clients_without_the_password(stack):
     with pytest.raises(redis.exceptions.AuthenticationError):
         redis.Redis(port=stack.redis_port).ping()
     assert redis.Redis(port=stack.redis_port, password=password).ping()
+
+
+def test_the_api_command_applies_its_settings_from_any_directory(tmp_path):
+    """The api service's command, started outside the repository, listens where DESCENT_BIND says
+    with DESCENT_API_PROCESSES processes and JSON logs (a bare gunicorn there used its defaults)."""
+    port = free_port()
+    command = compose_command("api")
+    if command[0] == "python":
+        command[0] = sys.executable
+    env = {
+        **os.environ,
+        "DESCENT_BIND": f"127.0.0.1:{port}",
+        "DESCENT_API_PROCESSES": "3",
+        "PYTHONPATH": str(ROOT),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = tmp_path / "api.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+
+        def answers() -> bool:
+            assert proc.poll() is None, log.read_text()
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(answers, 60, interval=0.1, what=f"the API on port {port}")
+        wait_for(lambda: len(children(proc.pid)) == 3, 30, interval=0.1, what="3 gunicorn processes")
+        lines = [json.loads(line) for line in log.read_text().splitlines()]  # every line is JSON
+        assert any(line["logger"] == "gunicorn.error" for line in lines)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found

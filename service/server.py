@@ -1,0 +1,123 @@
+"""`python -m service`: gunicorn serving `create_app()`, configured from `Settings` in this package.
+
+The configuration lives here rather than in a gunicorn.conf.py beside the code: gunicorn reads that
+file from the directory it is started in only, and from anywhere else it silently served with its
+defaults (127.0.0.1:8000, one sync worker). gunicorn's `BaseApplication` takes the options below
+and nothing from the working directory, so the command behaves the same wherever it is started.
+
+The options: processes for CPU (DESCENT_API_PROCESSES), threads for the concurrency
+(DESCENT_API_THREADS: requests wait on Redis, not on the CPU, and a long poll or an upload must not
+block other clients), the app preloaded in the master, JSON logs like the workers', and
+prometheus_client's multiprocess mode so that /metrics merges every process's samples.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+from dataclasses import replace
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from descent.settings import Settings, export_for_libraries
+
+STARTED = False
+"""True in a process started by `python -m service` (create_app warns under a bare gunicorn)."""
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """gunicorn's settings for `settings` (its metrics_dir already chosen)."""
+    log_format: dict[str, Any] = (
+        {"()": "descent.logs.JsonFormatter"}
+        if settings.log_format == "json"
+        else {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}
+    )
+    metrics_dir = settings.metrics_dir
+
+    def child_exit(server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, metrics_dir)
+
+    def pre_fork(server: Any, worker: Any) -> None:
+        """Everything the preloaded app allocated moves to the collector's permanent generation: a
+        worker's full collections then scan only what requests allocate (tens of milliseconds less
+        per pause on this app's import-time heap), and the shared pages stay shared."""
+        gc.freeze()
+
+    return {
+        "bind": [settings.bind],
+        "workers": settings.api_processes,
+        "worker_class": "gthread",
+        "threads": settings.api_threads,
+        # The app is imported once, in the master, before the workers fork: every worker is ready
+        # at the same moment (a client that opens its keep-alive connections as soon as /healthz
+        # answers would otherwise land them all on the first worker up), and the imported code is
+        # shared copy-on-write.
+        "preload_app": True,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        # One access-log line per request costs about a fifth of a poll's CPU (formatting under the
+        # logging lock) and, at a thousand polls a second, a disk's worth of lines; request counts
+        # and latencies are in /metrics. DESCENT_ACCESS_LOG=1 turns the lines on.
+        "accesslog": "-" if settings.access_log else None,
+        "errorlog": "-",
+        "logconfig_dict": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": log_format},
+            "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+            "root": {"level": "INFO", "handlers": ["console"]},
+            "loggers": {
+                "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+                # gunicorn logs access lines whenever a logging config exists: the level is the switch
+                "gunicorn.access": {
+                    "level": "INFO" if settings.access_log else "WARNING",
+                    "handlers": ["console"],
+                    "propagate": False,
+                },
+            },
+        },
+        "child_exit": child_exit,
+        "pre_fork": pre_fork,
+    }
+
+
+def metrics_dir(settings: Settings) -> Settings:
+    """`settings` with an empty multiprocess metrics directory: the one given (stale files of an
+    earlier start removed: they would double count), or a fresh one."""
+    path = settings.metrics_dir or tempfile.mkdtemp(prefix="descent-metrics-")
+    os.makedirs(path, exist_ok=True)
+    for stale in os.listdir(path):
+        os.remove(os.path.join(path, stale))
+    return replace(settings, metrics_dir=path)
+
+
+class Server(BaseApplication):
+    """gunicorn with `gunicorn_options`, serving the app built from the same settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in gunicorn_options(self.settings).items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Any:
+        from service import create_app
+
+        return create_app({"SETTINGS": self.settings})
+
+
+def main() -> int:
+    """Read the settings, hand the libraries their variables before they are imported (the app
+    imports prometheus_client and numba), and serve until gunicorn is told to stop."""
+    global STARTED
+    STARTED = True
+    settings = metrics_dir(Settings.from_env())
+    export_for_libraries(settings)
+    Server(settings).run()
+    return 0

@@ -1,0 +1,66 @@
+"""Settings.from_env and ClientSettings.from_env: names, types, and switches parsed as switches."""
+
+from __future__ import annotations
+
+import pytest
+
+from descent.settings import ClientSettings, Settings, export_for_libraries
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("1", True),
+        ("TRUE", True),
+        ("on", True),
+    ],
+)
+def test_switches_are_parsed_not_cast(text, value):
+    settings = Settings.from_env({"DESCENT_FAST_PATHS": text, "DESCENT_ACCESS_LOG": text})
+    assert settings.fast_paths is value and settings.access_log is value
+
+
+def test_a_switch_that_is_not_one_names_the_variable():
+    with pytest.raises(ValueError, match="DESCENT_FAST_PATHS='maybe'"):
+        Settings.from_env({"DESCENT_FAST_PATHS": "maybe"})
+
+
+def test_defaults_types_and_names():
+    assert Settings.from_env({}) == Settings()
+    settings = Settings.from_env(
+        {
+            "REDIS_URL": "redis://example:1/2",
+            "NUMBA_CACHE_DIR": "/cache",
+            "PROMETHEUS_MULTIPROC_DIR": "/metrics",
+            "DESCENT_TORCH_THREADS": "3",
+            "DESCENT_LEASE_SECONDS": "2.5",
+            "DESCENT_WORKER_NICE": "",  # empty is unset
+        }
+    )
+    assert settings.redis_url == "redis://example:1/2" and settings.numba_cache_dir == "/cache"
+    assert settings.metrics_dir == "/metrics" and settings.torch_threads == 3
+    assert settings.lease_seconds == 2.5 and settings.worker_nice == Settings().worker_nice
+    with pytest.raises(ValueError, match="DESCENT_API_PROCESSES='two'"):
+        Settings.from_env({"DESCENT_API_PROCESSES": "two"})
+    with pytest.raises(ValueError, match="DESCENT_LOG_FORMAT"):
+        Settings.from_env({"DESCENT_LOG_FORMAT": "xml"})
+
+
+def test_client_settings():
+    client = ClientSettings.from_env(
+        {"DESCENT_URL": "http://api:1", "DESCENT_API_KEY": "k", "DESCENT_PROGRESS": "1"}
+    )
+    assert client == ClientSettings(url="http://api:1", api_key="k", progress=True)
+    assert ClientSettings.from_env({"DESCENT_PROGRESS": "0"}).progress is False
+
+
+def test_libraries_get_their_variables():
+    env: dict[str, str] = {}
+    export_for_libraries(Settings(numba_cache_dir="/n"), env)
+    assert env == {"NUMBA_CACHE_DIR": "/n"}
+    export_for_libraries(Settings(numba_cache_dir="/n", metrics_dir="/m"), env)
+    assert env == {"NUMBA_CACHE_DIR": "/n", "PROMETHEUS_MULTIPROC_DIR": "/m"}
