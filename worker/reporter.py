@@ -20,7 +20,7 @@ import redis.exceptions
 
 from descent.settings import Settings
 from descent.store import Store
-from descent.store.records import TRAIN_POINT, encode_dev, encode_train, encode_train_arrays
+from descent.store.records import DEV_POINT, TRAIN_POINT, encode_dev, encode_train, encode_train_arrays
 from worker.engine import Checkpoint, Signal
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
@@ -61,9 +61,16 @@ class RedisReporter:
         """Another worker took the job (this one stalled past its lease): stop, write nothing more."""
         self._dirty = False
         self._last_flush = self._last_checkpoint = time.monotonic()
+        self.written = (0, 0)
+        """Byte lengths of the train and dev histories in Redis as this reporter knows them (an
+        attempt starts with an empty history, or one cut back to its checkpoint: `history_from`)."""
         self.hold_at = store.holds.step(config["dataset_id"]) if settings.test_hooks else None
         """Tests only: the step at which this job waits until its hold is released."""
         self._hold_checkpointed = False
+
+    def history_from(self, train_points: int, dev_points: int) -> None:
+        """The history this attempt continues: the points a resumed checkpoint had seen."""
+        self.written = (train_points * TRAIN_POINT.itemsize, dev_points * DEV_POINT.itemsize)
 
     # -- engine callbacks ------------------------------------------------------------------------
     def plan(
@@ -189,7 +196,7 @@ class RedisReporter:
         dev = encode_dev(self.dev) if self.dev else b""
         dirty = self._dirty
         try:
-            self.cancelled, mine = self.store.jobs.flush(
+            flushed = self.store.jobs.flush(
                 self.job_id,
                 train,
                 dev,
@@ -197,6 +204,7 @@ class RedisReporter:
                 self.metrics if dirty else None,
                 checkpoint,
                 worker=WORKER_NAME,
+                written=self.written,
             )
         except UNREACHABLE as exc:
             if required:
@@ -205,10 +213,19 @@ class RedisReporter:
                 "job %s: redis unreachable (%s); keeping %d points buffered",
                 self.job_id,
                 exc,
-                len(self.train),
+                (len(train) + len(held)) // TRAIN_POINT.itemsize,
             )
             self._last_flush = time.monotonic()
             return
+        self.cancelled, mine, self.written = flushed.cancel, flushed.mine, flushed.written
+        if any(flushed.lost):
+            log.error(
+                "job %s: redis lost %d train and %d dev points it had acknowledged (a crash within its "
+                "fsync window); the history has a gap there",
+                self.job_id,
+                flushed.lost[0] // TRAIN_POINT.itemsize,
+                flushed.lost[1] // DEV_POINT.itemsize,
+            )
         if not mine:
             log.error("job %s: no longer this worker's (its lease expired); stopping", self.job_id)
             self.lease_lost = True

@@ -92,6 +92,8 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
     ended = _ending(store, job_id, reporter)
     try:
         resume = _resume_point(store, job_id)
+        if resume is not None:
+            reporter.history_from(resume.train_points, resume.dev_points)
         arrays = store.datasets.arrays(record["dataset_id"])
         if arrays is None:
             return ended(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis import Redis
 
@@ -15,6 +15,17 @@ from .records import now, now_score, seconds_since
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
+
+
+class Flushed(NamedTuple):
+    """What a flush found: a cancel request, whether the job is still the writer's, the histories'
+    byte lengths after the write (train, dev), and bytes of acknowledged writes that Redis lost in
+    a crash before this one (train, dev; they leave a gap in the history)."""
+
+    cancel: bool
+    mine: bool
+    written: tuple[int, int]
+    lost: tuple[int, int]
 
 
 class OpenJobsLimit(Exception):
@@ -297,13 +308,16 @@ class JobStore:
         metrics: dict[str, Any] | None,
         checkpoint: bytes | None = None,
         worker: str = "",
-    ) -> tuple[bool, bool]:
+        written: tuple[int, int] = (-1, -1),
+    ) -> Flushed:
         """Append points, update progress and save a checkpoint in one atomic round trip.
 
-        With `worker`, nothing is written unless the job is still running on that worker. Returns
-        (a cancel was requested, the job is still this worker's).
+        With `worker`, nothing is written unless the job is still running on that worker.
+        `written`: the byte lengths the writer believes the train and dev histories have (what
+        Redis acknowledged to it); a write sent again after its answer was lost is then not
+        appended twice (-1: no such check).
         """
-        cancel, mine = self._flush(
+        cancel, mine, train_bytes, dev_bytes, train_gap, dev_gap = self._flush(
             keys={
                 "job": keys.job(job_id),
                 "train": keys.job_train_history(job_id),
@@ -320,9 +334,13 @@ class JobStore:
                 "1" if progress is not None else "0",
                 "1" if metrics is not None else "0",
                 "1" if checkpoint is not None else "0",
+                written[0],
+                written[1],
             ],
         )
-        return bool(cancel), bool(mine)
+        return Flushed(
+            bool(cancel), bool(mine), (int(train_bytes), int(dev_bytes)), (int(train_gap), int(dev_gap))
+        )
 
     def reset_history(self, job_id: str) -> None:
         """Drop points of an earlier attempt that ended before it could finish."""

@@ -199,19 +199,36 @@ return 1
 FLUSH = LuaScript(
     """
 -- ARGV: worker ('' for no ownership check), train bytes, dev bytes, progress, metrics, checkpoint,
---       then '1'/'0' for: write progress, write metrics, write checkpoint.
+--       then '1'/'0' for: write progress, write metrics, write checkpoint; then the lengths the
+--       writer believes the train and dev histories have (-1: unknown).
 -- Writes only while the job is running on this worker: a worker that lost its job to the reaper
--- can never append to the history of the attempt that replaced it. Returns {cancel, still mine}.
+-- can never append to the history of the attempt that replaced it.
+-- Appends are idempotent by position: a write that Redis applied but whose answer was lost (Redis
+-- killed in between) and that the worker sends again is not appended twice; writes that Redis
+-- acknowledged and then lost in a crash leave a gap, which is reported.
+-- Returns {cancel, still mine, train length, dev length, train gap, dev gap} (lengths in bytes).
+local function append_at(key, data, at)
+  if data == '' then return 0 end
+  local have = redis.call('STRLEN', key)
+  if at >= 0 and have > at then
+    data = string.sub(data, have - at + 1)
+  end
+  if data ~= '' then redis.call('APPEND', key, data) end
+  if at > have then return at - have end
+  return 0
+end
 local rec = redis.call('HMGET', K.job, 'status', 'worker', 'cancel')
 local mine = ARGV[1] == '' or (rec[1] == 'running' and rec[2] == ARGV[1])
+local gaps = {0, 0}
 if mine then
-  if ARGV[2] ~= '' then redis.call('APPEND', K.train, ARGV[2]) end
-  if ARGV[3] ~= '' then redis.call('APPEND', K.dev, ARGV[3]) end
+  gaps[1] = append_at(K.train, ARGV[2], tonumber(ARGV[10]))
+  gaps[2] = append_at(K.dev, ARGV[3], tonumber(ARGV[11]))
   if ARGV[7] == '1' then redis.call('HSET', K.job, 'progress', ARGV[4]) end
   if ARGV[8] == '1' then redis.call('HSET', K.job, 'metrics', ARGV[5]) end
   if ARGV[9] == '1' then redis.call('SET', K.checkpoint, ARGV[6]) end
 end
-return {rec[3] == '1' and 1 or 0, mine and 1 or 0}
+return {rec[3] == '1' and 1 or 0, mine and 1 or 0, redis.call('STRLEN', K.train),
+        redis.call('STRLEN', K.dev), gaps[1], gaps[2]}
 """,
     ("job", "train", "dev", "checkpoint"),
 )

@@ -50,13 +50,13 @@ def queued_ids(admin: redis_lib.Redis, queue_name: str) -> list[str]:
 def test_queue_entry_refused_after_the_requeue_is_written_by_a_later_beat(settings, server, who):
     admin = redis_lib.Redis(port=server.port)
     # The worker's user may use descent's keys, not RQ's: the store's step succeeds, RQ's fails.
-    admin.execute_command("ACL", "SETUSER", "worker", "on", f">{PASSWORD}", "~descent:*", "+@all")
+    admin.execute_command("ACL", "SETUSER", "worker", "on", f">{PASSWORD}", f"~{keys.PREFIX}*", "+@all")
     limited = redis_lib.Redis(port=server.port, username="worker", password=PASSWORD)
     own = replace(settings, redis_url=server.url, heartbeat_seconds=0.0)
     store, limited_store = Store(admin), Store(limited)
     if who == "reaper":
         job_id = running_job(store, "dead-worker", lease_ms=1)
-        wait_for(lambda: not admin.exists(f"descent:job:{job_id}:lease"), 5, what="the lease to lapse")
+        wait_for(lambda: not admin.exists(keys.job_lease(job_id)), 5, what="the lease to lapse")
         Heartbeat(limited_store, own).beat()  # reaps: requeued, and the queue entry refused
     else:
         job_id = running_job(store, "stopping-worker", lease_ms=60_000)

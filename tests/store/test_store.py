@@ -9,7 +9,7 @@ import pytest
 import redis as redis_lib
 
 from descent.store import Store
-from descent.store.records import encode_dev, encode_train
+from descent.store.records import TRAIN_POINT, encode_dev, encode_train
 
 
 @pytest.fixture()
@@ -58,7 +58,7 @@ def test_state_machine(store, tenant):
     assert store.jobs.transition(job_id, ("queued",), "running", count_attempt=True)
     assert not store.jobs.transition(job_id, ("queued",), "running")
     assert store.jobs.cancel(tenant, job_id) == "requested"
-    assert store.jobs.flush(job_id, b"", b"", None, None)[0] is True
+    assert store.jobs.flush(job_id, b"", b"", None, None).cancel is True
     assert store.jobs.transition(job_id, ("running",), "cancelled")
     assert store.jobs.cancel(tenant, job_id) == "ended"
     job = store.jobs.get(tenant, job_id)
@@ -96,3 +96,33 @@ def test_history_pages_are_exact_with_windows(store, tenant):
     assert store.history.read(job_id, 18, 1)["complete"] is True
     assert store.history.read(job_id, 15, 1)["complete"] is False
     assert store.history.read(job_id, 20, 10)["complete"] is True
+
+
+def test_a_flush_sent_again_is_not_appended_twice_and_a_lost_write_is_reported(store, tenant):
+    """A worker whose answer was lost (Redis killed after applying its write) sends the same points
+    again; with the lengths it knows, the points are stored once. Points Redis acknowledged and then
+    lost in a crash show up as a gap, reported to the writer."""
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    store.jobs.transition(job_id, ("queued",), "running")
+    first = encode_train([(s, 0, float(s), float(s)) for s in (1, 2, 3)])
+    dev = encode_dev([(3, 1, 9.0)])
+    done = store.jobs.flush(job_id, first, dev, None, None, written=(0, 0))
+    assert done.written == (len(first), len(dev)) and done.lost == (0, 0)
+    again = store.jobs.flush(job_id, first, dev, None, None, written=(0, 0))  # the answer was lost
+    assert again.written == done.written
+    more = encode_train([(s, 0, float(s), float(s)) for s in (4, 5)])
+    store.jobs.flush(
+        job_id,
+        first[-TRAIN_POINT.itemsize :] + more,
+        b"",
+        None,
+        None,
+        written=(2 * TRAIN_POINT.itemsize, len(dev)),
+    )
+    assert store.history.read(job_id, 0, 100)["train"]["step"] == [1, 2, 3, 4, 5]
+    assert store.history.read(job_id, 0, 100)["dev"]["step"] == [3]
+    store.jobs.truncate_history(job_id, 4, 1)  # as if Redis lost point 5 in a crash
+    later = encode_train([(6, 1, 6.0, 6.0)])
+    lost = store.jobs.flush(job_id, later, b"", None, None, written=(5 * TRAIN_POINT.itemsize, len(dev)))
+    assert lost.lost == (TRAIN_POINT.itemsize, 0)
+    assert store.history.read(job_id, 0, 100)["train"]["step"] == [1, 2, 3, 4, 6]
