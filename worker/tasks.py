@@ -17,8 +17,9 @@ from rq import get_current_job
 
 from descent.queue import enqueue_training
 from descent.settings import Settings
+from descent.spec import JobConfig
 from descent.store import Store, connect
-from worker.engine import Cancelled, Checkpoint, EngineError, Suspended, TrainConfig
+from worker.engine import Cancelled, Checkpoint, EngineError, Suspended
 from worker.engine import train as run_engine
 from worker.heartbeat import CURRENT, WORKER_NAME
 from worker.reporter import UNREACHABLE, RedisReporter
@@ -70,7 +71,7 @@ def _resume_point(store: Store, job_id: str) -> Checkpoint | None:
 
 
 def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> str:
-    config: dict[str, Any] = json.loads(record["config"])
+    spec, config = stored_config(record["config"])
     reporter = RedisReporter(store, job_id, config, settings)
     ended = _ending(store, job_id, reporter)
     try:
@@ -80,9 +81,8 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             return ended(
                 "failed", error={"type": "invalid_data", "message": "the job's dataset no longer exists"}
             )
-        engine_config = TrainConfig.from_dict(config)
         try:
-            out = run_engine(arrays[0], arrays[1], engine_config, reporter, resume=resume)
+            out = run_engine(arrays[0], arrays[1], spec, reporter, resume=resume)
         except ValueError:
             if resume is None:
                 raise
@@ -90,9 +90,9 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             store.jobs.reset_history(job_id)
             reporter = RedisReporter(store, job_id, config, settings)
             ended = _ending(store, job_id, reporter)
-            out = run_engine(arrays[0], arrays[1], engine_config, reporter)
+            out = run_engine(arrays[0], arrays[1], spec, reporter)
     except Suspended:
-        return _hand_back(store, job_id, reporter, config, settings)
+        return _hand_back(store, job_id, reporter, spec, settings)
     except Cancelled:
         if reporter.lease_lost:
             return "lost"
@@ -107,6 +107,17 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
         persist(lambda: store.history.put_surface(job_id, out.surface["axes"], out.surface["cost"]), job_id)
     progress = {**reporter.progress, "epoch": out.epochs_run, "step": out.steps, "fraction": 1.0}
     return ended("succeeded", result=out.to_result(), metrics=out.metrics, progress=progress)
+
+
+def stored_config(text: str) -> tuple[JobConfig, dict[str, Any]]:
+    """The job's config as the engine reads it (the spec model), and as the job shows it (JSON).
+
+    The JSON is the stored one, with a key a config stored by an older version lacks (such as
+    `max_history_points`) filled in as the spec model has it; what was stored stays as it was
+    written. ValueError (pydantic's) on a config that is not a valid one.
+    """
+    spec = JobConfig.model_validate_json(text)
+    return spec, {**spec.model_dump(mode="json"), **json.loads(text)}
 
 
 def _ending(store: Store, job_id: str, reporter: RedisReporter) -> Callable[..., str]:
@@ -128,7 +139,7 @@ def _ending(store: Store, job_id: str, reporter: RedisReporter) -> Callable[...,
 
 
 def _hand_back(
-    store: Store, job_id: str, reporter: RedisReporter, config: dict[str, Any], settings: Settings
+    store: Store, job_id: str, reporter: RedisReporter, spec: JobConfig, settings: Settings
 ) -> str:
     """The worker is stopping: the checkpoint is saved; put the job back for another worker."""
     if reporter.lease_lost:
@@ -139,7 +150,7 @@ def _hand_back(
         attempt = int((store.jobs.fields(job_id) or {}).get("attempt", "1"))
         persist(
             lambda: enqueue_training(
-                store.redis, settings.queue_name, job_id, int(config["max_runtime_seconds"]), attempt
+                store.redis, settings.queue_name, job_id, int(spec.max_runtime_seconds), attempt
             ),
             job_id,
         )
