@@ -137,16 +137,18 @@ class Adam(Minibatch):
     betas: Betas = Field(default_factory=lambda: [0.9, 0.999], description="adam's (β1, β2), each in [0, 1)")
 
 
-TYPE_CLASSES: tuple[type[OptimizerConfig], ...] = (Exhaustive, Gd, Sgd, Minibatch, Momentum, Adam)
-"""Every optimizer type's class; `OptimizerConfig`'s subclasses, in the order the API lists them."""
+TYPE_CLASSES: tuple[type[OptimizerConfig], ...] = (Gd, Sgd, Minibatch, Momentum, Adam, Exhaustive)
+"""Every optimizer type's class (`OptimizerConfig`'s subclasses); the request's `Optimizer` has
+their keys in this order."""
 
 CLASS_OF: dict[str, type[OptimizerConfig]] = {
     name: cls for cls in TYPE_CLASSES for name in get_args(cls.model_fields["type"].annotation)
 }
-OPTIMIZER_TYPES: tuple[str, ...] = tuple(CLASS_OF)
 SEARCH_TYPES: tuple[str, ...] = tuple(t for t, cls in CLASS_OF.items() if issubclass(cls, Exhaustive))
 GRADIENT_TYPES: tuple[str, ...] = tuple(t for t, cls in CLASS_OF.items() if issubclass(cls, Descent))
 """Gradient-based types (the engine's optimizers.py has exactly these)."""
+OPTIMIZER_TYPES: tuple[str, ...] = (*SEARCH_TYPES, *GRADIENT_TYPES)
+"""Every type, in the order the API lists them (the course's: exhaustive search first)."""
 
 AnyOptimizerConfig = Annotated[
     Exhaustive | Gd | Sgd | Minibatch | Momentum | Adam, Field(discriminator="type")
