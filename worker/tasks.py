@@ -71,7 +71,13 @@ def _resume_point(store: Store, job_id: str) -> Checkpoint | None:
 
 
 def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> str:
-    spec, config = stored_config(record["config"])
+    try:
+        spec, config = stored_config(record["config"])
+    except ValueError:  # not a config this version writes (a rollback, say): the job fails, not hangs
+        log.exception("job %s: its stored config is not a valid job config", job_id)
+        reporter = RedisReporter(store, job_id, json.loads(record["config"]), settings)
+        message = "internal error (the job's stored config is not valid); the worker log has the details"
+        return _ending(store, job_id, reporter)("failed", error={"type": "internal", "message": message})
     reporter = RedisReporter(store, job_id, config, settings)
     ended = _ending(store, job_id, reporter)
     try:
