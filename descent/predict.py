@@ -26,11 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from descent.spec import CLASSIFICATION_LOSSES, DEFAULT_ACTIVATION
+
 CHUNK_ROWS = 65_536
 """Rows per float64 block: bounds the float64 copy of a big float32 feature matrix."""
-
-CLASSIFICATION_LOSSES = ("bce", "cross_entropy")
-"""Losses whose model output is a logit (bce) or K logits (cross_entropy)."""
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -55,13 +54,14 @@ def _identity(h: np.ndarray) -> np.ndarray:
     return h
 
 
-ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": _relu,
     "sigmoid": sigmoid,
     "tanh": np.tanh,
     "identity": _identity,
 }
-"""The MLP activations, as torch.nn defines them (ReLU, Sigmoid, Tanh, Identity)."""
+"""Each of the spec's MLP activations (descent.spec.ACTIVATIONS), as torch.nn defines it (ReLU,
+Sigmoid, Tanh, Identity); a test holds the two to the same names."""
 
 
 def layers(params: Any, model: Mapping[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -109,14 +109,15 @@ def forward(params: Any, model: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
     """The raw model output in float64: (n,) for one output, (n, K) for K outputs.
 
     `x` is (n, d) raw features (any real dtype; converted block by block). ValueError on a wrong
-    shape. For an MLP, `model["activation"]` (default relu) is applied between layers.
+    shape. For an MLP, `model["activation"]` (the spec's default if absent) is applied between layers.
     """
     pairs = layers(params, model)
     x = np.asarray(x)
     d = pairs[0][0].shape[1]
     if x.ndim != 2 or x.shape[1] != d:
         raise ValueError(f"x must have shape (rows, {d}): the model takes {d} features, got {x.shape}")
-    activation = ACTIVATIONS[model.get("activation", "relu")] if model.get("type") == "mlp" else _identity
+    mlp = model.get("type") == "mlp"
+    activation = ACTIVATION_FUNCTIONS[model.get("activation", DEFAULT_ACTIVATION)] if mlp else _identity
     width = pairs[-1][0].shape[0]
     rows = x.shape[0]
     if len(pairs) == 1 and width == 1:
@@ -143,14 +144,14 @@ def forward(params: Any, model: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
 
 def classify(output: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray | None]:
     """(y, probability) from a model output: see the module docstring. y is float64."""
+    if loss not in CLASSIFICATION_LOSSES:
+        return np.asarray(output, dtype=np.float64), None
     if loss == "bce":
         probability = sigmoid(output)
         return np.where(probability >= 0.5, 1.0, 0.0), probability
-    if loss == "cross_entropy":
-        logits = output.reshape(output.shape[0], -1)
-        probability = softmax(logits)
-        return np.argmax(logits, axis=1).astype(np.float64), probability
-    return np.asarray(output, dtype=np.float64), None
+    logits = output.reshape(output.shape[0], -1)  # cross_entropy: one logit per class
+    probability = softmax(logits)
+    return np.argmax(logits, axis=1).astype(np.float64), probability
 
 
 def predict(params: Any, model: Mapping[str, Any], loss: str, x: np.ndarray) -> dict[str, Any]:

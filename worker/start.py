@@ -17,8 +17,9 @@ from rq.exceptions import StopRequested
 import worker.tasks  # noqa: F401  (loads the engine before the first job)
 from descent.logs import configure as configure_logs
 from descent.settings import Settings
+from descent.spec import JobConfig
 from descent.store import Store, connect
-from worker.engine import ListReporter, TrainConfig, train
+from worker.engine import ListReporter, train
 from worker.heartbeat import STOPPING, WORKER_NAME, Heartbeat
 from worker.runner import DescentWorker
 
@@ -48,7 +49,8 @@ def warm_up() -> None:
         (mlp, {"type": "adam", "batch_size": 2}, False),
     ):
         raw = {"optimizer": optimizer, "epochs": 2, "tolerance": 0, **({"model": model} if model else {})}
-        train(x, y, TrainConfig.from_dict(raw), ListReporter(batched_ticks=True), fast=fast)
+        config = JobConfig.model_validate({"dataset_id": "warm-up", **raw})
+        train(x, y, config, ListReporter(batched_ticks=True), fast=fast)
 
 
 def lower_priority(nice: int) -> None:

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from rq import get_current_job
 
 from descent.settings import Settings
+from descent.spec import JobConfig
 from descent.store import JobStatus, RequeueOutcome, Store, connect
-from worker.engine import Cancelled, Checkpoint, EngineError, Suspended, TrainConfig
+from worker.engine import Cancelled, Checkpoint, EngineError, Suspended
 from worker.engine import train as run_engine
 from worker.heartbeat import CURRENT, WORKER_NAME
 from worker.reporter import UNREACHABLE, RedisReporter
@@ -87,7 +88,13 @@ def _resume_point(store: Store, job_id: str) -> Checkpoint | None:
 
 
 def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> JobStatus | NotRun:
-    config: dict[str, Any] = json.loads(record["config"])
+    try:
+        spec, config = stored_config(record["config"])
+    except ValueError:  # not a config this version writes (a rollback, say): the job fails, not hangs
+        log.exception("job %s: its stored config is not a valid job config", job_id)
+        reporter = RedisReporter(store, job_id, json.loads(record["config"]), settings)
+        message = "internal error (the job's stored config is not valid); the worker log has the details"
+        return _ending(store, job_id, reporter)(JobStatus.FAILED, error={"type": "internal", "message": message})
     reporter = RedisReporter(store, job_id, config, settings)
     ended = _ending(store, job_id, reporter)
     try:
@@ -100,11 +107,8 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
                 JobStatus.FAILED,
                 error={"type": "invalid_data", "message": "the job's dataset no longer exists"},
             )
-        engine_config = TrainConfig.from_dict(config)
         try:
-            out = run_engine(
-                arrays[0], arrays[1], engine_config, reporter, resume=resume, fast=settings.fast_paths
-            )
+            out = run_engine(arrays[0], arrays[1], spec, reporter, resume=resume, fast=settings.fast_paths)
         except ValueError:
             if resume is None:
                 raise
@@ -112,7 +116,7 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             store.jobs.reset_history(job_id)
             reporter = RedisReporter(store, job_id, config, settings)
             ended = _ending(store, job_id, reporter)
-            out = run_engine(arrays[0], arrays[1], engine_config, reporter, fast=settings.fast_paths)
+            out = run_engine(arrays[0], arrays[1], spec, reporter, fast=settings.fast_paths)
     except Suspended:
         return _hand_back(store, job_id, reporter, settings)
     except Cancelled:
@@ -132,6 +136,17 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
         persist(lambda: store.history.put_surface(job_id, out.surface["axes"], out.surface["cost"]), job_id)
     progress = {**reporter.progress, "epoch": out.epochs_run, "step": out.steps, "fraction": 1.0}
     return ended(JobStatus.SUCCEEDED, result=out.to_result(), metrics=out.metrics, progress=progress)
+
+
+def stored_config(text: str) -> tuple[JobConfig, dict[str, Any]]:
+    """The job's config as the engine reads it (the spec model), and as the job shows it (JSON).
+
+    The JSON is the stored one, with a key a config stored by an older version lacks (such as
+    `max_history_points`) filled in as the spec model has it; what was stored stays as it was
+    written. ValueError (pydantic's) on a config that is not a valid one.
+    """
+    spec = JobConfig.model_validate_json(text)
+    return spec, {**spec.model_dump(mode="json"), **json.loads(text)}
 
 
 def _ending(store: Store, job_id: str, reporter: RedisReporter) -> Callable[..., JobStatus | NotRun]:

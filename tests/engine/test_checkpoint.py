@@ -5,7 +5,6 @@ rejected; the time limit counts across attempts."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 import safetensors.numpy
 
+from descent.spec import JobConfig
 from tests.support.engine import config, linear_data
 from worker.engine import (
     Cancelled,
@@ -23,7 +23,6 @@ from worker.engine import (
     Signal,
     Suspended,
     TimedOut,
-    TrainConfig,
     TrainOutput,
     train,
 )
@@ -56,7 +55,7 @@ class Case:
     """A run, where to interrupt it (counted in updates), and how it must end."""
 
     data: tuple[np.ndarray, np.ndarray]
-    config: TrainConfig
+    config: JobConfig
     mid: int
     """An update in the middle of an epoch (for gd: just some epoch's end)."""
     boundary: int
@@ -431,7 +430,7 @@ def test_the_time_limit_counts_the_earlier_attempts() -> None:
     case = CASES["minibatch"]
     _, _, (cp,) = _resumed(case, [case.mid])
     cp.meta["elapsed_seconds"] = 100.0
-    limited = dataclasses.replace(case.config, max_runtime_seconds=60.0)  # the same job, a 60 s limit
+    limited = _other(case, max_runtime_seconds=60.0)  # the same job, a 60 s limit
     reporter = ListReporter()
     with pytest.raises(TimedOut, match="max_runtime_seconds = 60"):
         train(*case.data, limited, reporter, resume=cp)
@@ -583,8 +582,17 @@ def test_from_bytes_rejects_forged_tensors(sample: tuple[Case, Checkpoint, bytes
         Checkpoint.from_bytes(_rewrite(sample[2], change_tensors=change))
 
 
-def _other(case: Case, **overrides: Any) -> TrainConfig:
-    return dataclasses.replace(case.config, **overrides)
+def _other(case: Case, **changes: Any) -> JobConfig:
+    """The case's config with the values at some dotted paths (`optimizer__lr` for optimizer.lr)
+    changed: the config of another job, read as the worker reads a stored one."""
+    raw = case.config.model_dump(mode="json")
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        node = raw
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    return JobConfig.model_validate(raw)
 
 
 @pytest.mark.parametrize(
@@ -606,7 +614,6 @@ def test_train_rejects_a_checkpoint_of_another_job(sample: tuple[Case, Checkpoin
     case, _, data = sample
     x, y = case.data
     cfg = case.config
-    opt = cfg.optimizer
     if job == "more features":
         x = np.c_[x, x[:, :1]]
     elif job == "other rows":
@@ -614,24 +621,25 @@ def test_train_rejects_a_checkpoint_of_another_job(sample: tuple[Case, Checkpoin
     elif job == "other values":
         y = y + np.float32(1.0)
     elif job == "other optimizer":
-        cfg = _other(case, optimizer=dataclasses.replace(opt, type="momentum"))
+        opt = cfg.optimizer
+        cfg = _other(case, optimizer={"type": "momentum", "lr": opt.lr, "batch_size": opt.batch_size})
     elif job == "other batch size":
-        cfg = _other(case, optimizer=dataclasses.replace(opt, batch_size=16))
+        cfg = _other(case, optimizer__batch_size=16)
     elif job == "other model":
-        cfg = _other(case, model=dataclasses.replace(cfg.model, type="mlp", hidden=(4,)))
+        cfg = _other(case, model={"type": "mlp", "hidden": [4], "activation": "relu"})
     elif job == "other hidden":
         # an MLP checkpoint against the same MLP with other widths
         case = CASES["mlp_adam"]
         _, _, (cp,) = _resumed(case, [case.mid])
         x, y = case.data
-        cfg = _other(case, model=dataclasses.replace(case.config.model, hidden=(8, 5)))
+        cfg = _other(case, model__hidden=[8, 5])
         data = cp.to_bytes()
     elif job == "other epochs":
         cfg = _other(case, epochs=9)
     elif job == "other lr":
-        cfg = _other(case, optimizer=dataclasses.replace(opt, lr=0.02))
+        cfg = _other(case, optimizer__lr=0.02)
     elif job == "no dev split":
-        cfg = _other(case, split=dataclasses.replace(cfg.split, dev=0.0))
+        cfg = _other(case, split__dev=0.0)
     reporter = ListReporter()
     with pytest.raises(ValueError, match="checkpoint"):
         train(x, y, cfg, reporter, resume=Checkpoint.from_bytes(data))
@@ -643,7 +651,7 @@ def test_a_config_holding_the_chosen_lr_resumes_an_auto_run() -> None:
     case = CASES["sgd_auto"]
     ref, full, _ = _uninterrupted(case)
     _, _, (cp,) = _resumed(case, [case.mid])
-    chosen = _other(case, optimizer=dataclasses.replace(case.config.optimizer, lr=ref.lr))
+    chosen = _other(case, optimizer__lr=ref.lr)
     reporter = ListReporter()
     out = train(*case.data, chosen, reporter, resume=cp)
     assert _numbers(out) == _numbers(ref)

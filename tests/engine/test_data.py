@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from descent.spec import Split
 from tests.support.engine import config, run
 from worker.engine import InvalidData
-from worker.engine.config import SplitConfig
 from worker.engine.data import split_indices, split_sizes
 
 
@@ -23,11 +23,11 @@ from worker.engine.data import split_indices, split_sizes
     ],
 )
 def test_split_sizes(n: int, dev: float, test: float, sizes: tuple[int, int, int]) -> None:
-    assert split_sizes(n, SplitConfig(dev, test)) == sizes
+    assert split_sizes(n, Split(dev=dev, test=test)) == sizes
 
 
 def test_split_is_a_seeded_partition() -> None:
-    split = SplitConfig(0.3, 0.2)
+    split = Split(dev=0.3, test=0.2)
     train, dev, test = split_indices(50, split, seed=4)
     assert sorted([*train, *dev, *test]) == list(range(50))
     assert (len(train), len(dev), len(test)) == (25, 15, 10)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from descent.spec import Split
 from tests.support.engine import config, linear_data, raw_mse, run
 from worker.engine import Cancelled, InvalidData, ListReporter, TimedOut, train
-from worker.engine.config import SplitConfig
 from worker.engine.data import split_indices
 from worker.engine.losses import LOSSES
 from worker.engine.search import SEARCH_CHUNK_POINTS, SEARCH_CHUNK_VALUES, chunk_points
@@ -102,7 +102,7 @@ def test_dev_and_test_losses_of_the_best_point() -> None:
     grid = {"w": {"min": 0, "max": 2, "steps": 41}, "b": {"min": -1, "max": 1, "steps": 41}}
     out, _ = run(x, y, config({"type": "exhaustive", "grid": grid}, split=split, seed=3))
 
-    train_idx, dev_idx, test_idx = split_indices(100, SplitConfig(**split), 3)
+    train_idx, dev_idx, test_idx = split_indices(100, Split(**split), 3)
     assert (len(train_idx), len(dev_idx), len(test_idx)) == (70, 20, 10)
     assert out.train_loss == raw_mse(x[train_idx], y[train_idx], out.params)
     assert out.dev_loss == raw_mse(x[dev_idx], y[dev_idx], out.params)
@@ -312,14 +312,6 @@ def test_bce_rejects_targets_other_than_0_and_1_before_searching() -> None:
     with pytest.raises(InvalidData, match="bce needs targets 0 or 1"):
         train(x, y, config({"type": "exhaustive", "grid": grid}, loss="bce"), reporter)
     assert reporter.plans == [] and reporter.searched == []
-
-
-def test_cross_entropy_is_rejected_with_the_reason() -> None:
-    with pytest.raises(
-        ValueError, match=r"^loss: exhaustive search does not support cross_entropy"
-    ) as caught:
-        config({"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 2}}}, loss="cross_entropy")
-    assert "one output per class" in str(caught.value) and "mse, mae, huber, bce" in str(caught.value)
 
 
 def test_chunk_points() -> None:

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from descent.spec import JobConfig
 from tests.support.engine import config, linear_data
-from worker.engine import Checkpoint, Diverged, ListReporter, Signal, Suspended, TrainConfig, train
+from worker.engine import Checkpoint, Diverged, ListReporter, Signal, Suspended, train
 from worker.engine.fast import COMPILED, DENSE, PLAIN, choose
 from worker.engine.losses import LOSSES
 
@@ -97,7 +98,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _job(name: str) -> tuple[str, np.ndarray, np.ndarray, TrainConfig]:
+def _job(name: str) -> tuple[str, np.ndarray, np.ndarray, JobConfig]:
     path, raw = CASES[name]
     raw = dict(raw)
     rows = raw.pop("rows", 300)
@@ -198,7 +199,7 @@ def _numbers(out: Any) -> dict[str, Any]:
     return out.to_result() | {"seconds": None, "metrics": out.metrics, "lr": out.lr}
 
 
-def _resume_chain(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, at: list[int], batched: bool) -> tuple:
+def _resume_chain(x: np.ndarray, y: np.ndarray, cfg: JobConfig, at: list[int], batched: bool) -> tuple:
     """Suspend at tick `at[i]` of attempt i, resume from the checkpoint's bytes each time, keeping
     the history the worker would keep (cut back to each checkpoint's counts)."""
     train_hist: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": []}

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from descent.predict import forward, predict, sigmoid, softmax
+from descent.spec import JobConfig
 from tests.support.engine import config
-from worker.engine import ListReporter, TrainConfig
+from worker.engine import ListReporter
 from worker.engine.data import split_data
 from worker.engine.deadline import Deadline
 from worker.engine.loop import Descent
@@ -34,7 +35,7 @@ def _data(loss: str) -> tuple[np.ndarray, np.ndarray]:
     return x, (30.0 + 8.0 * score + rng.standard_normal(50)).astype(np.float32)
 
 
-def _trained(cfg: TrainConfig, x: np.ndarray, y: np.ndarray) -> tuple[Descent, object]:
+def _trained(cfg: JobConfig, x: np.ndarray, y: np.ndarray) -> tuple[Descent, object]:
     """Train as train() does, keeping the Descent to reach its torch model."""
     splits = split_data(x, y, cfg.split, cfg.seed)
     descent = Descent(splits, cfg, ListReporter(), Deadline(60.0), LOSSES[cfg.loss].outputs(y))

@@ -6,11 +6,15 @@ from typing import Any
 
 import numpy as np
 
-from worker.engine import ListReporter, TrainConfig, TrainOutput, train
+from descent.settings import Settings
+from descent.spec import JobConfig, JobRequest
+from worker.engine import ListReporter, TrainOutput, train
 
 
-def config(optimizer: dict[str, Any], **overrides: Any) -> TrainConfig:
-    """A full job config dict (API defaults) with `overrides`, read by TrainConfig.from_dict."""
+def config(optimizer: dict[str, Any], **overrides: Any) -> JobConfig:
+    """The config the service makes of a request (every field given, with `overrides`): validated
+    by the spec's JobRequest, resolved with `max_history_points` (an override, or the default)."""
+    history = overrides.pop("max_history_points", Settings.max_history_points)
     raw: dict[str, Any] = {
         "dataset_id": "ignored-by-the-engine",
         "model": {"type": "linear", "bias": True},
@@ -26,11 +30,11 @@ def config(optimizer: dict[str, Any], **overrides: Any) -> TrainConfig:
         "max_runtime_seconds": 3600,
     }
     raw.update(overrides)
-    return TrainConfig.from_dict(raw)
+    return JobRequest.model_validate(raw).resolve(history)
 
 
 def run(
-    x: np.ndarray, y: np.ndarray, cfg: TrainConfig, fast: bool | None = None
+    x: np.ndarray, y: np.ndarray, cfg: JobConfig, fast: bool | None = None
 ) -> tuple[TrainOutput, ListReporter]:
     """Train with a fresh ListReporter and return both (`fast`: as train()'s)."""
     reporter = ListReporter()

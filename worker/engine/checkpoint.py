@@ -24,8 +24,9 @@ Tensors:
   data on resume (deterministic) and must equal these, which checks the data is the same.
 
 Meta keys (floats as JSON numbers; NaN and ±infinity as the strings "nan", "inf", "-inf"):
-- `config`: the job config as TrainConfig reads it, minus `max_runtime_seconds` and `optimizer.lr`
-  (a stored config may carry the chosen lr instead of "auto"); it must equal the resumed job's;
+- `config`: the job's config (descent.spec.JobConfig) as JSON, minus `dataset_id`, `log_every`,
+  `max_runtime_seconds` and `optimizer.lr` (a stored config may carry the chosen lr instead of
+  "auto"); it must equal the resumed job's;
 - `data`: {rows (training rows), features, outputs}; `parameters`: parameter names, optimizer order;
 - `lr` (the rate in use: "auto" is not chosen again), `log_every`, `batch_size`, `steps_per_epoch`;
 - `step` (updates done), `epoch` (0-based epoch in progress = epochs completed), `batch` (next
@@ -40,7 +41,6 @@ Counts: `train_points` = step // log_every and `dev_points` = epoch (0 without a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -52,7 +52,8 @@ import safetensors.numpy
 import torch
 from torch import nn
 
-from .config import TrainConfig
+from descent.spec import JobConfig
+
 from .data import Scaling
 from .history import WindowState
 
@@ -399,7 +400,7 @@ class RunState:
     def check_fits(
         self,
         *,
-        config: TrainConfig,
+        config: JobConfig,
         rows: int,
         features: int,
         outputs: int,
@@ -413,7 +414,7 @@ class RunState:
         differences = _differences(self.config, config_fingerprint(config))
         if differences:
             raise ValueError("checkpoint does not fit the job config: " + "; ".join(differences[:5]))
-        if config.optimizer.lr is not None and config.optimizer.lr != self.lr:
+        if not config.optimizer.auto_lr and config.optimizer.lr != self.lr:
             raise ValueError(
                 f"checkpoint does not fit the job config: optimizer.lr is {self.lr!r} in the "
                 f"checkpoint but {config.optimizer.lr!r} in the config"
@@ -457,14 +458,16 @@ class RunState:
             raise ValueError("checkpoint: the training data differs from the data it was taken on")
 
 
-def config_fingerprint(config: TrainConfig) -> dict[str, Any]:
-    """The config a checkpoint records: JSON of the TrainConfig minus what may change on resume.
+def config_fingerprint(config: JobConfig) -> dict[str, Any]:
+    """The config a checkpoint records: the config's JSON minus what may change on resume.
 
     `max_runtime_seconds` is a limit, not part of the trajectory; `optimizer.lr` is checked on its
-    own (a stored config may carry the rate "auto" chose in place of "auto").
+    own (a stored config may carry the rate "auto" chose in place of "auto"); `log_every` is added
+    to the stored config once training starts, and `dataset_id` is checked by the data itself.
     """
-    raw: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(config)))
-    raw.pop("max_runtime_seconds", None)
+    raw: dict[str, Any] = config.model_dump(
+        mode="json", exclude={"dataset_id", "max_runtime_seconds", "log_every"}
+    )
     raw["optimizer"].pop("lr", None)
     return raw
 

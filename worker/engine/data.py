@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .config import SplitConfig
+from descent.spec import Split
+
 from .errors import InvalidData
 
 SPLIT_STREAM = 0
@@ -84,7 +85,7 @@ class Splits:
     test: Part | None
 
 
-def split_sizes(n: int, split: SplitConfig) -> tuple[int, int, int]:
+def split_sizes(n: int, split: Split) -> tuple[int, int, int]:
     """(train, dev, test) row counts: held-out counts rounded down, at least 1 training row."""
     dev = math.floor(split.dev * n + _ROUNDING_SLACK)
     test = math.floor(split.test * n + _ROUNDING_SLACK)
@@ -95,7 +96,7 @@ def split_sizes(n: int, split: SplitConfig) -> tuple[int, int, int]:
     return n - dev - test, dev, test
 
 
-def split_indices(n: int, split: SplitConfig, seed: int) -> tuple[np.ndarray, ...]:
+def split_indices(n: int, split: Split, seed: int) -> tuple[np.ndarray, ...]:
     """(train, dev, test) row indices from a seeded shuffle, each sorted to keep the file's order.
 
     Without held-out rows nothing is drawn and the training split is the data as given.
@@ -111,7 +112,7 @@ def split_indices(n: int, split: SplitConfig, seed: int) -> tuple[np.ndarray, ..
     return train, dev, test
 
 
-def split_data(x: np.ndarray, y: np.ndarray, split: SplitConfig, seed: int) -> Splits:
+def split_data(x: np.ndarray, y: np.ndarray, split: Split, seed: int) -> Splits:
     """The three parts; the training part is `x`, `y` themselves when nothing is held out."""
     train, dev, test = split_indices(x.shape[0], split, seed)
     if train.size == x.shape[0]:

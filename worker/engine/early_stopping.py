@@ -11,13 +11,13 @@ from typing import Any
 
 from torch import nn
 
-from .config import EarlyStoppingConfig
+from descent.spec import EarlyStopping
 
 
 class DevTracker:
     """Fed the dev loss after every epoch. Without early stopping it only tracks the best."""
 
-    def __init__(self, early_stopping: EarlyStoppingConfig | None) -> None:
+    def __init__(self, early_stopping: EarlyStopping | None) -> None:
         self.early_stopping = early_stopping
         self.min_delta = early_stopping.min_delta if early_stopping else 0.0
         self.best_loss: float | None = None

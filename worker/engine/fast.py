@@ -34,8 +34,9 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from descent.spec import JobConfig
+
 from . import kernels
-from .config import TrainConfig
 from .data import Scaling
 from .losses import LossSpec
 from .models import EngineModel
@@ -65,7 +66,7 @@ def enabled_by_default() -> bool:
     return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def choose(config: TrainConfig, loss: LossSpec, outputs: int, fast: bool | None) -> str:
+def choose(config: JobConfig, loss: LossSpec, outputs: int, fast: bool | None) -> str:
     """PLAIN, COMPILED or DENSE for this job (module docstring)."""
     if fast is None:
         fast = enabled_by_default()

@@ -24,8 +24,9 @@ import warnings
 import numpy as np
 import torch
 
+from descent.spec import JobConfig
+
 from .checkpoint import Checkpoint, RunState, TrackerState, config_fingerprint
-from .config import TrainConfig
 from .data import (
     INIT_STREAM,
     LR_TEST_STREAM,
@@ -64,7 +65,7 @@ from .search import search
 def train(
     x: np.ndarray,
     y: np.ndarray,
-    config: TrainConfig,
+    config: JobConfig,
     reporter: Reporter,
     resume: Checkpoint | None = None,
     *,
@@ -108,7 +109,7 @@ class Descent:
     def __init__(
         self,
         splits: Splits,
-        config: TrainConfig,
+        config: JobConfig,
         reporter: Reporter,
         deadline: Deadline,
         outputs: int = 1,
@@ -164,7 +165,7 @@ class Descent:
         if resume is not None:
             self.lr = resume.lr  # "auto" is not chosen again
         else:
-            self.lr = config.optimizer.lr if config.optimizer.lr is not None else self._auto_lr()
+            self.lr = self._auto_lr() if config.optimizer.auto_lr else config.optimizer.lr
         self.optimizer = self.method.make(
             self.model.parameters(), config.optimizer, self.lr, fused=self.path == DENSE
         )

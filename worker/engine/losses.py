@@ -160,4 +160,4 @@ LOSSES: dict[str, LossSpec] = {
         curvature=0.5,
     ),
 }
-"""Every loss of config.LOSS_TYPES."""
+"""Every loss of descent.spec.LOSSES."""

@@ -28,8 +28,8 @@ import torch
 from torch import nn
 
 from descent.predict import forward
+from descent.spec import Model
 
-from .config import ModelConfig
 from .data import Scaling
 
 ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
@@ -37,7 +37,7 @@ ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
 }
-"""torch modules of config.ACTIVATIONS; `identity` puts nothing between the layers."""
+"""torch modules of descent.spec.ACTIVATIONS; `identity` puts nothing between the layers."""
 
 
 @dataclass(frozen=True)
@@ -200,9 +200,9 @@ def _default_init(lin: nn.Linear, generator: torch.Generator) -> None:
 class ModelSpec:
     """How to build a model type, and whether it has an intercept (decides centering)."""
 
-    build: Callable[[ModelConfig, int, int, bool, bool, torch.Generator], EngineModel]
+    build: Callable[[Model, int, int, bool, bool, torch.Generator], EngineModel]
     """(config, n_features, outputs, multiclass, regression, init generator) → model."""
-    has_intercept: Callable[[ModelConfig], bool]
+    has_intercept: Callable[[Model], bool]
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -215,4 +215,4 @@ MODELS: dict[str, ModelSpec] = {
         has_intercept=lambda cfg: True,
     ),
 }
-"""Every model type of config.MODEL_TYPES."""
+"""Every model type of descent.spec.MODEL_TYPES."""

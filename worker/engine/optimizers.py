@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import OptimizerConfig
+from descent.spec import OptimizerConfig
 
 FOREACH = False
 """torch.optim's multi-tensor (foreach) path or the per-tensor loop, fixed so that runs reproduce.
@@ -61,7 +61,7 @@ def _momentum(
 def _adam(
     params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig, lr: float, fused: bool = False
 ) -> torch.optim.Optimizer:
-    return torch.optim.Adam(params, lr=lr, betas=cfg.betas, **_kernel(fused))
+    return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas), **_kernel(fused))
 
 
 def _no_state(cfg: OptimizerConfig) -> frozenset[str]:
@@ -97,4 +97,4 @@ METHODS: dict[str, DescentMethod] = {
     "momentum": DescentMethod(batch_size=_batched, make=_momentum, state_keys=_momentum_state),
     "adam": DescentMethod(batch_size=_batched, make=_adam, state_keys=_adam_state),
 }
-"""Every optimizer of config.DESCENT_TYPES."""
+"""Every optimizer of descent.spec.GRADIENT_TYPES."""

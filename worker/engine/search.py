@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .config import Grid, TrainConfig
+from descent.spec import Grid, JobConfig
+
 from .data import Part, Splits
 from .deadline import Deadline
 from .errors import Cancelled, InvalidData, Suspended, TimedOut
@@ -246,10 +247,9 @@ def grid_axes(grid: Grid, n_features: int) -> dict[str, np.ndarray]:
     return axes
 
 
-def search(splits: Splits, config: TrainConfig, reporter: Reporter, deadline: Deadline) -> TrainOutput:
+def search(splits: Splits, config: JobConfig, reporter: Reporter, deadline: Deadline) -> TrainOutput:
     """Evaluate the whole grid on the training split and keep the first lowest point."""
     grid = config.optimizer.grid
-    assert grid is not None  # TrainConfig.from_dict requires it for exhaustive
     n_features = splits.train.x.shape[1]
     axes = grid_axes(grid, n_features)
     values = list(axes.values())

@@ -1,0 +1,163 @@
+"""A training job: `JobRequest` is what a client sends, `JobConfig` the same job resolved.
+
+`JobConfig` is a `JobRequest` with every default filled in, the optimizer reduced to the keys its
+type uses, and what the service and the worker add (`max_history_points` from the settings,
+`log_every` once training has started). The service validates requests with `JobRequest`, stores
+`JobRequest.resolve(...)` as JSON, and shows it as the job's `config`; the worker parses that JSON
+back into a `JobConfig` and hands it to the engine. A field is declared once, on `JobRequest`
+(or on the class of its part: model.py, optimizer.py, grid.py), with its default and bounds.
+
+A new field whose resolved form differs from the request's (as `optimizer` does) is declared on
+both: the request's form on `JobRequest`, the resolved one on `JobConfig`. A default that depends
+on other fields belongs in a validator of `JobRequest`, so the config shows the value used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from descent.settings import Settings
+
+from .base import Int, Strict, bounded_int, documented_shape, drop_keys
+from .model import LinearModel, Model, linear_by_default
+from .names import SEARCH_LOSSES, Loss
+from .optimizer import SEARCH_TYPES, AnyOptimizerConfig, Optimizer
+from .rules import search_errors
+
+MAX_SEED = 2**63 - 1
+MAX_DATASET_ID_LENGTH = 100
+
+
+class Split(Strict):
+    """Fractions of the rows held out (by a shuffle seeded with `seed`); `dev + test` must be < 1,
+    and a fraction > 0 must hold out at least one row of the dataset."""
+
+    dev: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False)
+    test: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _leaves_training(self) -> Split:
+        if self.dev + self.test >= 1:
+            raise ValueError("dev + test must be < 1 to leave rows for training")
+        return self
+
+
+class EarlyStopping(Strict):
+    """Stop after `patience` epochs without a dev-loss improvement larger than `min_delta`."""
+
+    patience: Int = Field(10, ge=1)
+    min_delta: float = Field(0.0, ge=0, allow_inf_nan=False)
+
+
+def _search_rules(schema: dict[str, Any]) -> None:
+    """What an exhaustive search needs of the rest of the job (rules.search_errors), as JSON Schema."""
+    search = {"required": ["type"], "properties": {"type": {"enum": list(SEARCH_TYPES)}}}
+    with_bias_range = {
+        "required": ["type", "grid"],
+        "properties": {
+            "type": {"enum": list(SEARCH_TYPES)},
+            "grid": {"type": "object", "required": ["b"], "properties": {"b": {"type": "object"}}},
+        },
+    }
+    schema["allOf"] = [
+        {
+            "if": {"required": ["optimizer"], "properties": {"optimizer": search}},
+            "then": {
+                "properties": {
+                    "model": {"properties": {"type": {"const": "linear"}}},
+                    "loss": {"enum": list(SEARCH_LOSSES)},
+                }
+            },
+        },
+        {
+            "if": {"required": ["optimizer"], "properties": {"optimizer": with_bias_range}},
+            "then": {"properties": {"model": {"properties": {"bias": {"const": True}}}}},
+        },
+    ]
+
+
+class JobRequest(Strict):
+    """`POST /v1/jobs`. Only `dataset_id` and `optimizer` are required.
+
+    Checked against the dataset, so not expressible here: an exhaustive grid has one range or one
+    per feature and at most DESCENT_MAX_GRID_POINTS points; an MLP has at most
+    DESCENT_MAX_MLP_PARAMETERS parameters; `bce` needs targets 0/1 and `cross_entropy` classes
+    0..K-1 (K <= DESCENT_MAX_CLASSES); each split fraction > 0 holds out at least one row.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_search_rules)
+
+    dataset_id: str = Field(min_length=1, max_length=MAX_DATASET_ID_LENGTH)
+    model: Model = Field(default_factory=LinearModel, json_schema_extra=drop_keys("discriminator"))
+    loss: Loss = "mse"
+    optimizer: Optimizer  # type: ignore[valid-type]
+    epochs: Int = Field(100, ge=1)
+    tolerance: float = Field(1e-7, ge=0, allow_inf_nan=False)
+    split: Split = Field(default_factory=Split)
+    early_stopping: EarlyStopping | None = None
+    smoothing: float = Field(0.4, gt=0, le=1, allow_inf_nan=False)
+    standardize: bool = True
+    seed: Int = Field(0, ge=0, le=MAX_SEED)
+    max_runtime_seconds: float = Field(3600, gt=0, allow_inf_nan=False)
+
+    _linear_by_default = field_validator("model", mode="before")(linear_by_default)
+
+    def resolve(self, max_history_points: int) -> JobConfig:
+        """The config this request runs with (check it with rules.job_errors first). The fields the
+        request left out stay the defaults, as written (`max_runtime_seconds` 3600, not 3600.0)."""
+        fields = {name: getattr(self, name) for name in self.model_fields_set}
+        fields["optimizer"] = self.optimizer.resolved()
+        return JobConfig.model_validate({**fields, "max_history_points": max_history_points})
+
+
+class JobConfig(JobRequest):
+    """The request with every default filled in, and only the optimizer keys its type uses."""
+
+    optimizer: AnyOptimizerConfig  # type: ignore[assignment]
+    max_history_points: Int = Field(
+        Settings.max_history_points,
+        ge=1,
+        description="train points the history keeps (DESCENT_MAX_HISTORY_POINTS)",
+    )
+    log_every: bounded_int(ge=1) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="set once training starts: updates averaged into one history point",
+        exclude_if=lambda value: value is None,  # absent, not null, until a worker plans the history
+    )
+
+    @field_validator("max_history_points", mode="before")
+    @classmethod
+    def _stored_before_the_key(cls, value: Any) -> Any:
+        """A config stored before the key existed lacks it or holds null: the setting's default."""
+        return Settings.max_history_points if value is None else value
+
+    @model_validator(mode="after")
+    def _searchable(self) -> JobConfig:
+        """A config is always one the engine can run: the service checked the request's rules."""
+        errors = search_errors(self)
+        if errors:
+            raise ValueError("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """In the API's documents (built in validation mode): the config as stored and shown."""
+        if handler.mode == "serialization":
+            return handler(core_schema)
+        schema = documented_shape(cls)
+        log_every = schema["properties"]["log_every"]
+        (number,) = [s for s in log_every.pop("anyOf") if s.get("type") != "null"]
+        log_every.update(number)
+        return schema

@@ -1,0 +1,173 @@
+"""The rules across fields, and those that need the dataset or the service's limits: each once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from descent.settings import Settings
+from descent.spec import DatasetFacts, JobRequest, job_errors, mlp_parameters
+
+LIMITS = Settings()
+REGRESSION = DatasetFacts(
+    rows=10, features=2, target_name="price", y_min=0.5, y_max=9.5, target_integer=False
+)
+BINARY = replace(REGRESSION, target_name="label", y_min=0.0, y_max=1.0, target_integer=True)
+CLASSES = replace(BINARY, y_max=3.0)
+RANGE = {"min": 0, "max": 1, "steps": 3}
+
+
+def request(**fields: Any) -> JobRequest:
+    return JobRequest.model_validate({"dataset_id": "d", "optimizer": {"type": "gd"}, **fields})
+
+
+def exhaustive(**grid: Any) -> dict[str, Any]:
+    return {"type": "exhaustive", "grid": {"w": RANGE, **grid}}
+
+
+def faults(
+    job: JobRequest, dataset: DatasetFacts = REGRESSION, settings: Settings = LIMITS
+) -> dict[str, str]:
+    return {e["field"]: e["message"] for e in job_errors(job, dataset, settings)}
+
+
+def test_a_job_within_every_rule_has_no_fault() -> None:
+    assert faults(request()) == {}
+    assert faults(request(optimizer=exhaustive(b=RANGE), loss="bce"), BINARY) == {}
+    assert (
+        faults(request(model={"type": "mlp"}, loss="cross_entropy", split={"dev": 0.1, "test": 0.1}), CLASSES)
+        == {}
+    )
+
+
+def test_exhaustive_search_needs_a_linear_model() -> None:
+    job = request(model={"type": "mlp"}, optimizer=exhaustive())
+    assert faults(job) == {"optimizer.type": "exhaustive search needs model linear"}
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber", "bce"])
+def test_exhaustive_search_takes_the_losses_of_a_one_output_model(loss: str) -> None:
+    assert "loss" not in faults(request(optimizer=exhaustive(), loss=loss), BINARY)
+
+
+def test_exhaustive_search_refuses_cross_entropy_and_says_why() -> None:
+    message = faults(request(optimizer=exhaustive(), loss="cross_entropy"), CLASSES)["loss"]
+    assert message.startswith("exhaustive search supports loss mse, mae, huber, bce, not cross_entropy")
+    assert "one output per class" in message
+
+
+def test_a_bias_range_needs_a_model_with_a_bias() -> None:
+    job = request(model={"bias": False}, optimizer=exhaustive(b=RANGE))
+    assert faults(job) == {"optimizer.grid.b": "the model has no bias (model.bias is false)"}
+
+
+@pytest.mark.parametrize("ranges, ok", [(1, True), (2, True), (3, False)])
+def test_a_grid_has_one_range_or_one_per_feature(ranges: int, ok: bool) -> None:
+    found = faults(request(optimizer=exhaustive(w=[RANGE] * ranges)))
+    assert ("optimizer.grid.w" not in found) is ok
+    if not ok:
+        assert found["optimizer.grid.w"] == "give one range, or one per feature (2); got 3"
+
+
+def test_grid_points_are_limited_by_descent_max_grid_points() -> None:
+    """One range counts once per feature: 3 × 3 weights × 4 biases = 36 points."""
+    job = request(optimizer=exhaustive(b={"min": 0, "max": 1, "steps": 4}))
+    assert faults(job, settings=replace(LIMITS, max_grid_points=36)) == {}
+    message = faults(job, settings=replace(LIMITS, max_grid_points=35))["optimizer.grid"]
+    assert message == "36 grid points exceed DESCENT_MAX_GRID_POINTS = 35"
+
+
+@pytest.mark.parametrize(
+    "dataset, message",
+    [
+        (
+            REGRESSION,
+            "bce needs targets 0 or 1; the target 'price' has values from 0.5 to 9.5, not all integers",
+        ),
+        (CLASSES, "bce needs targets 0 or 1; the target 'label' has values from 0 to 3"),
+        (BINARY, None),
+    ],
+)
+def test_bce_needs_targets_0_and_1(dataset: DatasetFacts, message: str | None) -> None:
+    assert faults(request(loss="bce"), dataset).get("loss") == message
+
+
+@pytest.mark.parametrize(
+    "dataset, message",
+    [
+        (
+            REGRESSION,
+            "cross_entropy needs integer classes 0..K-1; the target 'price' has values from 0.5 to 9.5",
+        ),
+        (
+            replace(CLASSES, y_min=-1.0),
+            "cross_entropy needs integer classes 0..K-1; the target 'label' has values from -1 to 3",
+        ),
+        (CLASSES, None),
+    ],
+)
+def test_cross_entropy_needs_classes_0_to_k_minus_1(dataset: DatasetFacts, message: str | None) -> None:
+    assert faults(request(loss="cross_entropy"), dataset).get("loss") == message
+
+
+def test_classes_are_limited_by_descent_max_classes() -> None:
+    job = request(loss="cross_entropy")
+    assert faults(job, CLASSES, replace(LIMITS, max_classes=4)) == {}
+    assert faults(job, CLASSES, replace(LIMITS, max_classes=3)) == {
+        "loss": "4 classes exceed DESCENT_MAX_CLASSES = 3"
+    }
+
+
+def test_mlp_parameters_are_counted_with_an_output_per_class() -> None:
+    assert mlp_parameters(2, [16], 1) == (2 * 16 + 16) + (16 * 1 + 1)
+    regression = request(model={"type": "mlp", "hidden": [16]})
+    assert faults(regression, settings=replace(LIMITS, max_mlp_parameters=65)) == {}
+    classifier = request(model={"type": "mlp", "hidden": [16]}, loss="cross_entropy")
+    message = faults(classifier, CLASSES, replace(LIMITS, max_mlp_parameters=65))["model.hidden"]
+    assert message == "116 parameters exceed DESCENT_MAX_MLP_PARAMETERS = 65"
+
+
+def test_epochs_and_run_time_are_limited() -> None:
+    small = replace(LIMITS, max_epochs=50, max_runtime_seconds=60)
+    assert faults(request(epochs=50, max_runtime_seconds=60), settings=small) == {}
+    assert faults(request(epochs=51, max_runtime_seconds=60.5), settings=small) == {
+        "epochs": "must be <= DESCENT_MAX_EPOCHS = 50",
+        "max_runtime_seconds": "must be <= DESCENT_MAX_RUNTIME_SECONDS = 60",
+    }
+
+
+def test_a_split_fraction_holds_out_a_row_and_training_keeps_one() -> None:
+    assert faults(request(split={"dev": 0.1, "test": 0.1})) == {}  # one row each of 10
+    assert faults(request(split={"dev": 0.05})) == {
+        "split.dev": "0.05 of 10 rows holds out no row; use a larger fraction"
+    }
+    two_rows = replace(REGRESSION, rows=2)
+    assert faults(request(split={"dev": 0.5, "test": 0.49}), two_rows)["split.test"].startswith(
+        "0.49 of 2 rows"
+    )
+    # dev + test < 1, yet in floating point 0.8999999999999999 · 10 rounds to 9: 1 + 9 of 10 rows
+    job = request(split={"dev": 0.1, "test": 0.8999999999999999})
+    assert faults(job) == {"split": "leaves no training rows out of 10"}
+
+
+def test_every_fault_is_reported_at_once() -> None:
+    job = request(
+        model={"type": "mlp", "hidden": [4]},
+        optimizer=exhaustive(w=[RANGE] * 3),
+        epochs=10**9,
+    )
+    assert set(faults(job)) == {"optimizer.type", "optimizer.grid.w", "epochs"}
+
+
+def test_dataset_facts_are_read_from_the_dataset_resource() -> None:
+    resource = {
+        "rows": 10,
+        "features": 2,
+        "target_name": "label",
+        "stats": {"y_min": 0.0, "y_max": 1.0, "x_mean": [0, 0], "x_std": [1, 1], "y_mean": 0.5, "y_std": 0.5},
+        "target_integer": True,
+    }
+    assert DatasetFacts.of(resource) == BINARY
+    assert not DatasetFacts.of({k: v for k, v in resource.items() if k != "target_integer"}).target_integer
