@@ -30,7 +30,7 @@ def config(optimizer: dict[str, Any], **overrides: Any) -> TrainConfig:
 
 
 def run(
-    x: np.ndarray, y: np.ndarray, cfg: TrainConfig, fast: bool | None = None
+    x: np.ndarray, y: np.ndarray, cfg: TrainConfig, fast: bool = True
 ) -> tuple[TrainOutput, ListReporter]:
     """Train with a fresh ListReporter and return both (`fast`: as train()'s)."""
     reporter = ListReporter()

@@ -1,9 +1,9 @@
-"""Every fast path (worker/engine/fast.py) against the plain autograd loop on the same job.
+"""The compiled and dense updates (worker/engine/updates.py) against the autograd loop on the same job.
 
 The fast paths compute the same updates in another order of float32 operations, so histories,
 parameters and results agree within float32 rounding, never bit for bit; each path is checked on
 its own to resume bit for bit from its checkpoints (also with batched ticks), to stop where the
-plain loop stops (divergence, cancel), and to be the path `choose()` takes.
+plain loop stops (divergence, cancel), and to be the path `choose_path()` takes.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from worker.engine import Checkpoint, Diverged, ListReporter, Signal, Suspended, TrainConfig, train
-from worker.engine.fast import COMPILED, DENSE, PLAIN, choose
+from worker.engine import Diverged, ListReporter, Signal, Suspended, TrainConfig, decode_checkpoint, train
 from worker.engine.losses import LOSSES
+from worker.engine.updates import UpdatePath, choose_path
 
 from .helpers import config, linear_data
+
+COMPILED, DENSE, PLAIN = UpdatePath.COMPILED, UpdatePath.DENSE, UpdatePath.AUTOGRAD
 
 
 def _sine(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +121,7 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_fast_path_gives_the_plain_loops_numbers(name: str) -> None:
     path, x, y, cfg = _job(name)
-    assert choose(cfg, LOSSES[cfg.loss], 1, True) == path
+    assert choose_path(cfg, LOSSES[cfg.loss], 1, True) == path
     plain, fast = ListReporter(), ListReporter()
     ref = train(x, y, cfg, plain, fast=False)
     out = train(x, y, cfg, fast, fast=True)
@@ -165,17 +167,20 @@ def test_other_jobs_take_the_plain_loop() -> None:
         {"model": {"type": "mlp", "hidden": [4]}, "loss": "mae"},
     ):
         cfg = config({"type": "minibatch", "lr": 0.01}, **raw)
-        assert choose(cfg, LOSSES[cfg.loss], 1, True) == PLAIN
+        assert choose_path(cfg, LOSSES[cfg.loss], 1, True) == PLAIN
     cfg = config({"type": "gd"})
-    assert choose(cfg, LOSSES["mse"], 1, False) == PLAIN
+    assert choose_path(cfg, LOSSES["mse"], 1, False) == PLAIN
 
 
-def test_the_environment_switch_picks_the_plain_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = config({"type": "sgd"})
+def test_the_parameter_alone_picks_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the engine reads no environment: the worker passes its setting as `fast`
+    _, x, y, cfg = _job("sgd")
+    fast, plain = train(x, y, cfg, ListReporter(), fast=True), train(x, y, cfg, ListReporter(), fast=False)
+    assert _numbers(fast) != _numbers(plain)  # the paths differ in their last bits
     monkeypatch.setenv("DESCENT_FAST_PATHS", "0")
-    assert choose(cfg, LOSSES["mse"], 1, None) == PLAIN
+    assert _numbers(train(x, y, cfg, ListReporter())) == _numbers(fast)  # fast=True by default
     monkeypatch.setenv("DESCENT_FAST_PATHS", "1")
-    assert choose(cfg, LOSSES["mse"], 1, None) == COMPILED
+    assert _numbers(train(x, y, cfg, ListReporter(), fast=False)) == _numbers(plain)
 
 
 @pytest.mark.parametrize("name", ["sgd_windows_dev", "minibatch", "gd"])
@@ -209,14 +214,13 @@ def _resume_chain(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, at: list[int],
         reporter = ListReporter(signals={} if tick is None else {tick: Signal.SUSPEND}, batched_ticks=batched)
         try:
             out = train(x, y, cfg, reporter, resume=resume, fast=True)
-        except Suspended as stop:
-            checkpoint = stop.checkpoint
-            assert checkpoint is not None
+        except Suspended:
+            (saved,) = reporter.checkpoints
             for key in train_hist:
-                train_hist[key] = (train_hist[key] + reporter.train[key])[: checkpoint.train_points]
+                train_hist[key] = (train_hist[key] + reporter.train[key])[: saved.train_points]
             for key in dev_hist:
-                dev_hist[key] = (dev_hist[key] + reporter.dev[key])[: checkpoint.dev_points]
-            resume = Checkpoint.from_bytes(checkpoint.to_bytes())
+                dev_hist[key] = (dev_hist[key] + reporter.dev[key])[: saved.dev_points]
+            resume = decode_checkpoint(saved.data)
             continue
         assert tick is None, "the run ended before the tick meant to suspend it"
         for key in train_hist:
@@ -294,7 +298,7 @@ def test_cancel_through_batched_ticks_stops_at_a_chunk() -> None:
 def test_the_direct_fused_adam_step_is_torch_optims_step() -> None:
     import torch
 
-    from worker.engine.fast import DenseStep
+    from worker.engine.dense import DenseStep
     from worker.engine.models import MLP as Net
 
     def net() -> Net:

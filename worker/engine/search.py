@@ -35,13 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .callbacks import Reporter, Signal
 from .config import Grid, TrainConfig
 from .data import Part, Splits
 from .deadline import Deadline
 from .errors import Cancelled, InvalidData, Suspended, TimedOut
 from .losses import HUBER_DELTA, LOSSES
 from .models import Params
-from .reporting import Reporter, Signal
 from .result import TrainOutput, final_numbers
 
 SEARCH_CHUNK_POINTS = 65_536
