@@ -321,3 +321,31 @@ def test_the_direct_fused_adam_step_is_torch_optims_step() -> None:
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         for key in ("step", "exp_avg", "exp_avg_sq"):
             assert torch.equal(opt_a.state[p][key], opt_b.state[q][key])
+
+
+@pytest.mark.parametrize("dense", [True, False], ids=["dense", "autograd"])
+def test_gathered_batches_are_the_permuted_copys_batches(dense: bool) -> None:
+    # a big run gathers each batch's rows through the permutation instead of permuting a copy
+    # (updates.SMALL_DATA_CELLS): the same rows in the same order, so the same numbers bit for bit
+    import torch
+
+    from worker.engine.models import MLP as Net
+    from worker.engine.updates import TorchUpdates
+
+    x, y = (torch.from_numpy(a) for a in _sine(100))
+    runs = []
+    for gather in (False, True):
+        net = Net(3, (5, 4), "tanh", 1, False, True, torch.Generator().manual_seed(1))
+        optimizer = torch.optim.Adam(net.parameters(), lr=0.01, fused=dense)
+        updates = TorchUpdates(x, y, 16, dense, torch.nn.functional.mse_loss, gather=gather)
+        updates.bind(net, optimizer, 0.01)
+        shuffler = torch.Generator().manual_seed(2)
+        costs = np.empty(7)
+        for _ in range(3):
+            updates.start_epoch(torch.randperm(100, generator=shuffler))
+            for batch in range(7):
+                assert updates.run(batch, batch + 1, costs[batch:]) == 1
+        runs.append((costs.copy(), [p.detach().clone() for p in net.parameters()]))
+    (costs_a, params_a), (costs_b, params_b) = runs
+    assert np.array_equal(costs_a, costs_b)
+    assert all(torch.equal(p, q) for p, q in zip(params_a, params_b, strict=True))

@@ -114,14 +114,17 @@ def make_updates(
     else:
         x, y = tensor_view(part.x), part.y
     targets = loss.targets(y) if loss.multiclass else tensor_view(y)
-    return TorchUpdates(x, targets, batch_size, path == UpdatePath.DENSE, train_loss)
+    dense = path == UpdatePath.DENSE
+    return TorchUpdates(
+        x, targets, batch_size, dense, train_loss, gather=dense and x.numel() > SMALL_DATA_CELLS
+    )
 
 
 class TorchUpdates:
     """AUTOGRAD and DENSE: one torch update per batch of the (permuted) split.
 
-    An epoch's batches are slices of a permuted copy of the split, or — a DENSE run on more than
-    SMALL_DATA_CELLS — rows gathered through the permutation (the same batches, no copy)."""
+    An epoch's batches are slices of a permuted copy of the split, or with `gather` — a DENSE run
+    on more than SMALL_DATA_CELLS — rows gathered through the permutation (the same batches, no copy)."""
 
     chunked = False
 
@@ -132,12 +135,13 @@ class TorchUpdates:
         batch_size: int,
         dense: bool,
         train_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        gather: bool = False,
     ) -> None:
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.dense = dense
         self.train_loss = train_loss
-        self.gather = dense and x.numel() > SMALL_DATA_CELLS
+        self.gather = gather
         self.threads: int | None = None
         self._x, self._y = x, y
         self._order: torch.Tensor | None = None
