@@ -245,43 +245,46 @@ class GradientDescentRun:
         """One pass over the training split (0-based `epoch`), from `next_batch` on a resumed
         epoch; returns the epoch's cost and a CHECKPOINT or SUSPEND asked on its last update.
 
-        The updates come a chunk at a time: one update, unless the updates are `chunked` and the
-        reporter has `batched_ticks`; then a chunk is sized to take about CHUNK_SECONDS, and tick()
-        comes after each chunk rather than after each update."""
+        One update at a time, or — `chunked` updates and a reporter with `batched_ticks` — a
+        chunk of updates sized to take about CHUNK_SECONDS, with tick() after each chunk."""
         updates, history, reporter, deadline = self.updates, self.history, self.reporter, self.deadline
         if self.batch_size < self.rows:
             self._epoch_rng = self.shuffler.get_state()
             updates.start_epoch(torch.randperm(self.rows, generator=self.shuffler))
+        update, add, tick, expired = updates.update, history.add, reporter.tick, deadline.expired
         scale = self.to_original
         batched = updates.chunked and bool(getattr(reporter, "batched_ticks", False))
-        chunk = self._chunk if batched else 1
-        costs = np.empty(chunk)
+        chunk = self._chunk
+        costs = np.empty(chunk if batched else 0)
         total, self.epoch_cost_sum = self.epoch_cost_sum, 0.0
         batch, self.next_batch = self.next_batch, 0
-        steps = self.steps_per_epoch
+        step, steps = self.step, self.steps_per_epoch
         pending: Signal | bool = Signal.CONTINUE
         while batch < steps:
-            stop = min(steps, batch + chunk)
-            if costs.shape[0] < stop - batch:
-                costs = np.empty(stop - batch)
-            started = time.perf_counter() if batched else 0.0
-            done = updates.run(batch, stop, costs)
-            spent = time.perf_counter() - started if batched else 0.0
-            step = self.step
-            diverged = not math.isfinite(costs[done - 1] * scale)
-            kept = done - 1 if diverged else done
-            if kept == 1:
-                cost = float(costs[0]) * scale
-                total += cost
-                history.add(step + 1, epoch, cost)
-            elif kept:
-                total = history.add_many(step, epoch, costs, kept, scale, total)
+            if batched:
+                stop = min(steps, batch + chunk)
+                if costs.shape[0] < stop - batch:
+                    costs = np.empty(stop - batch)
+                started = time.perf_counter()
+                done = updates.run(batch, stop, costs)
+                per_update = (time.perf_counter() - started) / done
+                diverged = not math.isfinite(costs[done - 1] * scale)
+                total = history.add_many(step, epoch, costs, done - 1 if diverged else done, scale, total)
+                chunk = max(1, min(MAX_CHUNK_UPDATES, 2 * chunk, int(CHUNK_SECONDS / max(per_update, 1e-9))))
+                self._chunk = chunk
+            else:
+                done = 1
+                cost = update(batch) * scale
+                diverged = not math.isfinite(cost)
+                if not diverged:
+                    total += cost
+                    add(step + 1, epoch, cost)
             step += done
+            batch += done
             self.step = step
             if diverged:
                 raise Diverged.non_finite(epoch + 1, step, self.lr, self.stability_bound())
-            batch = stop
-            signal = reporter.tick()
+            signal = tick()
             if signal:
                 if signal != Signal.CHECKPOINT and signal != Signal.SUSPEND:
                     raise Cancelled(f"training cancelled in epoch {epoch + 1} at step {step}")
@@ -289,12 +292,8 @@ class GradientDescentRun:
                     pending = signal
                 else:
                     self._checkpoint(signal, batch, total, f"in epoch {epoch + 1} at step {step}")
-            if deadline.expired():
+            if expired():
                 raise TimedOut.after(deadline.seconds, f"in epoch {epoch + 1} at step {step}")
-            if batched:
-                per_update = spent / done
-                chunk = max(1, min(MAX_CHUNK_UPDATES, 2 * chunk, int(CHUNK_SECONDS / max(per_update, 1e-9))))
-                self._chunk = chunk
         return total / steps, pending
 
     # -- checkpoints ---------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """How a gradient-descent run updates its parameters: three strategies behind one interface.
 
 Why: the epoch loop (loop.py) is one loop for every job — it draws each epoch's permutation, asks
-its `Updates` for batches first..stop−1, and does everything else once: the history, tick() and
-its cancel and checkpoints, the deadline, divergence. What differs is only how an update is
-computed, chosen from the config alone by `choose_path`:
+its `Updates` for the epoch's batches (`update`, or `run` for a chunk of them), and does everything
+else once: the history, tick() and its cancel and checkpoints, the deadline, divergence. What
+differs is only how an update is computed, chosen from the config alone by `choose_path`:
 
 - AUTOGRAD — zero_grad, forward, loss, backward, step with a torch.optim optimizer: the reference,
   taken by every job with `train(..., fast=False)` and by every job no other path covers (losses
@@ -23,7 +23,6 @@ same path bit for bit.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,7 +69,8 @@ class Updates(Protocol):
     """A run's parameter updates over the training split, as the epoch loop calls them."""
 
     chunked: bool
-    """True: `run` may be given many batches at once (cheap per update, so ticks can be batched)."""
+    """True: `run` makes many updates in one call, cheap enough per update that ticks may come
+    once per chunk (for a reporter with `batched_ticks`); else the loop calls `update`."""
     threads: int | None
     """The intra-op threads to train with (None: the process's setting), known after `bind`."""
 
@@ -90,9 +90,14 @@ class Updates(Protocol):
         """Visit the rows in `order` (the epoch's permutation) from now on; only shuffled runs call it."""
         ...
 
+    def update(self, batch: int) -> float:
+        """Update on batch `batch` of the epoch; returns its training-space cost before the update."""
+        ...
+
     def run(self, first: int, stop: int, costs: np.ndarray) -> int:
-        """Batches first..stop−1 of the epoch; costs[i] gets the training-space cost of the
-        (i+1)-th before its update. Stops after a non-finite cost; returns the updates made."""
+        """Batches first..stop−1 of the epoch (`chunked` strategies only); costs[i] gets the
+        training-space cost of the (i+1)-th before its update. Stops after a non-finite cost;
+        returns the updates made."""
         ...
 
 
@@ -145,7 +150,7 @@ class TorchUpdates:
         self.threads: int | None = None
         self._x, self._y = x, y
         self._order: torch.Tensor | None = None
-        self._step: Callable[[torch.Tensor, torch.Tensor], float] | None = None
+        self._step: Callable[[torch.Tensor, torch.Tensor], float] = _unbound
 
     def features(self) -> np.ndarray:
         return self.x.numpy()
@@ -166,22 +171,16 @@ class TorchUpdates:
         else:
             self._x, self._y = self.x[order], self.y[order]
 
+    def update(self, batch: int) -> float:
+        start = batch * self.batch_size
+        stop = start + self.batch_size
+        if self._order is None:
+            return self._step(self._x[start:stop], self._y[start:stop])
+        rows = self._order[start:stop]
+        return self._step(self._x.index_select(0, rows), self._y.index_select(0, rows))
+
     def run(self, first: int, stop: int, costs: np.ndarray) -> int:
-        step = self._step
-        assert step is not None, "bind() first"
-        x, y, order, size = self._x, self._y, self._order, self.batch_size
-        for k in range(first, stop):
-            start = k * size
-            if order is None:
-                xb, yb = x[start : start + size], y[start : start + size]
-            else:
-                rows = order[start : start + size]
-                xb, yb = x.index_select(0, rows), y.index_select(0, rows)
-            cost = step(xb, yb)
-            costs[k - first] = cost
-            if not math.isfinite(cost):
-                return k - first + 1
-        return stop - first
+        raise NotImplementedError("TorchUpdates is not chunked: the loop calls update()")
 
 
 class AutogradStep:
@@ -207,7 +206,7 @@ class CompiledUpdates:
     """COMPILED: kernels.descend on the linear model's weight and bias, updated in place.
 
     Full-batch runs (gd, or batches of every row) keep the split standardized once into a
-    feature-major copy (`xt`, `yt`), which one fused pass per epoch reads. Shuffled runs read the
+    feature-major copy (`xt`, and `y`), which one fused pass per epoch reads. Shuffled runs read the
     rows of the row-major standardized split (or the raw data itself without standardization: no
     copy at all) through each epoch's permutation."""
 
@@ -247,6 +246,7 @@ class CompiledUpdates:
         self.b = np.zeros(1, dtype=np.float32)
         self.has_bias = False
         self.lr = 0.0
+        self._one = np.empty(1)
 
     def features(self) -> np.ndarray:
         return self.x
@@ -266,6 +266,10 @@ class CompiledUpdates:
     def start_epoch(self, order: torch.Tensor) -> None:
         self.order = order.numpy()
 
+    def update(self, batch: int) -> float:
+        self.run(batch, batch + 1, self._one)
+        return float(self._one[0])
+
     def run(self, first: int, stop: int, costs: np.ndarray) -> int:
         data = self.x if self.xt is None else self.xt
         return int(
@@ -283,6 +287,10 @@ class CompiledUpdates:
                 costs,
             )
         )
+
+
+def _unbound(xb: torch.Tensor, yb: torch.Tensor) -> float:
+    raise RuntimeError("TorchUpdates.bind() first")
 
 
 def tensor_view(a: np.ndarray) -> torch.Tensor:
