@@ -294,6 +294,7 @@ class GradientDescentRun:
                     self._checkpoint(signal, batch, total, f"in epoch {epoch + 1} at step {step}")
             if expired():
                 raise TimedOut.after(deadline.seconds, f"in epoch {epoch + 1} at step {step}")
+        updates.end_epoch()
         return total / steps, pending
 
     # -- checkpoints ---------------------------------------------------------------------------------

@@ -90,6 +90,11 @@ class Updates(Protocol):
         """Visit the rows in `order` (the epoch's permutation) from now on; only shuffled runs call it."""
         ...
 
+    def end_epoch(self) -> None:
+        """Let go of what only the epoch needed (a permuted copy of the split), so that the next
+        epoch's copy, or the final numbers, do not come on top of it."""
+        ...
+
     def update(self, batch: int) -> float:
         """Update on batch `batch` of the epoch; returns its training-space cost before the update."""
         ...
@@ -170,6 +175,9 @@ class TorchUpdates:
             self._order = order
         else:
             self._x, self._y = self.x[order], self.y[order]
+
+    def end_epoch(self) -> None:
+        self._x, self._y, self._order = self.x, self.y, None
 
     def update(self, batch: int) -> float:
         start = batch * self.batch_size
@@ -265,6 +273,9 @@ class CompiledUpdates:
 
     def start_epoch(self, order: torch.Tensor) -> None:
         self.order = order.numpy()
+
+    def end_epoch(self) -> None:
+        pass  # the permutation is all it holds (8 bytes a row), and the next epoch replaces it
 
     def update(self, batch: int) -> float:
         self.run(batch, batch + 1, self._one)
