@@ -42,6 +42,8 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "gd_auto": (COMPILED, {"optimizer": {"type": "gd", "lr": "auto"}, "epochs": 20}),
+    # a full batch of several kernels.BLOCK_ROWS blocks, the last one short
+    "gd_blocks": (COMPILED, {"optimizer": {"type": "gd", "lr": 0.1}, "epochs": 20, "rows": 5000}),
     "sgd": (COMPILED, {"optimizer": {"type": "sgd", "lr": 0.01}, "epochs": 4}),
     "sgd_windows_dev": (
         COMPILED,

@@ -63,9 +63,8 @@ def descend(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # prag
     b ← b − lr·(2·Σr/m) (b only when `has_bias`). costs[k − first] is batch k's cost before its
     update. Stops after the first update whose cost is not finite; returns the updates made.
 
-    A batch of one row (sgd) takes scalar loops over its features, read in place: the same
-    arithmetic as a block of one row (2·r·x is exact in float32 either way), without the vector
-    loops' set-up, which costs 1.5-2× at that size.
+    A batch of one row (sgd) takes scalar loops over its features, read in place: the same step,
+    without the gather and the vector loops' set-up, which cost 1.5-2× at that size (measured).
     """
     if order is None:
         d, rows = x.shape
