@@ -21,10 +21,6 @@ ENVIRONMENT_ACCESS = re.compile(
 )
 """The ways of reaching the process environment (a WSGI `environ` is not one)."""
 
-STILL_READING_UNTIL_THE_ENGINE_BRANCH_MERGES = {"worker/engine/fast.py", "worker/engine/kernels.py"}
-"""The engine's own reads of DESCENT_FAST_PATHS and NUMBA_CACHE_DIR, which the `engine` branch
-removes (the worker passes `fast=settings.fast_paths`, and sets NUMBA_CACHE_DIR before numba is
-imported). Empty this set when merging it: the test below fails until then, by design."""
 
 
 def _code_files() -> list[Path]:
@@ -53,7 +49,7 @@ def test_only_the_settings_module_touches_the_environment() -> None:
     }
     assert ENVIRONMENT_ACCESS.search(SETTINGS_MODULE.read_text())  # the pattern finds a real read
     assert not (ROOT / "gunicorn.conf.py").exists()  # the server's options are Settings too
-    assert touching == STILL_READING_UNTIL_THE_ENGINE_BRANCH_MERGES
+    assert touching == set()
 
 
 def test_every_variable_named_in_the_code_is_a_setting() -> None:

@@ -21,7 +21,7 @@ import redis.exceptions
 from descent.settings import Settings
 from descent.store import Store
 from descent.store.records import DEV_POINT, TRAIN_POINT, encode_dev, encode_train, encode_train_arrays
-from worker.engine import Checkpoint, Signal
+from worker.engine import Signal
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
 log = logging.getLogger("descent.worker")
@@ -158,11 +158,12 @@ class RedisReporter:
         except UNREACHABLE:
             return True
 
-    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Write the buffered points and the checkpoint together (or keep going without, if Redis is away)."""
+    def save_checkpoint(self, data: bytes, train_points: int, dev_points: int) -> None:
+        """Write the buffered points and the checkpoint together (or keep going without, if Redis is
+        away). The buffer holds exactly the points up to the counts, which the engine emitted first."""
         self._last_checkpoint = time.monotonic()
         try:
-            self.flush(required=True, checkpoint=checkpoint.to_bytes())
+            self.flush(required=True, checkpoint=data)
         except UNREACHABLE as exc:
             log.warning("job %s: checkpoint not saved, redis unreachable (%s)", self.job_id, exc)
 

@@ -19,7 +19,7 @@ from rq import get_current_job
 from descent.settings import Settings
 from descent.spec import JobConfig
 from descent.store import JobStatus, RequeueOutcome, Store, connect
-from worker.engine import Cancelled, Checkpoint, EngineError, Suspended
+from worker.engine import Cancelled, EngineError, RunState, Suspended, decode_checkpoint
 from worker.engine import train as run_engine
 from worker.heartbeat import CURRENT, WORKER_NAME
 from worker.reporter import UNREACHABLE, RedisReporter
@@ -70,21 +70,21 @@ def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
         CURRENT.set(None)
 
 
-def _resume_point(store: Store, job_id: str) -> Checkpoint | None:
-    """The job's last checkpoint, its history cut back to what that checkpoint had seen."""
+def _resume_point(store: Store, job_id: str) -> RunState | None:
+    """The state in the job's last checkpoint, its history cut back to what that checkpoint had seen."""
     blob = store.jobs.checkpoint(job_id)
-    checkpoint = None
+    state = None
     if blob is not None:
         try:
-            checkpoint = Checkpoint.from_bytes(blob)
+            state = decode_checkpoint(blob)
         except ValueError as exc:
             log.error("job %s: unusable checkpoint (%s); starting over", job_id, exc)
-    if checkpoint is None:
+    if state is None:
         store.jobs.reset_history(job_id)
         return None
-    store.jobs.truncate_history(job_id, checkpoint.train_points, checkpoint.dev_points)
-    log.info("job %s: resuming from its checkpoint (%d history points)", job_id, checkpoint.train_points)
-    return checkpoint
+    store.jobs.truncate_history(job_id, state.train_points, state.dev_points)
+    log.info("job %s: resuming from its checkpoint (%d history points)", job_id, state.train_points)
+    return state
 
 
 def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> JobStatus | NotRun:

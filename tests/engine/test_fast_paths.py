@@ -1,9 +1,9 @@
-"""Every fast path (worker/engine/fast.py) against the plain autograd loop on the same job.
+"""The compiled and dense updates (worker/engine/updates.py) against the autograd loop on the same job.
 
 The fast paths compute the same updates in another order of float32 operations, so histories,
 parameters and results agree within float32 rounding, never bit for bit; each path is checked on
 its own to resume bit for bit from its checkpoints (also with batched ticks), to stop where the
-plain loop stops (divergence, cancel), and to be the path `choose()` takes.
+plain loop stops (divergence, cancel), and to be the path `choose_path()` takes.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import pytest
 
 from descent.spec import JobConfig
 from tests.support.engine import config, linear_data
-from worker.engine import Checkpoint, Diverged, ListReporter, Signal, Suspended, train
-from worker.engine.fast import COMPILED, DENSE, PLAIN, choose
+from worker.engine import Diverged, ListReporter, Signal, Suspended, decode_checkpoint, train
 from worker.engine.losses import LOSSES
+from worker.engine.updates import UpdatePath, choose_path
+
+COMPILED, DENSE, PLAIN = UpdatePath.COMPILED, UpdatePath.DENSE, UpdatePath.AUTOGRAD
 
 
 def _sine(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -40,6 +42,8 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "gd_auto": (COMPILED, {"optimizer": {"type": "gd", "lr": "auto"}, "epochs": 20}),
+    # a full batch of several kernels.BLOCK_ROWS blocks, the last one short
+    "gd_blocks": (COMPILED, {"optimizer": {"type": "gd", "lr": 0.1}, "epochs": 20, "rows": 5000}),
     "sgd": (COMPILED, {"optimizer": {"type": "sgd", "lr": 0.01}, "epochs": 4}),
     "sgd_windows_dev": (
         COMPILED,
@@ -119,7 +123,7 @@ def _close(a: Any, b: Any, rtol: float, atol: float) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_fast_path_gives_the_plain_loops_numbers(name: str) -> None:
     path, x, y, cfg = _job(name)
-    assert choose(cfg, LOSSES[cfg.loss], 1, True) == path
+    assert choose_path(cfg, LOSSES[cfg.loss], 1, True) == path
     plain, fast = ListReporter(), ListReporter()
     ref = train(x, y, cfg, plain, fast=False)
     out = train(x, y, cfg, fast, fast=True)
@@ -165,17 +169,20 @@ def test_other_jobs_take_the_plain_loop() -> None:
         {"model": {"type": "mlp", "hidden": [4]}, "loss": "mae"},
     ):
         cfg = config({"type": "minibatch", "lr": 0.01}, **raw)
-        assert choose(cfg, LOSSES[cfg.loss], 1, True) == PLAIN
+        assert choose_path(cfg, LOSSES[cfg.loss], 1, True) == PLAIN
     cfg = config({"type": "gd"})
-    assert choose(cfg, LOSSES["mse"], 1, False) == PLAIN
+    assert choose_path(cfg, LOSSES["mse"], 1, False) == PLAIN
 
 
-def test_the_environment_switch_picks_the_plain_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = config({"type": "sgd"})
+def test_the_parameter_alone_picks_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the engine reads no environment: the worker passes its setting as `fast`
+    _, x, y, cfg = _job("sgd")
+    fast, plain = train(x, y, cfg, ListReporter(), fast=True), train(x, y, cfg, ListReporter(), fast=False)
+    assert _numbers(fast) != _numbers(plain)  # the paths differ in their last bits
     monkeypatch.setenv("DESCENT_FAST_PATHS", "0")
-    assert choose(cfg, LOSSES["mse"], 1, None) == PLAIN
+    assert _numbers(train(x, y, cfg, ListReporter())) == _numbers(fast)  # fast=True by default
     monkeypatch.setenv("DESCENT_FAST_PATHS", "1")
-    assert choose(cfg, LOSSES["mse"], 1, None) == COMPILED
+    assert _numbers(train(x, y, cfg, ListReporter(), fast=False)) == _numbers(plain)
 
 
 @pytest.mark.parametrize("name", ["sgd_windows_dev", "minibatch", "gd"])
@@ -209,14 +216,13 @@ def _resume_chain(x: np.ndarray, y: np.ndarray, cfg: JobConfig, at: list[int], b
         reporter = ListReporter(signals={} if tick is None else {tick: Signal.SUSPEND}, batched_ticks=batched)
         try:
             out = train(x, y, cfg, reporter, resume=resume, fast=True)
-        except Suspended as stop:
-            checkpoint = stop.checkpoint
-            assert checkpoint is not None
+        except Suspended:
+            (saved,) = reporter.checkpoints
             for key in train_hist:
-                train_hist[key] = (train_hist[key] + reporter.train[key])[: checkpoint.train_points]
+                train_hist[key] = (train_hist[key] + reporter.train[key])[: saved.train_points]
             for key in dev_hist:
-                dev_hist[key] = (dev_hist[key] + reporter.dev[key])[: checkpoint.dev_points]
-            resume = Checkpoint.from_bytes(checkpoint.to_bytes())
+                dev_hist[key] = (dev_hist[key] + reporter.dev[key])[: saved.dev_points]
+            resume = decode_checkpoint(saved.data)
             continue
         assert tick is None, "the run ended before the tick meant to suspend it"
         for key in train_hist:
@@ -294,7 +300,7 @@ def test_cancel_through_batched_ticks_stops_at_a_chunk() -> None:
 def test_the_direct_fused_adam_step_is_torch_optims_step() -> None:
     import torch
 
-    from worker.engine.fast import DenseStep
+    from worker.engine.dense import DenseStep
     from worker.engine.models import MLP as Net
 
     def net() -> Net:
@@ -317,3 +323,30 @@ def test_the_direct_fused_adam_step_is_torch_optims_step() -> None:
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         for key in ("step", "exp_avg", "exp_avg_sq"):
             assert torch.equal(opt_a.state[p][key], opt_b.state[q][key])
+
+
+@pytest.mark.parametrize("dense", [True, False], ids=["dense", "autograd"])
+def test_gathered_batches_are_the_permuted_copys_batches(dense: bool) -> None:
+    # a big run gathers each batch's rows through the permutation instead of permuting a copy
+    # (updates.SMALL_DATA_CELLS): the same rows in the same order, so the same numbers bit for bit
+    import torch
+
+    from worker.engine.models import MLP as Net
+    from worker.engine.updates import TorchUpdates
+
+    x, y = (torch.from_numpy(a) for a in _sine(100))
+    runs = []
+    for gather in (False, True):
+        net = Net(3, (5, 4), "tanh", 1, False, True, torch.Generator().manual_seed(1))
+        optimizer = torch.optim.Adam(net.parameters(), lr=0.01, fused=dense)
+        updates = TorchUpdates(x, y, 16, dense, torch.nn.functional.mse_loss, gather=gather)
+        updates.bind(net, optimizer, 0.01)
+        shuffler = torch.Generator().manual_seed(2)
+        costs = []
+        for _ in range(3):
+            updates.start_epoch(torch.randperm(100, generator=shuffler))
+            costs += [updates.update(batch) for batch in range(7)]
+        runs.append((costs, [p.detach().clone() for p in net.parameters()]))
+    (costs_a, params_a), (costs_b, params_b) = runs
+    assert costs_a == costs_b
+    assert all(torch.equal(p, q) for p, q in zip(params_a, params_b, strict=True))

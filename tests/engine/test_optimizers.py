@@ -35,7 +35,7 @@ def _reference(x: np.ndarray, y: np.ndarray, update) -> np.ndarray:
     return theta
 
 
-def _trained(x: np.ndarray, y: np.ndarray, optimizer: dict, fast: bool | None = None) -> np.ndarray:
+def _trained(x: np.ndarray, y: np.ndarray, optimizer: dict, fast: bool = True) -> np.ndarray:
     cfg = config(optimizer, epochs=EPOCHS, tolerance=0.0, standardize=False, seed=SEED)
     out, _ = run(x, y, cfg, fast=fast)
     assert out.steps == 9

@@ -16,7 +16,7 @@ from tests.support.engine import config
 from worker.engine import ListReporter
 from worker.engine.data import split_data
 from worker.engine.deadline import Deadline
-from worker.engine.loop import Descent
+from worker.engine.loop import GradientDescentRun
 from worker.engine.losses import LOSSES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,19 +35,19 @@ def _data(loss: str) -> tuple[np.ndarray, np.ndarray]:
     return x, (30.0 + 8.0 * score + rng.standard_normal(50)).astype(np.float32)
 
 
-def _trained(cfg: JobConfig, x: np.ndarray, y: np.ndarray) -> tuple[Descent, object]:
-    """Train as train() does, keeping the Descent to reach its torch model."""
+def _trained(cfg: JobConfig, x: np.ndarray, y: np.ndarray) -> tuple[GradientDescentRun, object]:
+    """Train as train() does, keeping the run to reach its torch model."""
     splits = split_data(x, y, cfg.split, cfg.seed)
-    descent = Descent(splits, cfg, ListReporter(), Deadline(60.0), LOSSES[cfg.loss].outputs(y))
-    return descent, descent.run()
+    run = GradientDescentRun(splits, cfg, ListReporter(), Deadline(60.0), LOSSES[cfg.loss].outputs(y))
+    return run, run.run()
 
 
-def _torch_output(descent: Descent, x: np.ndarray) -> np.ndarray:
+def _torch_output(run: GradientDescentRun, x: np.ndarray) -> np.ndarray:
     """The torch model on raw x: standardized as in training, the output mapped back to y's units."""
-    scaling = descent.scaling
+    scaling = run.scaling
     with torch.no_grad():
-        out = descent.model(torch.from_numpy(scaling.features(x))).double().numpy()
-    return out * scaling.y_scale + scaling.y_center if descent.loss.regression else out
+        out = run.model(torch.from_numpy(scaling.features(x))).double().numpy()
+    return out * scaling.y_scale + scaling.y_center if run.loss.regression else out
 
 
 @pytest.mark.parametrize("standardize", [True, False])
@@ -56,8 +56,8 @@ def _torch_output(descent: Descent, x: np.ndarray) -> np.ndarray:
 def test_predict_equals_the_trained_torch_model(loss: str, model: dict, standardize: bool) -> None:
     x, y = _data(loss)
     cfg = config({"type": "adam", "lr": 0.05}, model=model, loss=loss, epochs=10, standardize=standardize)
-    descent, out = _trained(cfg, x, y)
-    reference = _torch_output(descent, x)
+    run, out = _trained(cfg, x, y)
+    reference = _torch_output(run, x)
 
     raw = forward(out.params, model, x)
     assert raw.dtype == np.float64 and raw.shape == reference.shape

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from descent import predict
 from descent.spec import ACTIVATIONS, GRADIENT_TYPES, LOSSES, MODEL_TYPES, REGRESSION_LOSSES
-from worker.engine import fast, losses, models, optimizers
+from worker.engine import dense, losses, models, optimizers
 
 
 def test_every_model_loss_and_optimizer_has_an_implementation() -> None:
@@ -20,4 +20,4 @@ def test_which_losses_regress_is_the_engines_too() -> None:
 def test_every_activation_has_an_implementation_in_each_place_that_applies_it() -> None:
     assert set(predict.ACTIVATION_FUNCTIONS) == set(ACTIVATIONS)
     assert set(models.ACTIVATION_MODULES) | {"identity"} == set(ACTIVATIONS)
-    assert set(fast._ACTIVATIONS) == set(ACTIVATIONS)
+    assert set(dense._ACTIVATIONS) == set(ACTIVATIONS)

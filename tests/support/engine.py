@@ -34,7 +34,7 @@ def config(optimizer: dict[str, Any], **overrides: Any) -> JobConfig:
 
 
 def run(
-    x: np.ndarray, y: np.ndarray, cfg: JobConfig, fast: bool | None = None
+    x: np.ndarray, y: np.ndarray, cfg: JobConfig, fast: bool = True
 ) -> tuple[TrainOutput, ListReporter]:
     """Train with a fresh ListReporter and return both (`fast`: as train()'s)."""
     reporter = ListReporter()

@@ -6,11 +6,6 @@ without parsing messages; the message is written for the user who reads it in th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .checkpoint import Checkpoint
-
 
 class EngineError(Exception):
     """Training stopped without a result. `kind` is the API's `error.type` (or "cancelled", or
@@ -92,16 +87,12 @@ class Cancelled(EngineError):
 class Suspended(EngineError):
     """The reporter asked training to stop so the job can continue elsewhere (Signal.SUSPEND).
 
-    `checkpoint` is the Checkpoint the run handed to `reporter.save_checkpoint` just before raising
-    (resume from it); None when there was nothing to checkpoint — an exhaustive search, or a run
-    still choosing its "auto" learning rate — and the job restarts from the beginning.
+    A run hands its checkpoint to `reporter.save_checkpoint` just before raising this (resume from
+    it); an exhaustive search, or a run still choosing its "auto" learning rate, has nothing to
+    checkpoint, saves none, and the job restarts from the beginning.
     """
 
     kind = "suspended"
-
-    def __init__(self, message: str, checkpoint: Checkpoint | None = None) -> None:
-        super().__init__(message)
-        self.checkpoint = checkpoint
 
 
 class InvalidData(EngineError):

@@ -9,29 +9,18 @@ on Suspended: the partial window then lives on in the checkpoint, see `state()`)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from . import kernels
-from .reporting import Reporter
+from .callbacks import Reporter
+from .run_state import WindowState
 from .smoothing import Smoother
 
 
 def log_every(total_steps: int, max_points: int) -> int:
     """Updates per history point: max(1, ceil(total_steps / max_points))."""
     return max(1, math.ceil(total_steps / max_points))
-
-
-@dataclass(frozen=True)
-class WindowState:
-    """TrainHistory's state between two updates: the open window and the last smoothed value."""
-
-    sum: float
-    count: int
-    step: int
-    epoch: int
-    smoothed: float | None
 
 
 class TrainHistory:
@@ -67,7 +56,7 @@ class TrainHistory:
     ) -> float:
         """`add` for the training-space costs[:count] × scale of updates step+1, …, step+count, all
         in 0-based `epoch`, folded exactly as `add` would (kernels.fold); returns `total` plus
-        their sum, added in order as the plain loop adds an epoch's costs.
+        their sum, added in order as the epoch loop adds its costs one by one.
 
         Emits the completed windows through `reporter.train_points(steps, epoch, losses,
         smoothed)` when the reporter has it (arrays), else `train_point` for each.

@@ -1,35 +1,31 @@
-"""Compiled loops (numba) for the linear model under mse with plain gradient steps, and the history fold.
+"""Compiled loops (numba): gradient steps of a linear model under mse, and the history fold.
 
 Why compiled: gd, sgd and minibatch on a linear model under mse need no autograd — the gradient of
 mean((Xw + b − y)²) is 2·Xᵀr/m and 2·Σr/m with r = Xw + b − y — and their per-update cost in
 PyTorch is Python and dispatch overhead, not arithmetic (an sgd update costs ~150 µs through
-autograd, ~0.1 µs here). These kernels keep the training split feature-major — `xt` is (d, n),
-one contiguous row per feature — so that the residual of a block of rows is d vectorised axpys and
-its gradient d vectorised dot products, in one pass over the data (a gd epoch on 10⁶ × 10 is then
-memory-bound). Shuffled runs (sgd, minibatch) read the rows of a row-major split through the
-epoch's permutation instead: no permuted copy.
+autograd, ~0.1 µs here). One kernel, `descend`, makes every such update. It works on blocks of rows
+held feature-major — one contiguous run per feature — so that a block's residuals are d vectorised
+axpys and its gradient d vectorised dot products, in one pass over the data. Full-batch runs keep
+the whole split feature-major (`fill`), and a gd epoch on 10⁶ × 10 is then memory-bound; shuffled
+runs (sgd, minibatch) pass the row-major split with the epoch's permutation, and each block's rows
+are gathered into a small feature-major buffer that stays in cache: no permuted copy.
 
-Numerics. Everything is float32 like the plain path (parameters, data, residuals); the sums over a
-block of rows are float32, the sums over blocks float64. `FAST_MATH` lets LLVM reassociate those
+Numerics. Everything is float32 like the autograd path (parameters, data, residuals); the sums over
+a block of rows are float32, the sums over blocks float64. `FAST_MATH` lets LLVM reassociate those
 sums (vectorised reductions) and contract a·b + c into fused multiply-adds; it never assumes the
 absence of NaN or infinity, so a diverging run is still seen. The result depends only on the data,
 the parameters and the compiled machine code, never on timing or threads, so a run and its resumed
 continuation agree bit for bit on one kind of CPU. `fill` and `fold` are exact (no fast math): the
 first standardizes exactly as `data.Scaling` does, and the second replays
-`history.TrainHistory` and the epoch cost sum in the plain loop's order.
+`history.TrainHistory` and the epoch cost sum in the autograd loop's order.
 
-Compilation. `cache=True` keeps the machine code in NUMBA_CACHE_DIR, which defaults here to a
-directory under the system's temporary directory (the package's own __pycache__ may be read-only);
-`warm_up()` compiles everything once, which `python -m worker` does before its first job. Nothing
-is fetched: numba compiles locally with llvmlite.
+Compilation. `cache=True` keeps the machine code in numba's cache directory: NUMBA_CACHE_DIR when
+the process sets it (the worker does, at start-up, from its settings), else next to this file or
+in a per-user directory. `warm_up()` compiles everything once, which `python -m worker` does before
+its first job. Nothing is fetched: numba compiles locally with llvmlite.
 """
 
 from __future__ import annotations
-
-import os
-import tempfile
-
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "descent-numba-cache"))
 
 import numba
 import numpy as np
@@ -37,9 +33,9 @@ import numpy as np
 BLOCK_ROWS = 2048
 """Rows whose residuals are held at once (8 KiB of float32: they stay in L1 while d columns pass)."""
 GATHER_ROWS = 256
-"""Rows gathered at once by descend_rows (with 10 features, 10 KiB: the block stays in L1)."""
+"""Rows gathered at once on a shuffled run (with 10 features, 10 KiB: the block stays in L1)."""
 FAST_MATH = frozenset({"reassoc", "contract"})
-"""LLVM fast-math flags of the descent kernels: reassociation and FMA contraction only."""
+"""LLVM fast-math flags of the descent kernel: reassociation and FMA contraction only."""
 
 _EXACT = {"cache": True, "boundscheck": False, "nogil": True}
 _FAST = {**_EXACT, "fastmath": set(FAST_MATH)}
@@ -57,141 +53,103 @@ def fill(x, y, center, scale, y_center, y_scale, xt, yt):  # pragma: no cover - 
 
 
 @numba.njit(**_FAST)
-def descend(xt, yt, w, b, has_bias, lr, batch, first, stop, costs):  # pragma: no cover - compiled
-    """Gradient steps on batches first..stop−1 of `batch` rows of (xt, yt) (the last may be short).
+def descend(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # pragma: no cover - compiled
+    """Gradient steps on batches first..stop−1 of `batch` rows each (the last may be short).
 
-    Each: r = Xw + b − y on the batch, cost = mean(r²), w ← w − lr·(2·Xᵀr/m), b ← b − lr·(2·Σr/m)
-    (b only when `has_bias`). costs[k − first] is batch k's cost before its update. Stops after
-    the first update whose cost is not finite; returns the updates made.
+    The rows: with `order` None, x is the split feature-major (d, n) and y its targets, read in
+    their order; with `order` (a permutation of the rows), x is row-major (n, d) and the rows are
+    x[order[0]], x[order[1]], … — gathered GATHER_ROWS at a time into a feature-major buffer.
+    Each step: r = Xw + b − y on the batch, cost = mean(r²), w ← w − lr·(2·Xᵀr/m),
+    b ← b − lr·(2·Σr/m) (b only when `has_bias`). costs[k − first] is batch k's cost before its
+    update. Stops after the first update whose cost is not finite; returns the updates made.
+
+    A batch of one row (sgd) takes scalar loops over its features, read in place: the same step,
+    without the gather and the vector loops' set-up, which cost 1.5-2× at that size (measured).
     """
-    d, rows = xt.shape
+    if order is None:
+        d, rows = x.shape
+        size = min(batch, BLOCK_ROWS)
+    else:
+        d = x.shape[1]
+        rows = order.shape[0]
+        size = min(batch, GATHER_ROWS)
     lr32 = np.float32(lr)
-    r = np.empty(min(batch, BLOCK_ROWS), dtype=np.float32)
-    g = np.empty(d, dtype=np.float64)
-    for k in range(first, stop):
-        lo = k * batch
-        hi = min(rows, lo + batch)
-        m = hi - lo
-        for j in range(d):
-            g[j] = 0.0
-        c = 0.0
-        s = 0.0
-        b0 = b[0]
-        for blo in range(lo, hi, BLOCK_ROWS):
-            bhi = min(hi, blo + BLOCK_ROWS)
-            mb = bhi - blo
-            ys = yt[blo:bhi]
-            for t in range(mb):
-                r[t] = b0 - ys[t]
-            for j in range(d):
-                wj = w[j]
-                col = xt[j, blo:bhi]  # 1-D contiguous views: the loops below vectorise
-                for t in range(mb):
-                    r[t] += wj * col[t]
-            cb = np.float32(0.0)
-            sb = np.float32(0.0)
-            for t in range(mb):
-                cb += r[t] * r[t]
-                sb += r[t]
-            c += cb
-            s += sb
-            for j in range(d):
-                col = xt[j, blo:bhi]
-                acc = np.float32(0.0)
-                for t in range(mb):
-                    acc += r[t] * col[t]
-                g[j] += acc
-        cost = c / m
-        costs[k - first] = cost
-        f = 2.0 / m
-        for j in range(d):
-            w[j] -= lr32 * np.float32(g[j] * f)
-        if has_bias:
-            b[0] -= lr32 * np.float32(s * f)
-        if not np.isfinite(cost):
-            return k - first + 1
-    return stop - first
-
-
-@numba.njit(**_FAST)
-def descend_rows(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # pragma: no cover - compiled
-    """`descend` on the rows x[order[t]] of a row-major split: each block of GATHER_ROWS rows is
-    gathered feature-major into a buffer that stays in cache, so an epoch's permuted batches need
-    no permuted copy of the data. Values, updates and costs are those of `descend` on such a copy."""
-    d = x.shape[1]
-    rows = order.shape[0]
-    lr32 = np.float32(lr)
-    size = min(batch, GATHER_ROWS)
-    xb = np.empty((d, size), dtype=np.float32)
+    two = np.float32(2.0)
+    gathered = np.empty((d, 0 if order is None else size), dtype=np.float32)
     r = np.empty(size, dtype=np.float32)
     g = np.empty(d, dtype=np.float64)
     for k in range(first, stop):
         lo = k * batch
         hi = min(rows, lo + batch)
         m = hi - lo
-        for j in range(d):
-            g[j] = 0.0
-        c = 0.0
-        s = 0.0
         b0 = b[0]
-        for blo in range(lo, hi, size):
-            mb = min(hi, blo + size) - blo
-            for t in range(mb):
-                i = order[blo + t]
-                for j in range(d):
-                    xb[j, t] = x[i, j]
-                r[t] = b0 - y[i]
+        if order is not None and batch == 1:
+            i = order[lo]
+            e = b0 - y[i]
             for j in range(d):
-                wj = w[j]
-                col = xb[j, :mb]
-                for t in range(mb):
-                    r[t] += wj * col[t]
-            cb = np.float32(0.0)
-            sb = np.float32(0.0)
-            for t in range(mb):
-                cb += r[t] * r[t]
-                sb += r[t]
-            c += cb
-            s += sb
+                e += w[j] * x[i, j]
+            cost = e * e
+            ge = two * e
             for j in range(d):
-                col = xb[j, :mb]
-                acc = np.float32(0.0)
-                for t in range(mb):
-                    acc += r[t] * col[t]
-                g[j] += acc
-        cost = c / m
+                w[j] -= lr32 * (ge * x[i, j])
+            if has_bias:
+                b[0] -= lr32 * ge
+        else:
+            for j in range(d):
+                g[j] = 0.0
+            c = 0.0
+            s = 0.0
+            for blo in range(lo, hi, size):
+                mb = min(hi, blo + size) - blo
+                if order is None:
+                    block, at = x, blo
+                    ys = y[blo : blo + mb]
+                    for t in range(mb):
+                        r[t] = b0 - ys[t]
+                else:
+                    for t in range(mb):
+                        i = order[blo + t]
+                        for j in range(d):
+                            gathered[j, t] = x[i, j]
+                        r[t] = b0 - y[i]
+                    block, at = gathered, 0
+                cb, sb = _block(block, at, mb, r, w, g)
+                c += cb
+                s += sb
+            cost = c / m
+            f = 2.0 / m
+            for j in range(d):
+                w[j] -= lr32 * np.float32(g[j] * f)
+            if has_bias:
+                b[0] -= lr32 * np.float32(s * f)
         costs[k - first] = cost
-        f = 2.0 / m
-        for j in range(d):
-            w[j] -= lr32 * np.float32(g[j] * f)
-        if has_bias:
-            b[0] -= lr32 * np.float32(s * f)
         if not np.isfinite(cost):
             return k - first + 1
     return stop - first
 
 
-@numba.njit(**_FAST)
-def descend_one_rows(x, y, order, w, b, has_bias, lr, first, stop, costs):  # pragma: no cover - compiled
-    """`descend` with batches of one row (sgd) on the rows x[order[first]], …, x[order[stop − 1]] of a row-major split."""
-    d = x.shape[1]
-    lr32 = np.float32(lr)
-    two = np.float32(2.0)
-    for t in range(first, stop):
-        i = order[t]
-        r = b[0] - y[i]
-        for j in range(d):
-            r += w[j] * x[i, j]
-        cost = r * r
-        costs[t - first] = cost
-        gr = two * r
-        for j in range(d):
-            w[j] -= lr32 * (gr * x[i, j])
-        if has_bias:
-            b[0] -= lr32 * gr
-        if not np.isfinite(cost):
-            return t - first + 1
-    return stop - first
+@numba.njit(inline="always", **_FAST)
+def _block(xf, at, mb, r, w, g):  # pragma: no cover - compiled
+    """One block of `descend`: the mb rows xf[:, at : at + mb] (feature-major) with r[:mb] = b − y
+    on entry. r becomes the residuals, g (float64) gains the block's Xᵀr; returns Σr² and Σr."""
+    d = xf.shape[0]
+    for j in range(d):
+        wj = w[j]
+        col = xf[j, at : at + mb]  # 1-D contiguous views: the loops below vectorise
+        for t in range(mb):
+            r[t] += wj * col[t]
+    cb = np.float32(0.0)
+    sb = np.float32(0.0)
+    for t in range(mb):
+        cb += r[t] * r[t]
+        sb += r[t]
+    for j in range(d):
+        col = xf[j, at : at + mb]
+        acc = np.float32(0.0)
+        for t in range(mb):
+            acc += r[t] * col[t]
+        g[j] += acc
+    return cb, sb
 
 
 @numba.njit(**_EXACT)
@@ -245,9 +203,8 @@ def warm_up() -> None:
         b = np.zeros(1, dtype=np.float32)
         costs = np.empty(3, dtype=np.float64)
         order = np.arange(3, dtype=np.int64)
-        descend_rows(x, y, order, w, b, True, 0.01, 2, 0, 2, costs)
-        descend_one_rows(x, y, order, w, b, True, 0.01, 0, 3, costs)
-    descend(xt, yt, w, b, True, 0.01, 2, 0, 2, costs)
+        descend(x, y, order, w, b, True, 0.01, 2, 0, 2, costs)
+    descend(xt, yt, None, w, b, True, 0.01, 2, 0, 2, costs)
     state = np.zeros(5)
     steps = np.empty(3, dtype=np.int64)
     fold(costs, 3, 1.0, 0, 1, 0.4, state, steps, np.empty(3), np.empty(3))

@@ -52,6 +52,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from descent.spec import JobConfig
+
 GRAM_CHUNK_ROWS = 65_536
 """Rows per float64 block when accumulating XᵀX."""
 EXACT_EIGEN_MAX_DIM = 512
@@ -68,6 +70,26 @@ RANGE_TEST_STOP_FACTOR = 4.0
 RANGE_TEST_MAX_ROWS = 4096
 RANGE_TEST_EVAL_ROWS = 1024
 RANGE_TEST_DIVISOR = 10.0
+
+
+def auto_lr(
+    config: JobConfig,
+    curvature: float | None,
+    features: np.ndarray,
+    bias: bool,
+    batch_size: int,
+    run_range_test: Callable[[], float],
+) -> float:
+    """Rules 2 and 3 of the module docstring for a gradient-descent job: `smoothness_lr` on the
+    training `features` (n, d) as the model sees them, with the loss's `curvature` constant, where
+    rule 2 applies, else `run_range_test()` (range_test with the run's model and data)."""
+    opt = config.optimizer
+    if config.model.type == "linear" and curvature is not None and opt.type != "adam":
+        momentum = opt.momentum if opt.type == "momentum" else 0.0
+        lr = smoothness_lr(features, bias, curvature, batch_size, momentum)
+        if lr is not None:
+            return lr
+    return run_range_test()
 
 
 def gram(x: np.ndarray, bias: bool) -> np.ndarray:

@@ -21,7 +21,7 @@ FOREACH = False
 Measured on this engine's CPU build for batches of 32 (µs per update, loop vs foreach): linear
 sgd 157 vs 182, adam 219 vs 254; MLP 10→16→1 adam 285 vs 306; MLP 10→64→64→64→1 adam 574 vs
 556, momentum 318 vs 361. Foreach pays only on CUDA or many large tensors, so the loop it is for
-the plain path. The fast path (fast.py, DENSE) asks for `fused=True`: one kernel updates every
+the autograd path. The dense updates (dense.py) ask for `fused=True`: one kernel updates every
 parameter (Adam on an MLP 10→64→64→1: ~65 µs a step against ~220 µs for the loop), with the same
 state keys, so checkpoints keep their format."""
 

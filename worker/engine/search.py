@@ -37,12 +37,12 @@ import torch
 
 from descent.spec import Grid, JobConfig
 
+from .callbacks import Reporter, Signal
 from .data import Part, Splits
 from .deadline import Deadline
 from .errors import Cancelled, InvalidData, Suspended, TimedOut
 from .losses import HUBER_DELTA, LOSSES
 from .models import Params
-from .reporting import Reporter, Signal
 from .result import TrainOutput, final_numbers
 
 SEARCH_CHUNK_POINTS = 65_536
@@ -250,6 +250,7 @@ def grid_axes(grid: Grid, n_features: int) -> dict[str, np.ndarray]:
 def search(splits: Splits, config: JobConfig, reporter: Reporter, deadline: Deadline) -> TrainOutput:
     """Evaluate the whole grid on the training split and keep the first lowest point."""
     grid = config.optimizer.grid
+    assert grid is not None  # the spec requires it for exhaustive
     n_features = splits.train.x.shape[1]
     axes = grid_axes(grid, n_features)
     values = list(axes.values())

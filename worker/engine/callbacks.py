@@ -1,18 +1,16 @@
-"""How the engine tells the outside world what it is doing, without knowing who listens.
+"""The callbacks a training run makes (`Reporter`) and what it is told back (`Signal`).
 
-Why a Protocol: the worker's reporter turns these calls into batched Redis writes, cancel checks
-and checkpoint requests; tests and benchmarks use `ListReporter`. The engine never imports either
-side.
+Why a Protocol: the engine tells the outside world what it is doing without knowing who listens —
+the worker's RedisReporter (worker/reporter.py) turns these calls into batched Redis writes, cancel
+checks and checkpoint requests; tests and benchmarks use `ListReporter`. The engine never imports
+either side.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from .checkpoint import Checkpoint
+from typing import Any, Protocol
 
 
 class Signal(IntEnum):
@@ -30,15 +28,15 @@ class Signal(IntEnum):
     CONTINUE = 0
     CANCEL = 1
     CHECKPOINT = 2
-    """Build a Checkpoint, hand it to `reporter.save_checkpoint`, and go on."""
+    """Encode the run's state, hand it to `reporter.save_checkpoint`, and go on."""
     SUSPEND = 3
-    """Build a Checkpoint, hand it to `reporter.save_checkpoint`, then raise Suspended."""
+    """Encode the run's state, hand it to `reporter.save_checkpoint`, then raise Suspended."""
 
 
 class Reporter(Protocol):
     """Callbacks of one training run, in the order they happen.
 
-    Two optional members (looked up with getattr) let the compiled fast path (fast.py) skip
+    Two optional members (looked up with getattr) let the compiled updates (updates.py) skip
     per-update Python work: `batched_ticks = True` says tick() may come once per chunk of updates
     (a few milliseconds of training) instead of after every update — for a reporter whose tick()
     is driven by the clock, like the worker's; and `train_points(steps, epoch, losses, smoothed)`
@@ -77,13 +75,23 @@ class Reporter(Protocol):
         """
         ...
 
-    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Called when tick() asked for CHECKPOINT or SUSPEND, with everything needed to resume.
+    def save_checkpoint(self, data: bytes, train_points: int, dev_points: int) -> None:
+        """Called when tick() asked for CHECKPOINT or SUSPEND, with everything needed to resume:
+        `data` is the encoded state (checkpoint.decode_checkpoint reads it back).
 
-        `checkpoint.train_points` / `dev_points` count the points this run (and the runs it resumed
-        from) had emitted when it was taken: store the history up to exactly those counts with it.
+        `train_points` / `dev_points` count the points this run (and the runs it resumed from) had
+        emitted when it was taken: store the history up to exactly those counts with it.
         """
         ...
+
+
+@dataclass(frozen=True)
+class SavedCheckpoint:
+    """One save_checkpoint call, as ListReporter keeps it."""
+
+    data: bytes
+    train_points: int
+    dev_points: int
 
 
 @dataclass
@@ -103,9 +111,9 @@ class ListReporter:
     searched: list[tuple[int, int]] = field(default_factory=list)
     ticks: int = 0
     signals: dict[int, Signal] = field(default_factory=dict)
-    checkpoints: list[Checkpoint] = field(default_factory=list)
+    checkpoints: list[SavedCheckpoint] = field(default_factory=list)
     batched_ticks: bool = False
-    """True: let the compiled fast path tick once per chunk of updates (Reporter's docstring)."""
+    """True: let the compiled updates tick once per chunk of updates (Reporter's docstring)."""
 
     def plan(
         self, *, epochs: int, steps_per_epoch: int, log_every: int, total_steps: int, lr: float | None
@@ -147,5 +155,5 @@ class ListReporter:
         self.ticks += 1
         return self.signals.get(self.ticks, Signal.CONTINUE)
 
-    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
-        self.checkpoints.append(checkpoint)
+    def save_checkpoint(self, data: bytes, train_points: int, dev_points: int) -> None:
+        self.checkpoints.append(SavedCheckpoint(data, train_points, dev_points))
