@@ -2,7 +2,7 @@
 
 Each type is a class with exactly the keys it uses and their defaults (`Adam` has its own `lr`
 default); a key several types share is written once, on the class they inherit it from
-(`Descent.lr`, `Minibatch.batch_size`). The resolved config holds one of these (`OptimizerConfig`),
+(`GradientOptimizer.lr`, `Minibatch.batch_size`). The resolved config holds one of these (`OptimizerConfig`),
 so the engine reads typed attributes, and the API shows only the keys the type uses.
 
 A request is more lenient, so that a sweep can vary `type` over one base: its `Optimizer` takes
@@ -97,25 +97,25 @@ class Exhaustive(OptimizerConfig):
     grid: Grid = Field(description="the points to evaluate")
 
 
-class Descent(OptimizerConfig):
+class GradientOptimizer(OptimizerConfig):
     """What every gradient-descent type has (not a type itself): a learning rate."""
 
     lr: LearningRate = Field(0.01, description='learning rate > 0, or "auto"')
 
 
-class Gd(Descent):
+class Gd(GradientOptimizer):
     """Full-batch gradient descent: one update per epoch, on the whole training split."""
 
     type: Literal["gd"]
 
 
-class Sgd(Descent):
+class Sgd(GradientOptimizer):
     """Stochastic gradient descent: one update per row, in a fresh random order every epoch."""
 
     type: Literal["sgd"]
 
 
-class Minibatch(Descent):
+class Minibatch(GradientOptimizer):
     """One update per shuffled batch of `batch_size` rows (the last one of an epoch may be smaller)."""
 
     type: Literal["minibatch"]
@@ -145,7 +145,7 @@ CLASS_OF: dict[str, type[OptimizerConfig]] = {
     name: cls for cls in TYPE_CLASSES for name in get_args(cls.model_fields["type"].annotation)
 }
 SEARCH_TYPES: tuple[str, ...] = tuple(t for t, cls in CLASS_OF.items() if issubclass(cls, Exhaustive))
-GRADIENT_TYPES: tuple[str, ...] = tuple(t for t, cls in CLASS_OF.items() if issubclass(cls, Descent))
+GRADIENT_TYPES: tuple[str, ...] = tuple(t for t, cls in CLASS_OF.items() if issubclass(cls, GradientOptimizer))
 """Gradient-based types (the engine's optimizers.py has exactly these)."""
 OPTIMIZER_TYPES: tuple[str, ...] = (*SEARCH_TYPES, *GRADIENT_TYPES)
 """Every type, in the order the API lists them (the course's: exhaustive search first)."""
