@@ -12,8 +12,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.support.processes import WORKER_LOGS, RedisServer, Worker
+
+# CI runs the property tests on the same examples every time (a verdict must not depend on which
+# random examples a run drew); a developer's runs draw new ones and keep failures in .hypothesis/.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
