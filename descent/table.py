@@ -13,8 +13,8 @@ Each column is one of four kinds (API.md, "Real-world datasets"):
   row order.
 - `datetime`: float64 seconds since 1970-01-01T00:00:00Z, NaN where missing; `has_time` says
   whether any value has a time of day (then the hour is a datetime part too).
-- `text`: strings that are not categories (more distinct values than DESCENT_MAX_CATEGORIES, or a
-  distinct value in most rows: names, ids). Never a feature; its values are not kept
+- `text`: strings that are not categories (more distinct values than the parser's category limit,
+  or a distinct value in most rows: names, ids). Never a feature; its values are not kept
   (`values` is None), only its summary.
 The target column is never `text`.
 """
