@@ -12,6 +12,7 @@ Modules, each with one part of the job:
 - names.py — the closed sets (models, activations, losses) and their groups;
 - model.py, grid.py, optimizer.py — the `model`, the exhaustive grid, the `optimizer` (one class
   per type; the request's lenient `Optimizer` is generated from them);
+- features.py — the job's `features` (columns and their encoding);
 - job.py — `JobRequest` and `JobConfig`, the whole job;
 - rules.py — rules across fields, and those that need the dataset or the DESCENT_MAX_* settings;
 - base.py — the strict base model and the JSON-schema helpers.
@@ -21,6 +22,7 @@ and its documentation), plus the code that uses it. A rule that relates fields g
 """
 
 from .base import Int, Strict, documented_shape
+from .features import IMPUTE_STRATEGIES, Features, FeaturesConfig
 from .grid import Grid, Range
 from .job import MAX_DATASET_ID_LENGTH, MAX_SEED, EarlyStopping, JobConfig, JobRequest, Split
 from .model import MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH, LinearModel, MlpModel, Model
@@ -58,6 +60,7 @@ __all__ = [
     "CLASSIFICATION_LOSSES",
     "DEFAULT_ACTIVATION",
     "GRADIENT_TYPES",
+    "IMPUTE_STRATEGIES",
     "LOSSES",
     "MAX_DATASET_ID_LENGTH",
     "MAX_HIDDEN_LAYERS",
@@ -74,6 +77,8 @@ __all__ = [
     "DatasetFacts",
     "EarlyStopping",
     "Exhaustive",
+    "Features",
+    "FeaturesConfig",
     "FieldError",
     "Gd",
     "GradientOptimizer",

@@ -29,8 +29,9 @@ from pydantic_core import CoreSchema
 from descent.settings import Settings
 
 from .base import Int, Strict, bounded_int, documented_shape, drop_keys
+from .features import Features, FeaturesConfig
 from .model import LinearModel, Model, linear_by_default
-from .names import SEARCH_LOSSES, Loss
+from .names import CLASSIFICATION_LOSSES, SEARCH_LOSSES, Loss
 from .optimizer import SEARCH_TYPES, AnyOptimizerConfig, Optimizer
 from .rules import search_errors
 
@@ -44,6 +45,11 @@ class Split(Strict):
 
     dev: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False)
     test: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False)
+    stratify: bool | None = Field(
+        None,
+        description="dev and test keep the class proportions of the target; default true for bce "
+        "and cross_entropy (a config stored before the key existed reads as false)",
+    )
 
     @model_validator(mode="after")
     def _leaves_training(self) -> Split:
@@ -109,6 +115,12 @@ class JobRequest(Strict):
     standardize: bool = True
     seed: Int = Field(0, ge=0, le=MAX_SEED)
     max_runtime_seconds: float = Field(3600, gt=0, allow_inf_nan=False)
+    features: Features = Field(default_factory=Features)
+    positive: str | bool | float | None = Field(
+        None,
+        description="bce: the positive class, one of the target's two values; default the second "
+        "of the two in sorted order",
+    )
 
     _linear_by_default = field_validator("model", mode="before")(linear_by_default)
 
@@ -117,6 +129,10 @@ class JobRequest(Strict):
         request left out stay the defaults, as written (`max_runtime_seconds` 3600, not 3600.0)."""
         fields = {name: getattr(self, name) for name in self.model_fields_set}
         fields["optimizer"] = self.optimizer.resolved()
+        fields["features"] = FeaturesConfig.model_validate(self.features.model_dump())
+        if self.split.stratify is None:  # the config shows the value used
+            stratify = self.loss in CLASSIFICATION_LOSSES
+            fields["split"] = self.split.model_copy(update={"stratify": stratify})
         return JobConfig.model_validate({**fields, "max_history_points": max_history_points})
 
 
@@ -124,6 +140,7 @@ class JobConfig(JobRequest):
     """The request with every default filled in, and only the optimizer keys its type uses."""
 
     optimizer: AnyOptimizerConfig  # type: ignore[assignment]
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)  # type: ignore[assignment]
     max_history_points: Int = Field(
         Settings.max_history_points,
         ge=1,

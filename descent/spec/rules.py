@@ -65,7 +65,21 @@ def job_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> li
         *target_errors(job, dataset, settings),
         *size_errors(job, dataset, settings),
         *split_errors(job, dataset),
+        *positive_errors(job),
     ]
+
+
+def positive_errors(job: JobRequest) -> list[FieldError]:
+    """`positive` names one of a bce target's two classes; no other loss has a positive class."""
+    errors: list[FieldError] = []
+    if job.positive is not None and job.loss != "bce":
+        errors.append({"field": "positive", "message": f"only bce has a positive class, not {job.loss}"})
+    # Until the worker applies them (issue 11 in progress): options other than the defaults are refused.
+    if job.features.include is not None or job.features.exclude:
+        errors.append({"field": "features", "message": "choosing columns is not available yet"})
+    if job.positive is not None and job.loss == "bce":
+        errors.append({"field": "positive", "message": "naming the positive class is not available yet"})
+    return errors
 
 
 def search_errors(job: JobRequest) -> list[FieldError]:

@@ -194,12 +194,25 @@ def expected_config(req: dict[str, Any]) -> dict[str, Any]:
         "optimizer": optimizer,
         "epochs": req.get("epochs", 100),
         "tolerance": req.get("tolerance", 1e-7),
-        "split": {"dev": split.get("dev", 0.0), "test": split.get("test", 0.0)},
+        "split": {
+            "dev": split.get("dev", 0.0),
+            "test": split.get("test", 0.0),
+            "stratify": split.get("stratify", req.get("loss") in ("bce", "cross_entropy")),
+        },
         "early_stopping": stopping,
         "smoothing": req.get("smoothing", 0.4),
         "standardize": req.get("standardize", True),
         "seed": req.get("seed", 0),
         "max_runtime_seconds": req.get("max_runtime_seconds", 3600),
+        "features": {
+            "include": None,
+            "exclude": [],
+            "impute": "mean",
+            "missing_indicator": False,
+            "max_categories": 20,
+            **req.get("features", {}),
+        },
+        "positive": req.get("positive"),
         "max_history_points": LIMITS.max_history_points,
     }
 

@@ -37,6 +37,37 @@ def test_split_is_a_seeded_partition() -> None:
     assert not np.array_equal(dev, other[1])
 
 
+@pytest.mark.parametrize("seed", [0, 1, 7])
+@pytest.mark.parametrize("counts", [(90, 10), (50, 30, 20), (97, 2, 1), (5, 5)])
+def test_a_stratified_split_keeps_the_class_proportions(seed: int, counts: tuple[int, ...]) -> None:
+    """Each class holds out its share (within one row) and the sizes are those of a shuffled split;
+    compared with scikit-learn's StratifiedShuffleSplit, which keeps the same proportions."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    strata = np.repeat(np.arange(len(counts)), counts)[np.random.default_rng(seed).permutation(sum(counts))]
+    split = Split(dev=0.2, test=0.1, stratify=True)
+    train, dev, test = split_indices(strata.size, split, seed, strata)
+    assert sorted([*train, *dev, *test]) == list(range(strata.size))
+    assert (train.size, dev.size, test.size) == split_sizes(strata.size, split)
+    for k, count in enumerate(counts):
+        assert abs(np.sum(strata[dev] == k) - count * 0.2) < 1
+        assert abs(np.sum(strata[test] == k) - count * 0.1) < 1
+    if min(counts) >= 2:  # scikit-learn refuses a class of one row
+        reference = StratifiedShuffleSplit(n_splits=1, test_size=dev.size, random_state=seed)
+        ((_, sk_dev),) = reference.split(np.zeros(strata.size), strata)
+        for k in range(len(counts)):
+            assert abs(np.sum(strata[dev] == k) - np.sum(strata[sk_dev] == k)) <= 1
+    again = split_indices(strata.size, split, seed, strata)
+    assert all(np.array_equal(a, b) for a, b in zip((train, dev, test), again, strict=True))
+
+
+def test_a_stratified_split_never_holds_out_more_of_a_class_than_it_has() -> None:
+    strata = np.array([0] * 8 + [1, 2])
+    train, dev, test = split_indices(10, Split(dev=0.5, test=0.4), 3, strata)
+    assert (train.size, dev.size, test.size) == (1, 5, 4)
+    assert sorted([*train, *dev, *test]) == list(range(10))
+
+
 @pytest.mark.parametrize(
     "x, y, message",
     [

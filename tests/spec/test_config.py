@@ -18,15 +18,23 @@ STORED = {
     "optimizer": {"type": "minibatch", "lr": 0.01, "batch_size": 32},
     "epochs": 100,
     "tolerance": 1e-7,
-    "split": {"dev": 0.2, "test": 0.0},
+    "split": {"dev": 0.2, "test": 0.0, "stratify": False},
     "early_stopping": {"patience": 10, "min_delta": 0.0},
     "smoothing": 0.4,
     "standardize": True,
     "seed": 0,
     "max_runtime_seconds": 3600,
+    "features": {"include": None, "exclude": [], "impute": "mean", "missing_indicator": False, "max_categories": 20},
+    "positive": None,
     "max_history_points": 100000,
 }
-"""A config as the previous version of the service stored it (the README's walk-through shape)."""
+"""A config as the service stores it (the README's walk-through shape)."""
+
+BEFORE_FEATURES = {
+    **{k: v for k, v in STORED.items() if k not in ("features", "positive")},
+    "split": {"dev": 0.2, "test": 0.0},
+}
+"""The same config as the version before preprocessing stored it."""
 
 
 def read(config: dict[str, Any]) -> JobConfig:
@@ -58,6 +66,13 @@ def test_a_config_stored_before_max_history_points_existed_takes_the_settings_de
     if stored is None:
         old["max_history_points"] = None
     assert read(old).max_history_points == Settings.max_history_points == 100_000
+
+
+def test_a_config_stored_before_preprocessing_reads_as_it_ran() -> None:
+    """Every feature column as it is, no positive class, the shuffled (not stratified) split."""
+    cfg = read(BEFORE_FEATURES)
+    assert not cfg.split.stratify and cfg.positive is None
+    assert cfg.features.include is None and cfg.features.exclude == [] and cfg.features.fitted is None
 
 
 def test_the_json_of_a_config_is_what_was_stored() -> None:

@@ -48,14 +48,32 @@ def test_a_minimal_request_resolves_to_every_default() -> None:
         "optimizer": {"type": "gd", "lr": 0.01},
         "epochs": 100,
         "tolerance": 1e-7,
-        "split": {"dev": 0.0, "test": 0.0},
+        "split": {"dev": 0.0, "test": 0.0, "stratify": False},
         "early_stopping": None,
         "smoothing": 0.4,
         "standardize": True,
         "seed": 0,
         "max_runtime_seconds": 3600,
+        "features": {
+            "include": None,
+            "exclude": [],
+            "impute": "mean",
+            "missing_indicator": False,
+            "max_categories": 20,
+        },
+        "positive": None,
         "max_history_points": 500,
     }
+
+
+@pytest.mark.parametrize("loss", ["bce", "cross_entropy"])
+def test_a_classifier_splits_stratified_unless_told_otherwise(loss: str) -> None:
+    assert resolved(loss=loss)["split"]["stratify"] is True
+    assert resolved(loss=loss, split={"dev": 0.2, "stratify": False})["split"]["stratify"] is False
+
+
+def test_the_worker_alone_sets_what_the_features_resolved_to() -> None:
+    assert errors(features={"fitted": {}}) == [(("features", "fitted"), "extra_forbidden")]
 
 
 def test_the_readme_walk_through_request_gives_the_readme_config_json() -> None:
@@ -72,8 +90,10 @@ def test_the_readme_walk_through_request_gives_the_readme_config_json() -> None:
     assert json.dumps(config, separators=(",", ":")) == (
         '{"dataset_id":"ds_559b7f25e6073f62eeb2c85530b1c2b2","model":{"type":"linear","bias":false},'
         '"loss":"mse","optimizer":{"type":"gd","lr":0.01},"epochs":100,"tolerance":0.0,'
-        '"split":{"dev":0.0,"test":0.0},"early_stopping":null,"smoothing":0.4,"standardize":false,'
-        '"seed":0,"max_runtime_seconds":3600,"max_history_points":100000}'
+        '"split":{"dev":0.0,"test":0.0,"stratify":false},"early_stopping":null,"smoothing":0.4,'
+        '"standardize":false,"seed":0,"max_runtime_seconds":3600,"features":{"include":null,'
+        '"exclude":[],"impute":"mean","missing_indicator":false,"max_categories":20},"positive":null,'
+        '"max_history_points":100000}'
     )
 
 

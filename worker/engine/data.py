@@ -29,10 +29,10 @@ LR_TEST_STREAM = 3
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 _ROUNDING_SLACK = 1e-9
+"""Added before rounding a split size down, so 0.29 × 100 rows holds out 29 rows, not 28."""
 CHUNK_ROWS = 65_536
 """Rows per block where a whole-array temporary would cost a multiple of the data (float64
 deviations, boolean masks): a worker's memory stays near the data it holds."""
-"""Added before rounding a split size down, so 0.29 × 100 rows holds out 29 rows, not 28."""
 
 
 def generator(seed: int, stream: int) -> torch.Generator:
@@ -96,15 +96,21 @@ def split_sizes(n: int, split: Split) -> tuple[int, int, int]:
     return n - dev - test, dev, test
 
 
-def split_indices(n: int, split: Split, seed: int) -> tuple[np.ndarray, ...]:
+def split_indices(
+    n: int, split: Split, seed: int, strata: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """(train, dev, test) row indices from a seeded shuffle, each sorted to keep the file's order.
 
-    Without held-out rows nothing is drawn and the training split is the data as given.
+    Without held-out rows nothing is drawn and the training split is the data as given. With
+    `strata` (a class index per row) the held-out rows are drawn class by class, so dev and test keep
+    the class proportions (`_stratified`); the three sizes are the same either way.
     """
     n_train, n_dev, n_test = split_sizes(n, split)
     if n_train == n:
         empty = np.zeros(0, dtype=np.int64)
         return np.arange(n, dtype=np.int64), empty, empty
+    if strata is not None:
+        return _stratified(strata, n_dev, n_test, generator(seed, SPLIT_STREAM))
     perm = torch.randperm(n, generator=generator(seed, SPLIT_STREAM)).numpy()
     test = np.sort(perm[:n_test])
     dev = np.sort(perm[n_test : n_test + n_dev])
@@ -112,9 +118,46 @@ def split_indices(n: int, split: Split, seed: int) -> tuple[np.ndarray, ...]:
     return train, dev, test
 
 
-def split_data(x: np.ndarray, y: np.ndarray, split: Split, seed: int) -> Splits:
-    """The three parts; the training part is `x`, `y` themselves when nothing is held out."""
-    train, dev, test = split_indices(x.shape[0], split, seed)
+def _stratified(strata: np.ndarray, n_dev: int, n_test: int, gen: torch.Generator) -> tuple[np.ndarray, ...]:
+    """Each class holds out its share of the dev + test rows (largest remainders, so the totals are
+    exact), drawn by a permutation of its rows; the held rows split into test and dev the same way."""
+    labels, codes = np.unique(np.asarray(strata), return_inverse=True)
+    counts = np.bincount(codes, minlength=labels.size)
+    held = _apportion(n_dev + n_test, counts)
+    tests = _apportion(n_test, held)
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for k in range(labels.size):
+        rows = np.flatnonzero(codes == k)
+        perm = rows[torch.randperm(rows.size, generator=gen).numpy()]
+        parts[2].append(perm[: tests[k]])
+        parts[1].append(perm[tests[k] : held[k]])
+        parts[0].append(perm[held[k] :])
+    train, dev, test = (np.sort(np.concatenate(p)).astype(np.int64) for p in parts)
+    return train, dev, test
+
+
+def _apportion(total: int, counts: np.ndarray) -> np.ndarray:
+    """`total` split over groups in proportion to `counts` (Hamilton's largest remainders; ties to the
+    earlier group); no group gets more than its count when total ≤ counts.sum()."""
+    whole = int(counts.sum())
+    if whole == 0:
+        return np.zeros_like(counts)
+    exact = counts.astype(np.float64) * total / whole
+    shares = np.floor(exact + _ROUNDING_SLACK).astype(np.int64)
+    left = total - int(shares.sum())
+    if left > 0:
+        order = np.lexsort((np.arange(counts.size), -(exact - shares)))
+        room = [k for k in order if shares[k] < counts[k]]
+        shares[room[:left]] += 1
+    return shares
+
+
+def split_data(
+    x: np.ndarray, y: np.ndarray, split: Split, seed: int, rows: tuple[np.ndarray, ...] | None = None
+) -> Splits:
+    """The three parts (`rows`: their indices, else `split_indices` unstratified); the training part
+    is `x`, `y` themselves when nothing is held out."""
+    train, dev, test = rows if rows is not None else split_indices(x.shape[0], split, seed)
     if train.size == x.shape[0]:
         return Splits(Part(x, y), None, None)
 

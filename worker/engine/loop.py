@@ -23,7 +23,7 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-from descent.spec import JobConfig
+from descent.spec import CLASSIFICATION_LOSSES, JobConfig
 
 from .callbacks import Reporter, Signal
 from .checkpoint import encode_checkpoint
@@ -36,6 +36,7 @@ from .data import (
     check_arrays,
     generator,
     split_data,
+    split_indices,
 )
 from .deadline import Deadline
 from .epoch_end import EpochEnd
@@ -64,8 +65,12 @@ def train(
     resume: RunState | None = None,
     *,
     fast: bool = True,
+    rows: tuple[np.ndarray, ...] | None = None,
 ) -> TrainOutput:
     """Train on x (n, d) and y (n,) as `config` says, reporting progress to `reporter`.
+
+    `rows`: the (train, dev, test) row indices when the caller drew them (the worker does, to fit
+    preprocessing on the training rows); else `stratified_split` draws them here.
 
     `fast`: take the compiled or dense updates where they apply (updates.py; the same numbers
     within float rounding), or False for the autograd loop everywhere.
@@ -80,11 +85,18 @@ def train(
         raise ValueError("checkpoint: exhaustive search does not resume; run it again from the start")
     deadline = Deadline(config.max_runtime_seconds, resume.elapsed_seconds if resume is not None else 0.0)
     x, y = check_arrays(x, y)
-    splits = split_data(x, y, config.split, config.seed)
+    splits = split_data(x, y, config.split, config.seed, rows or stratified_split(y, config))
     outputs = LOSSES[config.loss].outputs(y)  # InvalidData on targets the loss cannot take
     if config.optimizer.is_search:
         return search(splits, config, reporter, deadline)
     return GradientDescentRun(splits, config, reporter, deadline, outputs, resume, fast).run()
+
+
+def stratified_split(y: np.ndarray, config: JobConfig) -> tuple[np.ndarray, ...]:
+    """The job's (train, dev, test) rows of a float32 target `y` (classes 0/1 or 0..K-1 for a
+    classifier): stratified by class when the config says so (API.md, `split.stratify`)."""
+    stratify = bool(config.split.stratify) and config.loss in CLASSIFICATION_LOSSES
+    return split_indices(y.shape[0], config.split, config.seed, y if stratify else None)
 
 
 class GradientDescentRun:

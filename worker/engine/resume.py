@@ -24,10 +24,13 @@ def config_fingerprint(config: JobConfig) -> dict[str, Any]:
 
     `max_runtime_seconds` is a limit, not part of the trajectory; `optimizer.lr` is checked on its
     own (a stored config may carry the rate "auto" chose in place of "auto"); `log_every` is added
-    to the stored config once training starts, and `dataset_id` is checked by the data itself.
+    to the stored config once training starts (and `features.fitted`, what preprocessing resolved
+    to), and `dataset_id` is checked by the data itself. A checkpoint taken before a key existed
+    (`features`, `positive`, `split.stratify`) does not fit: that job starts over.
     """
     raw: dict[str, Any] = config.model_dump(
-        mode="json", exclude={"dataset_id", "max_runtime_seconds", "log_every"}
+        mode="json",
+        exclude={"dataset_id": True, "max_runtime_seconds": True, "log_every": True, "features": {"fitted"}},
     )
     raw["optimizer"].pop("lr", None)
     return raw
