@@ -1,9 +1,10 @@
 """A small Python client for descent's HTTP API (standard library only).
 
     client = Client("http://localhost:8000", api_key=None)
-    ds = client.upload_csv(Path("data.csv"), target="price")
+    ds = client.upload("data.csv", target="price")     # or a DataFrame, an array, CSV text
     job = client.submit({"dataset_id": ds["id"], "optimizer": {"type": "sgd", "lr": 0.01}})
     for job in client.watch(job["id"]): ...
+    client.predict(job["id"], frame)                    # rows matched by column name
 
 Errors come back as `ApiError` carrying the problem+json document, so a caller can show one clear
 line (`str(error)`) or look at `error.problem["errors"]`.
@@ -12,7 +13,6 @@ line (`str(error)`) or look at `error.problem["errors"]`.
 from __future__ import annotations
 
 import json
-import mimetypes
 import time
 import urllib.error
 import urllib.parse
@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from .client_data import is_dataframe, predict_payload, target_column, upload_body
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 
@@ -56,11 +58,12 @@ class Client:
         content_type: str | None = None,
         query: dict[str, Any] | None = None,
         raw: bool = False,
+        accept: str = "application/json",
     ) -> Any:
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
         if self.api_key:
@@ -88,14 +91,26 @@ class Client:
         return self.request(method, path, body, "application/json" if body else None, **kwargs)
 
     # -- resources -----------------------------------------------------------------------------
-    def upload_csv(self, path: Path, target: str | None = None, name: str | None = None) -> dict[str, Any]:
-        """Multipart upload of a CSV file."""
+    def upload(
+        self,
+        data: Any,
+        target: str | None = None,
+        name: str | None = None,
+        *,
+        y: Any = None,
+        **csv_options: str,
+    ) -> dict[str, Any]:
+        """Upload a table: a path, CSV text, a pandas DataFrame or a 2-D numpy array (with `y`, the
+        target, added as a column). `csv_options`: the server's CSV parameters (`delimiter`,
+        `decimal`, `null_values`). Sent as a multipart file part, its type from the file's extension."""
+        content, content_type, filename = upload_body(data, y, target)
+        if y is not None and is_dataframe(data):  # an array's y is its last column: the default target
+            target = target_column(y, target)
         boundary = uuid.uuid4().hex
-        ctype = mimetypes.guess_type(path.name)[0] or "text/csv"
         parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-            f"Content-Type: {ctype}\r\n\r\n".encode()
-            + path.read_bytes()
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n".encode()
+            + content
             + b"\r\n"
         ]
         for field, value in (("target", target), ("name", name)):
@@ -104,7 +119,13 @@ class Client:
                     f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"\r\n\r\n{value}\r\n'.encode()
                 )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request("POST", "/v1/datasets", body, f"multipart/form-data; boundary={boundary}")
+        return self.request(
+            "POST", "/v1/datasets", body, f"multipart/form-data; boundary={boundary}", query=csv_options or None
+        )
+
+    def upload_csv(self, path: Path, target: str | None = None, name: str | None = None) -> dict[str, Any]:
+        """A CSV file (kept for v1 callers: `upload` takes any table)."""
+        return self.upload(Path(path), target=target, name=name)
 
     def submit(self, request: dict[str, Any]) -> dict[str, Any]:
         return self.json("POST", "/v1/jobs", request)
@@ -130,8 +151,17 @@ class Client:
                 return {"train": train, "dev": dev}  # type: ignore[return-value]
             after = page["next"]
 
-    def predict(self, job_id: str, rows: list[list[float]]) -> dict[str, Any]:
-        return self.json("POST", f"/v1/jobs/{job_id}/predict", {"x": rows})
+    def predict(self, job_id: str, data: Any, *, as_csv: bool = False) -> Any:
+        """Predictions for a DataFrame, a numpy array, rows (dicts by column name, or number lists in
+        the model's feature order), a CSV path or CSV text: `{"y", "probability", ...}`, or the CSV
+        text the server writes when `as_csv`."""
+        body = json.dumps(predict_payload(data)).encode()
+        if as_csv:
+            data_bytes = self.request(
+                "POST", f"/v1/jobs/{job_id}/predict", body, "application/json", raw=True, accept="text/csv"
+            )
+            return data_bytes.decode()
+        return self.request("POST", f"/v1/jobs/{job_id}/predict", body, "application/json")
 
     def sweep(self, request: dict[str, Any]) -> dict[str, Any]:
         return self.json("POST", "/v1/sweeps", request)

@@ -29,7 +29,15 @@ def test_defaults_are_filled_in(client, dataset):
     assert config["loss"] == "mse"
     assert config["optimizer"] == {"type": "gd", "lr": 0.01}
     assert config["epochs"] == 100 and config["tolerance"] == 1e-7
-    assert config["split"] == {"dev": 0.0, "test": 0.0} and config["early_stopping"] is None
+    assert config["split"] == {"dev": 0.0, "test": 0.0, "stratify": False}
+    assert config["early_stopping"] is None and config["positive"] is None
+    assert config["features"] == {
+        "include": None,
+        "exclude": [],
+        "impute": "mean",
+        "missing_indicator": False,
+        "max_categories": 20,
+    }
     assert config["smoothing"] == 0.4 and config["standardize"] is True and config["seed"] == 0
     assert config["max_runtime_seconds"] == 3600
     assert job["attempt"] == 0 and job["sweep_id"] is None and job["result"] is None

@@ -35,6 +35,12 @@ PREVIOUS = {
 }
 """The README walk-through's config, as the service stored it before the job spec existed."""
 
+FILLED = {
+    "features": {"include": None, "exclude": [], "impute": "mean", "missing_indicator": False, "max_categories": 20},
+    "positive": None,
+}
+"""The keys added since, as the shown config fills them in (a stored `split` stays as written)."""
+
 
 def queued(settings, change: dict[str, Any]) -> tuple[Store, str, str, str]:
     """(store, tenant, dataset id, job id) of a job queued with PREVIOUS changed by `change` (a
@@ -60,7 +66,7 @@ def test_a_job_queued_by_an_earlier_version_runs_after_the_upgrade(settings, ver
     assert job is not None and job["result"]["params"]["weights"][0] == pytest.approx(2.0, abs=1e-3)
     shown = JobConfig.model_validate(job["config"])  # the documented shape, every key present
     assert shown.max_history_points == 100000 and shown.log_every == 1
-    assert job["config"] == {**PREVIOUS, "dataset_id": dataset_id, "log_every": 1}
+    assert job["config"] == {**PREVIOUS, **FILLED, "dataset_id": dataset_id, "log_every": 1}
 
 
 def test_a_stored_config_that_is_not_valid_fails_the_job_instead_of_leaving_it_running(settings) -> None:
@@ -75,5 +81,5 @@ def test_the_stored_json_is_kept_as_written_and_what_it_lacks_is_filled() -> Non
     """3600 stays the integer it was stored as; the spec model has the float the engine uses."""
     old = {k: v for k, v in PREVIOUS.items() if k != "max_history_points"}
     spec, shown = stored_config(json.dumps(old))
-    assert shown == {**old, "max_history_points": 100000}
+    assert shown == {**old, **FILLED, "max_history_points": 100000}
     assert type(shown["max_runtime_seconds"]) is int and spec.max_runtime_seconds == 3600.0
