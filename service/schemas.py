@@ -66,10 +66,25 @@ class DatasetRows(Strict):
     target: str | Int | None = None
 
 
-class PredictRequest(Strict):
-    """Raw feature rows, in the dataset's original units and column order (one value per feature)."""
+def absent(**constraints: Any) -> Any:
+    """A key that may be missing, but is never null."""
+    return Field(None, json_schema_extra=drop_keys("default"), **constraints)
 
-    x: list[Annotated[list[float], Field(min_length=1)]] = Field(min_length=1)
+
+class PredictRequest(Strict):
+    """One of: `rows` (objects by column name), `columns` with `rows` (lists, matched by name),
+    `dataset_id` (every row of a stored dataset), or `x` (numbers in `feature_names` order)."""
+
+    x: list[Annotated[list[float], Field(min_length=1)]] = absent(
+        min_length=1, description="raw feature rows in the dataset's original units and feature order"
+    )
+    rows: list[dict[str, Any]] | list[list[Any]] = absent(
+        min_length=1,
+        description="objects by column name (a missing key or null is a missing value), or lists "
+        "in the order of `columns`",
+    )
+    columns: list[str] = absent(description="the names of the values of each list in `rows`")
+    dataset_id: str = absent(description="predict every row of this dataset (yours)")
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -79,11 +94,6 @@ class Exact(BaseModel):
     """A response shape: exactly these keys."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def absent(**constraints: Any) -> Any:
-    """A key that may be missing, but is never null."""
-    return Field(None, json_schema_extra=drop_keys("default"), **constraints)
 
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -170,6 +180,10 @@ class LinearParams(Exact):
 
     weights: list[float] | list[list[float]]
     bias: float | list[float]
+    feature_names: list[str] = absent(
+        description="the name of each encoded feature, in the order of `weights` (`Sex=female`, "
+        "`Age_missing`, `Date.month`)"
+    )
 
 
 class Layer(Exact):
@@ -196,6 +210,12 @@ class Result(Exact):
     epochs_run: int = Field(ge=0)
     steps: int = Field(ge=0)
     seconds: float = Field(ge=0)
+    classes: list[str | bool | float] = absent(
+        description="classifiers: the target's values, in the order `probability` uses"
+    )
+    rows_dropped: int = absent(
+        ge=0, description="rows left out: a missing target, or a missing feature with `impute: drop`"
+    )
 
 
 class JobError(Exact):
@@ -279,10 +299,17 @@ class Readiness(Exact):
 
 
 class Prediction(Exact):
-    y: list[float | None] = Field(description="one per row; null where the output overflowed")
+    y: list[str | bool | float | None] = Field(
+        description="one per row: the target's own values for a classifier; null where the output overflowed"
+    )
     probability: list[float] | list[list[float]] = absent(
         description="classifiers only: P(y = 1) per row (bce), class probabilities per row (cross_entropy)",
     )
+    classes: list[str | bool | float] = absent(
+        description="classifiers: the classes, in the order `probability` uses (bce: the other class, "
+        "then the positive one)"
+    )
+    warnings: list[str] = absent(description="rows with a category not seen in training, per column")
 
 
 class ModelExport(Exact):

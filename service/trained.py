@@ -7,7 +7,6 @@ folded in), so a client that applies the exported parameters itself gets the sam
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from descent.store import JobStatus
 
 from . import context
 from .openapi import parts as apidoc
+from .predict_input import answer, as_csv, encoded_rows
 from .problems import invalid
 
 bp = Blueprint("trained", __name__, url_prefix="/v1/jobs")
@@ -32,13 +32,13 @@ OUTPUTS = {"bce": "sigmoid", "cross_entropy": "softmax"}
 def predict_rows(job_id: str) -> Response:
     body = context.json_body()
     job, _ = _succeeded(job_id)
-    x = _features(body, _feature_count(job))
+    x, warnings = encoded_rows(body, job)
     config = job["config"]
     out = predict(job["result"]["params"], config["model"], config["loss"], x)
-    answer: dict[str, Any] = {"y": out["y"]}
-    if out.get("probability") is not None:
-        answer["probability"] = out["probability"]
-    return jsonify(answer)
+    doc = answer(out, job["result"], warnings)
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        return Response(as_csv(doc), mimetype="text/csv")
+    return jsonify(doc)
 
 
 @apidoc.documents("/v1/jobs/{job_id}/predict", "post")
@@ -46,12 +46,23 @@ def _predict_rows_doc(settings: Settings) -> dict[str, Any]:
     return {
         "operationId": "predict",
         "summary": "Predict with a succeeded job's model",
-        "description": "Every row needs one value per feature of the job's dataset.",
+        "description": "Rows by column name (objects, or lists with `columns`), every row of a stored "
+        "dataset (`dataset_id`), or `x`: numbers in `feature_names` order. Missing keys and nulls are "
+        "missing values; a category not seen in training is listed in `warnings`. With `Accept: "
+        "text/csv` the answer is CSV: the prediction, then one probability column per class.",
         "requestBody": apidoc.request_body(apidoc.ref("PredictRequest"), {"x": [[4.0], [5.0]]}),
         "responses": apidoc.responses(
-            {"200": apidoc.json_response("Prediction", "one prediction per row")},
             {
-                "400": "invalid rows, or a wrong number of features",
+                "200": {
+                    "description": "one prediction per row",
+                    "content": {
+                        "application/json": {"schema": apidoc.ref("Prediction")},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                }
+            },
+            {
+                "400": "invalid rows, a missing column, or a wrong number of features",
                 "404": "unknown, or not yours",
                 "409": "the job has not succeeded",
                 "413": apidoc.too_large(settings),
@@ -123,47 +134,6 @@ def _succeeded(job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
         raise context.conflict(f"Job {job_id!r} is {job['status']}; only a succeeded job has a model.")
     dataset = context.store().datasets.get(context.tenant(), job["dataset_id"])
     return job, dataset
-
-
-def _feature_count(job: dict[str, Any]) -> int:
-    params = job["result"]["params"]
-    if isinstance(params, list):  # MLP layers: the first layer's weight is (out, in)
-        return len(params[0]["weight"][0])
-    weights = params["weights"]
-    return len(weights[0]) if weights and isinstance(weights[0], list) else len(weights)
-
-
-def _features(body: Any, features: int) -> np.ndarray:
-    """`{"x": [[...], ...]}` as a float64 matrix, every fault named by its index."""
-    if not isinstance(body, dict) or set(body) != {"x"}:
-        raise invalid(
-            'send {"x": [[...], ...]}', [{"field": "x", "message": "is required, and the only field"}]
-        )
-    rows = body["x"]
-    limit = context.settings().max_predict_rows
-    if not isinstance(rows, list) or not rows:
-        raise invalid(
-            "x must be a non-empty list of rows", [{"field": "x", "message": "must be a non-empty list"}]
-        )
-    if len(rows) > limit:
-        raise invalid(
-            f"{len(rows)} rows exceed DESCENT_MAX_PREDICT_ROWS = {limit}",
-            [{"field": "x", "message": f"at most DESCENT_MAX_PREDICT_ROWS = {limit} rows"}],
-        )
-    errors: list[dict[str, str]] = []
-    for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != features:
-            got = len(row) if isinstance(row, list) else type(row).__name__
-            errors.append({"field": f"x[{i}]", "message": f"must have {features} features (got {got})"})
-            continue
-        for j, v in enumerate(row):
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                errors.append({"field": f"x[{i}][{j}]", "message": f"must be a finite number (got {v!r})"})
-        if len(errors) >= 20:
-            break
-    if errors:
-        raise invalid(f"{len(errors)} invalid value(s) in x; the model takes {features} features", errors)
-    return np.asarray(rows, dtype=np.float64)
 
 
 def _model_document(job: dict[str, Any], dataset: dict[str, Any] | None) -> dict[str, Any]:

@@ -19,9 +19,10 @@ from rq import get_current_job
 from descent.settings import Settings
 from descent.spec import JobConfig
 from descent.store import JobStatus, RequeueOutcome, Store, connect
-from worker.engine import Cancelled, EngineError, RunState, Suspended, decode_checkpoint
+from worker.engine import Cancelled, EngineError, RunState, Suspended, TrainOutput, decode_checkpoint
 from worker.engine import train as run_engine
 from worker.heartbeat import CURRENT, WORKER_NAME
+from worker.prepare import Prepared, prepare
 from worker.reporter import UNREACHABLE, RedisReporter
 from worker.requeue import requeue
 
@@ -101,14 +102,18 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
         resume = _resume_point(store, job_id)
         if resume is not None:
             reporter.history_from(resume.train_points, resume.dev_points)
-        arrays = store.datasets.arrays(record["dataset_id"])
-        if arrays is None:
+        table = store.datasets.table(record["dataset_id"])
+        if table is None:
             return ended(
                 JobStatus.FAILED,
                 error={"type": "invalid_data", "message": "the job's dataset no longer exists"},
             )
+        data = prepare(table, spec)
+        config = {**config, "features": {**config.get("features", {}), "fitted": data.fitted}}
+        reporter.config = config  # written with the history plan: the config shows what was fitted
+        fast = settings.fast_paths
         try:
-            out = run_engine(arrays[0], arrays[1], spec, reporter, resume=resume, fast=settings.fast_paths)
+            out = run_engine(data.x, data.y, spec, reporter, resume=resume, fast=fast, rows=data.rows)
         except ValueError:
             if resume is None:
                 raise
@@ -116,7 +121,7 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             store.jobs.reset_history(job_id)
             reporter = RedisReporter(store, job_id, config, settings)
             ended = _ending(store, job_id, reporter)
-            out = run_engine(arrays[0], arrays[1], spec, reporter, fast=settings.fast_paths)
+            out = run_engine(data.x, data.y, spec, reporter, fast=fast, rows=data.rows)
     except Suspended:
         return _hand_back(store, job_id, reporter, settings)
     except Cancelled:
@@ -135,7 +140,19 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
     if out.surface is not None and out.surface["cost"].size <= settings.max_surface_points:
         persist(lambda: store.history.put_surface(job_id, out.surface["axes"], out.surface["cost"]), job_id)
     progress = {**reporter.progress, "epoch": out.epochs_run, "step": out.steps, "fraction": 1.0}
-    return ended(JobStatus.SUCCEEDED, result=out.to_result(), metrics=out.metrics, progress=progress)
+    return ended(JobStatus.SUCCEEDED, result=result(out, data), metrics=out.metrics, progress=progress)
+
+
+def result(out: TrainOutput, data: Prepared) -> dict[str, Any]:
+    """The API's `result`: the engine's, with what preprocessing adds (API.md, "Preprocessing"):
+    a linear model's `feature_names`, a classifier's `classes`, the rows left out."""
+    doc = out.to_result()
+    if isinstance(doc["params"], dict):
+        doc["params"]["feature_names"] = data.feature_names
+    if data.classes is not None:
+        doc["classes"] = data.classes
+    doc["rows_dropped"] = data.rows_dropped
+    return doc
 
 
 def stored_config(text: str) -> tuple[JobConfig, dict[str, Any]]:

@@ -25,8 +25,8 @@ SHOWN_CLASSES = 5
 
 @dataclass(frozen=True)
 class TargetEncoding:
-    """y: float32 per row (NaN where the target is missing); classes: the labels in index order
-    (None for regression); positive: bce's class 1."""
+    """y: float32 per row (NaN where the target is missing); classes: the labels in the order of
+    y's values (None for regression; for bce the other class, then `positive`, the class of y = 1)."""
 
     y: np.ndarray
     classes: tuple[Any, ...] | None
@@ -58,8 +58,10 @@ def encode_target(column: Column, loss: str, positive: Any = None) -> TargetEnco
                 f"{_listed(classes)} (use cross_entropy)",
             )
         chosen = classes[1] if positive is None else _find(classes, positive, column.name)
-        y = np.where(index < 0, np.nan, (index == classes.index(chosen)).astype(np.float32))
-        return TargetEncoding(y.astype(np.float32), tuple(classes), chosen)
+        at = classes.index(chosen)
+        y = np.where(index < 0, np.nan, (index == at).astype(np.float32))
+        other = classes[1 - at]
+        return TargetEncoding(y.astype(np.float32), (other, chosen), chosen)
     if loss == "cross_entropy":
         y = np.where(index < 0, np.nan, index).astype(np.float32)
         return TargetEncoding(y, tuple(classes))

@@ -52,7 +52,7 @@ from .optimizer import (
     OptimizerConfig,
     Sgd,
 )
-from .rules import DatasetFacts, FieldError, job_errors, mlp_parameters, search_errors
+from .rules import ColumnFacts, DatasetFacts, FieldError, job_errors, mlp_parameters, search_errors
 
 __all__ = [
     "ACTIVATIONS",
@@ -74,6 +74,7 @@ __all__ = [
     "SEARCH_TYPES",
     "Adam",
     "AnyOptimizerConfig",
+    "ColumnFacts",
     "DatasetFacts",
     "EarlyStopping",
     "Exhaustive",

@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from descent.preprocess.encoders import DATETIME_PARTS
 from descent.settings import Settings
+from descent.table import FEATURE_KINDS
 
-from .names import SEARCH_LOSSES
+from .names import CLASSIFICATION_LOSSES, SEARCH_LOSSES
 from .optimizer import SEARCH_TYPES
 
 if TYPE_CHECKING:
@@ -32,29 +34,58 @@ class FieldError(TypedDict):
 
 
 @dataclass(frozen=True)
+class ColumnFacts:
+    """A column as the dataset resource's `columns` summarizes it (API.md, "Real-world datasets")."""
+
+    name: str
+    kind: str
+    distinct: int
+    missing: int = 0
+    values: tuple[Any, ...] | None = None
+    """Its distinct values when the summary lists them all (a category's), else None."""
+
+    @classmethod
+    def of(cls, summary: Mapping[str, Any]) -> ColumnFacts:
+        listed = summary.get("categories")
+        values = None
+        if listed is not None and len(listed) == summary["distinct"]:
+            values = tuple(c["value"] if isinstance(c, Mapping) else c for c in listed)
+        elif summary["kind"] == "number" and summary["distinct"] <= 2 and summary.get("min") is not None:
+            values = tuple(dict.fromkeys((summary["min"], summary["max"])))
+        return cls(summary["name"], summary["kind"], summary["distinct"], summary.get("missing", 0), values)
+
+
+@dataclass(frozen=True)
 class DatasetFacts:
-    """What the rules need of a dataset: its size and what its target column holds."""
+    """What the rules need of a dataset: its size, its columns and what its target holds."""
 
     rows: int
     features: int
     target_name: str
-    y_min: float
-    y_max: float
-    target_integer: bool
+    y_min: float | None = None
+    y_max: float | None = None
+    target_integer: bool = False
     """Every target value is a whole number."""
+    columns: tuple[ColumnFacts, ...] = ()
+    """Each column's kind and distinct values; empty for a dataset stored before columns had kinds
+    (its features and target are numbers: the rules read `y_min`, `y_max`, `target_integer`)."""
 
     @classmethod
     def of(cls, resource: Mapping[str, Any]) -> DatasetFacts:
         """From a dataset resource as the API shows it (GET /v1/datasets/{id})."""
-        stats = resource["stats"]
+        stats = resource.get("stats") or {}
         return cls(
             rows=resource["rows"],
             features=resource["features"],
             target_name=resource["target_name"],
-            y_min=stats["y_min"],
-            y_max=stats["y_max"],
+            y_min=stats.get("y_min"),
+            y_max=stats.get("y_max"),
             target_integer=resource.get("target_integer", False),
+            columns=tuple(ColumnFacts.of(c) for c in resource.get("columns") or ()),
         )
+
+    def column(self, name: str) -> ColumnFacts | None:
+        return next((c for c in self.columns if c.name == name), None)
 
 
 def job_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> list[FieldError]:
@@ -65,20 +96,53 @@ def job_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> li
         *target_errors(job, dataset, settings),
         *size_errors(job, dataset, settings),
         *split_errors(job, dataset),
-        *positive_errors(job),
+        *positive_errors(job, dataset),
+        *feature_errors(job, dataset),
     ]
 
 
-def positive_errors(job: JobRequest) -> list[FieldError]:
+def positive_errors(job: JobRequest, dataset: DatasetFacts) -> list[FieldError]:
     """`positive` names one of a bce target's two classes; no other loss has a positive class."""
+    if job.positive is None:
+        return []
+    if job.loss != "bce":
+        return [{"field": "positive", "message": f"only bce has a positive class, not {job.loss}"}]
+    target = dataset.column(dataset.target_name)
+    values = target.values if target is not None else (dataset.y_min, dataset.y_max)
+    if values is None or any(_same(job.positive, v) for v in values):
+        return []
+    shown = ", ".join(repr(v) for v in values)
+    return [{"field": "positive", "message": f"{job.positive!r} is not a value of the target ({shown})"}]
+
+
+def _same(given: Any, value: Any) -> bool:
+    """`positive` names a value: equal (a boolean only to a boolean), or equal as text ("1" for 1)."""
+    if isinstance(given, bool) or isinstance(value, bool):
+        return given is value or str(given).lower() == str(value).lower()
+    if given == value:
+        return True
+    text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return str(given) == text
+
+
+def feature_errors(job: JobRequest, dataset: DatasetFacts) -> list[FieldError]:
+    """`include` and `exclude` name columns of the dataset; `include` names usable feature columns."""
+    names = [c.name for c in dataset.columns]
+    if not names:
+        return []
     errors: list[FieldError] = []
-    if job.positive is not None and job.loss != "bce":
-        errors.append({"field": "positive", "message": f"only bce has a positive class, not {job.loss}"})
-    # Until the worker applies them (issue 11 in progress): options other than the defaults are refused.
-    if job.features.include is not None or job.features.exclude:
-        errors.append({"field": "features", "message": "choosing columns is not available yet"})
-    if job.positive is not None and job.loss == "bce":
-        errors.append({"field": "positive", "message": "naming the positive class is not available yet"})
+    for key, given in (("include", job.features.include or []), ("exclude", job.features.exclude)):
+        unknown = [n for n in given if n not in names]
+        if unknown:
+            shown = ", ".join(repr(n) for n in unknown[:10])
+            errors.append({"field": f"features.{key}", "message": f"no column named {shown}"})
+    for name in job.features.include or []:
+        col = dataset.column(name)
+        if name == dataset.target_name:
+            errors.append({"field": "features.include", "message": f"{name!r} is the target"})
+        elif col is not None and col.kind not in FEATURE_KINDS:
+            message = f"{name!r} is a {col.kind} column (names, ids): it cannot be a feature"
+            errors.append({"field": "features.include", "message": message})
     return errors
 
 
@@ -123,7 +187,12 @@ def grid_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> l
 
 
 def target_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> list[FieldError]:
-    """Classification losses need class labels in the target column; say which values it holds."""
+    """Regression needs a number target; bce a target with two distinct values, cross_entropy one
+    with 2..DESCENT_MAX_CLASSES (API.md, "Preprocessing"). A dataset stored before columns had kinds
+    is held to the rules of its time: 0/1 for bce, classes 0..K-1 for cross_entropy."""
+    target = dataset.column(dataset.target_name)
+    if target is not None:
+        return _typed_target_errors(job, target, settings)
     seen = f"the target {dataset.target_name!r} has values from {dataset.y_min:g} to {dataset.y_max:g}"
     integer = dataset.target_integer
     if job.loss == "bce" and not (integer and dataset.y_min >= 0 and dataset.y_max <= 1):
@@ -138,12 +207,32 @@ def target_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) ->
     return []
 
 
+def _typed_target_errors(job: JobRequest, target: ColumnFacts, settings: Settings) -> list[FieldError]:
+    name, distinct = target.name, target.distinct
+    if target.kind not in ("number", "category"):
+        return [{"field": "dataset_id", "message": f"the target {name!r} is {target.kind}: it cannot be learned"}]
+    if job.loss not in CLASSIFICATION_LOSSES:
+        if target.kind != "number":
+            message = f"{job.loss} needs a number target; {name!r} is a category (use bce or cross_entropy)"
+            return [{"field": "loss", "message": message}]
+        return []
+    if job.loss == "bce" and distinct != 2:
+        message = f"bce needs a target with two distinct values; {name!r} has {distinct}"
+        return [{"field": "loss", "message": message + (" (use cross_entropy)" if distinct > 2 else "")}]
+    if distinct < 2:
+        return [{"field": "loss", "message": f"{job.loss} needs 2 or more classes; {name!r} has {distinct}"}]
+    if distinct > settings.max_classes:
+        message = f"{distinct} classes exceed DESCENT_MAX_CLASSES = {settings.max_classes}"
+        return [{"field": "loss", "message": message}]
+    return []
+
+
 def size_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> list[FieldError]:
     """The limits on the work one job may ask for: MLP size, epochs, run time."""
     errors: list[FieldError] = []
     if job.model.type == "mlp":
         outputs = classes(dataset) if job.loss == "cross_entropy" else 1
-        count = mlp_parameters(dataset.features, job.model.hidden, outputs)
+        count = mlp_parameters(encoded_width(job, dataset), job.model.hidden, outputs)
         if count > settings.max_mlp_parameters:
             message = f"{count} parameters exceed DESCENT_MAX_MLP_PARAMETERS = {settings.max_mlp_parameters}"
             errors.append({"field": "model.hidden", "message": message})
@@ -173,8 +262,33 @@ def split_errors(job: JobRequest, dataset: DatasetFacts) -> list[FieldError]:
 
 
 def classes(dataset: DatasetFacts) -> int:
-    """K of a cross_entropy target holding classes 0..K-1."""
-    return int(dataset.y_max) + 1
+    """K of a cross_entropy target: its distinct values, or for a dataset stored before columns had
+    kinds, K of classes 0..K-1."""
+    target = dataset.column(dataset.target_name)
+    if target is not None:
+        return target.distinct
+    return int(dataset.y_max or 0) + 1
+
+
+def encoded_width(job: JobRequest, dataset: DatasetFacts) -> int:
+    """The most features the job's preprocessing can make of the dataset: a number is one (two with
+    its missing indicator), a category one per kept value and one for the rest, a datetime 5 parts."""
+    if not dataset.columns:
+        return dataset.features
+    chosen = job.features.include
+    width = 0
+    for col in dataset.columns:
+        usable = col.kind in FEATURE_KINDS and col.name != dataset.target_name
+        if not usable or col.name in job.features.exclude or (chosen is not None and col.name not in chosen):
+            continue
+        indicator = 1 if job.features.missing_indicator and col.missing else 0
+        if col.kind == "category":
+            width += min(col.distinct + (col.missing > 0), job.features.max_categories) + 1
+        elif col.kind == "datetime":
+            width += len(DATETIME_PARTS) * (1 + indicator)
+        else:
+            width += 1 + indicator
+    return width
 
 
 def mlp_parameters(features: int, hidden: list[int], outputs: int) -> int:

@@ -1,4 +1,11 @@
-"""Datasets in Redis: one hash holding the tenant, the JSON description and the packed arrays."""
+"""Datasets in Redis: one hash holding the tenant, the JSON description and each column once.
+
+A column is stored as typed little-endian bytes under `c{k}` (numbers float32 with NaN missing,
+category codes int32 with -1 missing, datetimes float64 epoch seconds; text columns keep no values)
+and described in `schema` (names, kinds, category labels, the target). Workers read the bytes as
+numpy views: training never re-parses. Datasets stored before columns had kinds (fields `x` and `y`,
+numbers only) read as tables of number columns.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ from typing import Any
 
 import numpy as np
 from redis import Redis
+
+from descent.table import Column, Table
 
 from . import keys, scripts
 from .paging import page
@@ -21,19 +30,23 @@ class DatasetStore:
         self.retention_seconds = retention_seconds
         self._delete = scripts.KeyedScript(redis, scripts.DELETE_DATASET)
 
-    def put(self, tenant: str, meta: dict[str, Any], x: np.ndarray, y: np.ndarray) -> None:
+    def put_table(self, tenant: str, meta: dict[str, Any], table: Table) -> None:
         """Store a dataset; `meta` is its public description and must carry `id` and `rows`."""
         dataset_id = meta["id"]
+        schema = {
+            "target": table.target,
+            "rows": table.rows,
+            "columns": [
+                {"name": c.name, "kind": c.kind, "labels": list(c.labels), "has_time": c.has_time}
+                for c in table.columns
+            ],
+        }
+        mapping: dict[str, Any] = {"tenant": tenant, "meta": json.dumps(meta), "schema": json.dumps(schema)}
+        for k, col in enumerate(table.columns):
+            if col.values is not None:
+                mapping[f"c{k}"] = np.ascontiguousarray(col.values, dtype=_DTYPES[col.kind]).tobytes()
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(
-            keys.dataset(dataset_id),
-            mapping={
-                "tenant": tenant,
-                "meta": json.dumps(meta),
-                "x": np.ascontiguousarray(x, dtype="<f4").tobytes(),
-                "y": np.ascontiguousarray(y, dtype="<f4").tobytes(),
-            },
-        )
+        pipe.hset(keys.dataset(dataset_id), mapping=mapping)
         pipe.expire(keys.dataset(dataset_id), self.retention_seconds)
         pipe.zadd(keys.tenant_datasets(tenant), {dataset_id: meta["created_score"]})
         pipe.execute()
@@ -45,14 +58,47 @@ class DatasetStore:
             return None
         return _public(json.loads(meta))
 
-    def arrays(self, dataset_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Features (rows × features) and target as float32 views on the stored bytes."""
-        meta, x, y = self.redis.hmget(keys.dataset(dataset_id), "meta", "x", "y")
-        if meta is None or x is None or y is None:
+    def put(self, tenant: str, meta: dict[str, Any], x: np.ndarray, y: np.ndarray) -> None:
+        """A dataset of numbers: `x` (rows × features) and the target `y`, named as `meta` names
+        them (`feature_names`, `target_name`; else x1… and y)."""
+        x = np.asarray(x, dtype=np.float32)
+        names = meta.get("feature_names") or [f"x{j + 1}" for j in range(x.shape[1])]
+        target = meta.get("target_name") or "y"
+        columns = [Column(name, "number", np.ascontiguousarray(x[:, j])) for j, name in enumerate(names)]
+        columns.append(Column(target, "number", np.asarray(y, dtype=np.float32)))
+        self.put_table(tenant, meta, Table(tuple(columns), target, int(x.shape[0])))
+
+    def table(self, dataset_id: str) -> Table | None:
+        """The dataset's columns as read-only numpy views on the stored bytes; None when missing."""
+        fields = self.redis.hgetall(keys.dataset(dataset_id))
+        if b"meta" not in fields:
             return None
-        described = json.loads(meta)
-        xs = np.frombuffer(x, dtype="<f4").reshape(described["rows"], described["features"])
-        return xs, np.frombuffer(y, dtype="<f4")
+        if b"schema" not in fields:
+            return _numbers_only(json.loads(fields[b"meta"]), fields)
+        schema = json.loads(fields[b"schema"])
+        columns = []
+        for k, col in enumerate(schema["columns"]):
+            data = fields.get(f"c{k}".encode())
+            values = None if data is None else np.frombuffer(data, dtype=_DTYPES[col["kind"]])
+            columns.append(Column(col["name"], col["kind"], values, tuple(col["labels"]), col["has_time"]))
+        return Table(tuple(columns), schema["target"], schema["rows"])
+
+    def arrays(self, dataset_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Features (rows × features) and target as float32, for a dataset whose feature columns and
+        target are numbers without missing cells (else None, as for a missing dataset)."""
+        table = self.table(dataset_id)
+        if table is None:
+            return None
+        target = table.column(table.target)
+        features = table.features
+        if target.kind != "number" or any(c.kind != "number" for c in features):
+            return None
+        x = np.empty((table.rows, len(features)), dtype=np.float32)
+        for j, col in enumerate(features):
+            x[:, j] = col.values
+        if np.isnan(x).any() or np.isnan(target.values).any():
+            return None
+        return x, np.asarray(target.values)
 
     def list(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Newest first."""
@@ -80,6 +126,21 @@ class DatasetStore:
             args=[tenant, dataset_id],
         )
         return DeleteOutcome(result.decode())
+
+
+_DTYPES = {"number": "<f4", "category": "<i4", "datetime": "<f8"}
+"""How each kind of column is stored (descent/table.py)."""
+
+
+def _numbers_only(meta: dict[str, Any], fields: dict[bytes, bytes]) -> Table:
+    """A dataset stored before columns had kinds: float32 `x` (rows × features) and `y`."""
+    rows, features = meta["rows"], meta["features"]
+    x = np.frombuffer(fields[b"x"], dtype="<f4").reshape(rows, features)
+    names = meta.get("feature_names") or [f"x{j + 1}" for j in range(features)]
+    target = meta.get("target_name") or "y"
+    columns = [Column(name, "number", x[:, j]) for j, name in enumerate(names)]
+    columns.append(Column(target, "number", np.frombuffer(fields[b"y"], dtype="<f4")))
+    return Table(tuple(columns), target, rows)
 
 
 def _public(meta: dict[str, Any]) -> dict[str, Any]:

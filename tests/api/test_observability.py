@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import create_app
-from tests.support.api import submit, upload, wait_job
+from tests.support.api import problem, submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.processes import RedisServer, wait_for
 
@@ -97,6 +97,8 @@ def test_events_stream_progress_points_and_end(client):
     with client.get(f"/v1/jobs/{job['id']}/events?after=150") as response:
         resumed = parse_sse(response.get_data(as_text=True))
     assert [s for name, d in resumed if name == "point" for s in d["train"]["step"]] == list(range(151, 201))
+    bad = problem(client.get(f"/v1/jobs/{job['id']}/events?after=-5"), 400)  # as documented: minimum 0
+    assert bad["errors"] == [{"field": "after", "message": "must be >= 0"}]
 
 
 class OpenStream:

@@ -36,7 +36,13 @@ PREVIOUS = {
 """The README walk-through's config, as the service stored it before the job spec existed."""
 
 FILLED = {
-    "features": {"include": None, "exclude": [], "impute": "mean", "missing_indicator": False, "max_categories": 20},
+    "features": {
+        "include": None,
+        "exclude": [],
+        "impute": "mean",
+        "missing_indicator": False,
+        "max_categories": 20,
+    },
     "positive": None,
 }
 """The keys added since, as the shown config fills them in (a stored `split` stays as written)."""
@@ -66,7 +72,19 @@ def test_a_job_queued_by_an_earlier_version_runs_after_the_upgrade(settings, ver
     assert job is not None and job["result"]["params"]["weights"][0] == pytest.approx(2.0, abs=1e-3)
     shown = JobConfig.model_validate(job["config"])  # the documented shape, every key present
     assert shown.max_history_points == 100000 and shown.log_every == 1
-    assert job["config"] == {**PREVIOUS, **FILLED, "dataset_id": dataset_id, "log_every": 1}
+    fitted = {  # the dataset's one feature, a number without missing cells: used as it is
+        "impute": "mean",
+        "columns": [{"name": "x1", "kind": "number", "imputed": 2.0, "indicator": False}],
+        "feature_names": ["x1"],
+    }
+    features = {**FILLED["features"], "fitted": fitted}
+    assert job["config"] == {
+        **PREVIOUS,
+        **FILLED,
+        "features": features,
+        "dataset_id": dataset_id,
+        "log_every": 1,
+    }
 
 
 def test_a_stored_config_that_is_not_valid_fails_the_job_instead_of_leaving_it_running(settings) -> None:

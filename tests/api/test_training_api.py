@@ -14,7 +14,6 @@ from tests.support.holds import Hold, wait_held
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-
 @pytest.fixture(scope="module")
 def diabetes_csv() -> tuple[str, np.ndarray, np.ndarray]:
     return diabetes()
@@ -46,7 +45,11 @@ def test_mae_exhaustive_search_ignores_the_outlier(client):
     done = wait_job(client, job["id"])
     assert done["status"] == "succeeded", done
     result = done["result"]
-    assert result["outcome"] == "searched" and result["params"] == {"weights": [2.0], "bias": 1.0}
+    assert result["outcome"] == "searched" and result["params"] == {
+        "weights": [2.0],
+        "bias": 1.0,
+        "feature_names": ["x"],
+    }
     assert result["train_loss"] == pytest.approx(89 / 5, rel=1e-12)  # |2·5 + 1 − 100| / 5
     surface = client.get(f"/v1/jobs/{job['id']}/surface").get_json()
     w, b = np.array(surface["axes"]["w"]), np.array(surface["axes"]["b"])

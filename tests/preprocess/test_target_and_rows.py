@@ -22,14 +22,15 @@ def test_bce_takes_two_strings_with_the_second_in_sorted_order_positive() -> Non
     enc = encode_target(target, "bce")
     assert enc.classes == ("no", "yes") and enc.positive == "yes"
     assert np.array_equal(enc.y, [1, 0, np.nan, 1], equal_nan=True) and enc.y.dtype == np.float32
-    assert encode_target(target, "bce", positive="no").y.tolist()[:2] == [0.0, 1.0]
+    flipped = encode_target(target, "bce", positive="no")
+    assert flipped.y.tolist()[:2] == [0.0, 1.0] and flipped.classes == ("yes", "no")  # y = 1 is "no"
 
 
 def test_bce_takes_numbers_and_booleans_as_the_data_had_them() -> None:
     assert encode_target(number("y", [2.0, 5.0, 5.0]), "bce").classes == (2, 5)
     assert encode_target(number("y", [2.0, 5.0, 5.0]), "bce", positive=2).y.tolist() == [1.0, 0.0, 0.0]
     flags = encode_target(category("y", [True, False]), "bce", positive=False)
-    assert flags.classes == (False, True) and flags.y.tolist() == [0.0, 1.0]
+    assert flags.classes == (True, False) and flags.y.tolist() == [0.0, 1.0]
 
 
 def test_cross_entropy_classes_are_the_sorted_values_and_decode_back() -> None:

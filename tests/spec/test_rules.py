@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from descent.settings import Settings
-from descent.spec import DatasetFacts, JobRequest, job_errors, mlp_parameters
+from descent.spec import ColumnFacts, DatasetFacts, JobRequest, job_errors, mlp_parameters
 
 LIMITS = Settings()
 REGRESSION = DatasetFacts(
@@ -171,3 +171,76 @@ def test_dataset_facts_are_read_from_the_dataset_resource() -> None:
     }
     assert DatasetFacts.of(resource) == BINARY
     assert not DatasetFacts.of({k: v for k, v in resource.items() if k != "target_integer"}).target_integer
+
+
+TITANIC = DatasetFacts(
+    rows=100,
+    features=4,
+    target_name="Survived",
+    columns=(
+        ColumnFacts("Name", "text", 100),
+        ColumnFacts("Age", "number", 60, missing=20),
+        ColumnFacts("Sex", "category", 2, values=("female", "male")),
+        ColumnFacts("Pclass", "category", 3, values=("1st", "2nd", "3rd")),
+        ColumnFacts("Boarded", "datetime", 40),
+        ColumnFacts("Survived", "category", 2, values=("no", "yes")),
+    ),
+)
+
+
+def test_a_typed_target_takes_the_loss_its_values_allow() -> None:
+    assert faults(request(loss="bce"), TITANIC) == {}
+    assert faults(request(loss="bce", positive="no"), TITANIC) == {}
+    assert faults(request(loss="cross_entropy"), TITANIC) == {}
+    assert faults(request(), TITANIC) == {
+        "loss": "mse needs a number target; 'Survived' is a category (use bce or cross_entropy)"
+    }
+    assert faults(request(loss="bce", positive="maybe"), TITANIC) == {
+        "positive": "'maybe' is not a value of the target ('no', 'yes')"
+    }
+    three = replace(TITANIC, target_name="Pclass")
+    assert faults(request(loss="bce"), three) == {
+        "loss": "bce needs a target with two distinct values; 'Pclass' has 3 (use cross_entropy)"
+    }
+    named = replace(TITANIC, target_name="Name")
+    assert faults(request(loss="cross_entropy"), named) == {
+        "dataset_id": "the target 'Name' is text: it cannot be learned"
+    }
+
+
+def test_a_number_target_with_two_values_names_its_positive_class_as_written() -> None:
+    binary = DatasetFacts(
+        rows=10, features=1, target_name="y", columns=(ColumnFacts("y", "number", 2, values=(1.0, 2.0)),)
+    )
+    assert faults(request(loss="bce", positive=2), binary) == {}
+    assert faults(request(loss="bce", positive="2"), binary) == {}
+    assert "positive" in faults(request(loss="bce", positive=3), binary)
+
+
+def test_features_name_columns_of_the_dataset_that_can_be_features() -> None:
+    assert (
+        faults(request(loss="bce", features={"include": ["Age", "Sex"], "exclude": ["Boarded"]}), TITANIC)
+        == {}
+    )
+    assert faults(
+        request(loss="bce", features={"include": ["Age", "Nope"], "exclude": ["Gone"]}), TITANIC
+    ) == {
+        "features.include": "no column named 'Nope'",
+        "features.exclude": "no column named 'Gone'",
+    }
+    assert faults(request(loss="bce", features={"include": ["Name"]}), TITANIC) == {
+        "features.include": "'Name' is a text column (names, ids): it cannot be a feature"
+    }
+
+
+def test_an_mlp_is_sized_by_its_encoded_features() -> None:
+    """At most: Age and its indicator 2, Sex 2 + other, Pclass 2 kept + other, Boarded 5 parts: 13."""
+    job = request(
+        loss="bce",
+        model={"type": "mlp", "hidden": [1]},
+        features={"missing_indicator": True, "max_categories": 2},
+    )
+    assert faults(job, TITANIC, replace(LIMITS, max_mlp_parameters=mlp_parameters(13, [1], 1))) == {}
+    assert "model.hidden" in faults(
+        job, TITANIC, replace(LIMITS, max_mlp_parameters=mlp_parameters(12, [1], 1))
+    )

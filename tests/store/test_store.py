@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import numpy as np
 import pytest
 import redis as redis_lib
 
-from descent.store import Store
+from descent.store import Store, keys
 from descent.store.records import TRAIN_POINT, encode_dev, encode_train
+from tests.support.tables import category, datetime, number, table, text
 
 
 @pytest.fixture()
@@ -44,6 +46,55 @@ def test_dataset_arrays_round_trip_as_float32(store, tenant):
     np.testing.assert_array_equal(x, np.arange(15, dtype=np.float32).reshape(5, 3))
     np.testing.assert_array_equal(y, np.arange(5, dtype=np.float32))
     assert store.datasets.get("someone-else", dataset_id) is None
+
+
+def test_each_kind_of_column_round_trips_typed(store, tenant):
+    dataset_id = "ds_" + uuid.uuid4().hex
+    stored = table(
+        number("Age", [22.5, None, 3.0]),
+        category("Sex", ["male", None, "female"]),
+        category("Flag", [True, False, None]),
+        datetime("When", ["2020-01-01T10:00:00", None, "2021-01-01"]),
+        text("Name"),
+        category("Survived", ["no", "yes", "yes"]),
+        target="Survived",
+    )
+    store.datasets.put_table(tenant, {"id": dataset_id, "rows": 3, "created_score": 1.0}, stored)
+    back = store.datasets.table(dataset_id)
+    assert back is not None and (back.target, back.rows) == ("Survived", 3)
+    for ours, theirs in zip(stored.columns, back.columns, strict=True):
+        assert (ours.name, ours.kind, ours.labels, ours.has_time) == (theirs.name, theirs.kind, theirs.labels, theirs.has_time)
+        if ours.values is None:
+            assert theirs.values is None
+        else:
+            assert theirs.values.dtype == ours.values.dtype
+            np.testing.assert_array_equal(theirs.values, ours.values)
+    assert isinstance(back.column("Flag").labels[0], bool)
+    assert store.datasets.arrays(dataset_id) is None  # not numbers only
+
+
+def test_a_dataset_stored_before_columns_had_kinds_still_reads(store, tenant):
+    """The previous format: float32 `x` and `y` fields next to the description."""
+    dataset_id = "ds_" + uuid.uuid4().hex
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    meta = {"id": dataset_id, "rows": 3, "features": 2, "feature_names": ["a", "b"], "target_name": "t"}
+    store.redis.hset(
+        keys.dataset(dataset_id),
+        mapping={"tenant": tenant, "meta": json.dumps(meta), "x": x.tobytes(), "y": np.ones(3, "<f4").tobytes()},
+    )
+    back = store.datasets.table(dataset_id)
+    assert back is not None and [c.name for c in back.columns] == ["a", "b", "t"] and back.target == "t"
+    np.testing.assert_array_equal(back.column("b").values, [1, 3, 5])
+    got_x, got_y = store.datasets.arrays(dataset_id)
+    np.testing.assert_array_equal(got_x, x)
+    np.testing.assert_array_equal(got_y, [1, 1, 1])
+
+
+def test_a_number_column_with_missing_cells_has_no_plain_arrays(store, tenant):
+    dataset_id = "ds_" + uuid.uuid4().hex
+    stored = table(number("a", [1.0, None]), number("y", [1.0, 2.0]), target="y")
+    store.datasets.put_table(tenant, {"id": dataset_id, "rows": 2, "created_score": 1.0}, stored)
+    assert store.datasets.arrays(dataset_id) is None
 
 
 def test_job_on_another_tenants_dataset_is_refused(store, tenant):
