@@ -82,6 +82,10 @@ class Settings:
     max_dataset_cells: int = 20_000_000
     """rows × (features + 1) of one dataset."""
     max_features: int = 1_000
+    max_categories: int = 100
+    """Distinct values a string column may have and still be a category (more: a text column)."""
+    max_column_name_length: int = 256
+    """Characters of one column name of an upload."""
     max_epochs: int = 100_000
     max_runtime_seconds: int = 86_400
     """Upper bound for a job's ``max_runtime_seconds``."""

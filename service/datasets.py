@@ -5,24 +5,27 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
 from descent.settings import Settings
 from descent.store import BadCursor, DeleteOutcome
 from descent.store.records import now, now_score
+from descent.table import Table
 
 from . import context
 from .idempotency import idempotent
 from .openapi import parts as apidoc
-from .parsing import CSV_PATTERN, ParsedDataset, describe, parse_csv, parse_json_dataset
 from .problems import Problem, invalid
 from .schemas import MAX_NAME_LENGTH
+from .tables import describe, format_of, read_options, read_upload, table_from_json
+from .tables.options import CONTENT_TYPES
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
-CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+CSV_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt == "csv")
 """Content types read as a CSV body."""
+FILE_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt != "csv")
+"""Content types read as a Parquet or Arrow IPC body."""
 
 _CSV_PARAMETERS = [
     apidoc.param(
@@ -38,14 +41,24 @@ _CSV_PARAMETERS = [
         {"type": "string", "maxLength": MAX_NAME_LENGTH},
         "a name for the dataset (a JSON body's `name` wins)",
     ),
+    apidoc.param(
+        "delimiter", "query", {"type": "string", "maxLength": 3}, "CSV: the delimiter (default: detected among , ; tab |)"
+    ),
+    apidoc.param("decimal", "query", {"type": "string", "enum": [".", ","]}, "CSV: the decimal mark"),
+    apidoc.param(
+        "null_values",
+        "query",
+        {"type": "string"},
+        "CSV: comma-separated cells read as missing (default: empty, NA, N/A, NaN, nan, null, NULL, None)",
+    ),
     apidoc.IDEMPOTENCY_KEY,
 ]
 """The query parameters of a CSV upload."""
 _CSV_BODY = {
     "type": "string",
-    "pattern": CSV_PATTERN,
-    "description": "numbers separated by commas, one row per line, an optional header row; at least "
-    "2 rows and 2 columns, every row as long as the first, header names unique",
+    "description": "one row per line, an optional header row (names unique); numbers, strings, "
+    "booleans, ISO 8601 dates and missing cells; at least 2 rows and 2 columns, every row as long as "
+    "the first",
 }
 _DATASET_LINKS = {
     **apidoc.links("dataset_id", "$response.body#/id", ["getDataset", "deleteDataset"]),
@@ -78,22 +91,16 @@ _DATASET_LINKS = {
 @bp.post("")
 @idempotent("datasets")
 def create() -> tuple[Response, int, dict[str, str]]:
-    parsed, name = _parse_upload()
+    table, name = _parse_upload()
     dataset_id = "ds_" + secrets.token_hex(16)
     meta: dict[str, Any] = {
         "id": dataset_id,
         "name": name,
-        "rows": int(parsed.x.shape[0]),
-        "features": int(parsed.x.shape[1]),
-        "feature_names": parsed.feature_names,
-        "target_name": parsed.target_name,
+        **describe(table),
         "created_at": now(),
-        "bytes": int(parsed.x.nbytes + parsed.y.nbytes),
-        "stats": describe(parsed),
-        "target_integer": bool(np.all(np.mod(parsed.y, 1) == 0)),
         "created_score": now_score(),
     }
-    context.store().datasets.put(context.tenant(), meta, parsed.x, parsed.y)
+    context.store().datasets.put_table(context.tenant(), meta, table)
     meta.pop("created_score")
     return jsonify(meta), 201, {"Location": f"/v1/datasets/{dataset_id}"}
 
@@ -103,15 +110,22 @@ def _create_doc(settings: Settings) -> dict[str, Any]:
     return {
         "operationId": "createDataset",
         "summary": "Upload a dataset",
-        "description": "A CSV body, a multipart upload (the CSV in field `file`), or JSON in one of "
-        "two forms. Rejected with 400 naming the row and column at fault: fewer than 2 rows, ragged "
-        "rows, non-numeric cells, NaN or infinite values, values beyond float32, an unknown target, "
-        f"more than DESCENT_MAX_FEATURES = {settings.max_features} features.",
+        "description": "A CSV, Parquet or Arrow IPC body, a multipart upload (the file in field "
+        "`file`, its type from the part's content type or the file name's extension), or JSON in one "
+        "of two forms. Each column gets a kind: number, category (at most DESCENT_MAX_CATEGORIES = "
+        f"{settings.max_categories} distinct values), datetime or text; missing cells are allowed. "
+        "Rejected with 400 naming the row and column at fault: fewer than 2 rows, ragged rows, "
+        "infinite values or values beyond float32, an unknown target or a text one, nested or binary "
+        f"columns, more than DESCENT_MAX_FEATURES = {settings.max_features} features.",
         "parameters": _CSV_PARAMETERS,
         "requestBody": {
             "required": True,
             "content": {
                 **{csv_type: {"schema": _CSV_BODY, "example": apidoc.EXAMPLE_CSV} for csv_type in CSV_TYPES},
+                **{
+                    file_type: {"schema": {"type": "string", "format": "binary"}}
+                    for file_type in FILE_TYPES
+                },
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
@@ -144,7 +158,7 @@ def _create_doc(settings: Settings) -> dict[str, Any]:
                 "400": "invalid data: `errors` names every fault (row and column for CSV)",
                 "409": apidoc.IDEMPOTENCY_CONFLICT,
                 "413": apidoc.too_large(settings),
-                "415": "not text/csv (or application/csv, text/plain), multipart/form-data or application/json",
+                "415": "not CSV, Parquet, Arrow IPC, multipart/form-data or application/json",
             },
         ),
     }
@@ -216,39 +230,46 @@ def _delete_doc(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _parse_upload() -> tuple[ParsedDataset, str]:
-    """Dispatch on the content type; every parser raises a precise Problem on bad data."""
+def _parse_upload() -> tuple[Table, str]:
+    """Dispatch on the content type; every reader raises a precise Problem on bad data."""
     settings = context.settings()
     mimetype = request.mimetype
     query_name = _checked_name(request.args.get("name"))
-    if mimetype in CSV_TYPES:
-        parsed = parse_csv(request.get_data(cache=False), request.args.get("target"), settings)
-        return parsed, _name(query_name, "dataset")
+    fmt = format_of(mimetype)
+    if fmt is not None:
+        table = read_upload(request.get_data(cache=False), fmt, read_options(request.args), settings)
+        return table, _name(query_name, "dataset")
     if mimetype == "multipart/form-data":
-        # The CSV as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).
+        # The file as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).
         upload = request.files.get("file")
         text = request.form.get("file") if upload is None else None
         if upload is None and text is None:
             raise invalid(
                 "multipart upload without a `file` field",
-                [{"field": "file", "message": "is required (the CSV file)"}],
+                [{"field": "file", "message": "is required (the data file)"}],
             )
-        target = request.form.get("target") or request.args.get("target")
-        parsed = parse_csv(upload.read() if upload is not None else text, target, settings)
+        options = read_options(request.form, request.args)
+        if upload is not None:
+            part_type = upload.mimetype if upload.mimetype != "application/octet-stream" else None
+            fmt = format_of(part_type, upload.filename) or "csv"
+            table = read_upload(upload.read(), fmt, options, settings)
+        else:
+            table = read_upload(text.encode(), "csv", options, settings)
         name = _checked_name(request.form.get("name")) or query_name
-        return parsed, _name(name, (upload.filename if upload is not None else None) or "dataset")
+        return table, _name(name, (upload.filename if upload is not None else None) or "dataset")
     if request.is_json:
         doc = context.json_body()
-        parsed = parse_json_dataset(doc, settings)
+        table = table_from_json(doc, settings, settings.max_column_name_length)
         name = doc.get("name") if isinstance(doc, dict) else None
         if name is not None and not isinstance(name, str):
             raise invalid("name must be a string", [{"field": "name", "message": "must be a string"}])
-        return parsed, _name(_checked_name(name) or query_name, "dataset")
+        return table, _name(_checked_name(name) or query_name, "dataset")
     raise Problem(
         415,
         "Unsupported Media Type",
-        "Upload a dataset as text/csv, multipart/form-data (field `file`) or application/json "
-        f"(got {mimetype or 'no content type'}).",
+        "Upload a dataset as CSV (text/csv), Parquet (application/vnd.apache.parquet), Arrow IPC "
+        "(application/vnd.apache.arrow.file or .stream), multipart/form-data (field `file`) or "
+        f"application/json (got {mimetype or 'no content type'}).",
         slug="unsupported-media-type",
     )
 

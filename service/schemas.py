@@ -50,8 +50,8 @@ class DatasetXY(Strict):
     """`{"x": [[…], …], "y": […]}`: every row of `x` as long as `x[0]`, and one `y` per row."""
 
     name: Name | None = None
-    x: list[Annotated[list[Float32], Field(min_length=1)]] = Field(min_length=2)
-    y: list[Float32] = Field(min_length=2)
+    x: list[Annotated[list[Float32 | None], Field(min_length=1)]] = Field(min_length=2)
+    y: list[Float32 | None] = Field(min_length=2)
 
 
 class DatasetRows(Strict):
@@ -62,7 +62,7 @@ class DatasetRows(Strict):
     columns: list[Annotated[str, Field(pattern=NON_BLANK)]] = Field(
         min_length=2, json_schema_extra={"uniqueItems": True}
     )
-    rows: list[Annotated[list[Float32], Field(min_length=2)]] = Field(min_length=2)
+    rows: list[Annotated[list[Float32 | str | bool | None], Field(min_length=2)]] = Field(min_length=2)
     target: str | Int | None = None
 
 
@@ -136,17 +136,40 @@ class DatasetStats(Exact):
     y_max: float
 
 
+class CategoryCount(Exact):
+    value: str | bool
+    count: int = Field(ge=1)
+
+
+class ColumnSummary(Exact):
+    """One column: its kind, missing cells and distinct values (null for text: its values are not
+    kept); numbers add min, max, mean and std, datetimes min and max (ISO 8601), categories the
+    most frequent values (up to 50)."""
+
+    name: str
+    kind: Literal["number", "category", "datetime", "text"]
+    missing: int | None = Field(ge=0)
+    distinct: int | None = Field(ge=0)
+    categories: list[CategoryCount] = absent()
+    min: float | str | None = absent()
+    max: float | str | None = absent()
+    mean: float | None = absent()
+    std: float | None = absent()
+
+
 class DatasetResource(Exact):
     id: str
     name: str
     rows: int = Field(ge=2)
-    features: int = Field(ge=1)
+    features: int = Field(ge=0, description="the usable feature columns: numbers, categories, datetimes")
     feature_names: list[str]
     target_name: str
     created_at: Timestamp
     bytes: int = Field(ge=0)
-    stats: DatasetStats
-    target_integer: bool = Field(description="every target value is a whole number (class labels)")
+    columns: list[ColumnSummary] = absent(description="every column; absent for a dataset stored before kinds")
+    warnings: list[str] = absent(description="what is worth knowing before training (constant or id columns…)")
+    stats: DatasetStats = absent(description="when every feature and the target are numbers without missing cells")
+    target_integer: bool = absent(description="a number target: every value is a whole number")
 
 
 class DatasetList(Exact):

@@ -161,9 +161,9 @@ def test_early_stopping_reports_the_best_dev_epoch(client, diabetes):
 
 def test_classification_losses_check_the_target_at_submission(client):
     for csv, loss, needle in (
-        (WORKED, "bce", "0 or 1"),
-        ("x,y\n1,0.5\n2,1\n3,2\n", "cross_entropy", "classes"),
-        ("x,y\n1,-1\n2,1\n3,2\n", "cross_entropy", "classes"),
+        (WORKED, "bce", "two distinct values; 'y' has 3"),
+        ("x,y\n1,5\n2,5\n3,5\n", "cross_entropy", "2 or more classes; 'y' has 1"),
+        ("x,y\n1,a\n2,b\n3,c\n", "mse", "needs a number target; 'y' is a category"),
     ):
         ds = upload(client, csv)
         body = problem(

@@ -174,7 +174,7 @@ def test_single_bad_field_is_named(client, dataset, patch, field):
                 "optimizer": {"type": "exhaustive", "grid": {"w": {"min": 0, "max": 1, "steps": 3}}},
             },
             "loss",
-            "bce needs targets 0 or 1",
+            "bce needs a target with two distinct values",
         ),
     ],
 )

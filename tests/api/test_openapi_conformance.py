@@ -112,12 +112,37 @@ def test_datasets_of_every_form_and_their_errors(c):
     field = c.post(
         "/v1/datasets", data={"file": WORKED, "name": "from a field"}, content_type="multipart/form-data"
     )
+    mixed = c.post(  # every kind of column, missing cells, a text column: the resource's whole shape
+        "/v1/datasets",
+        json={
+            "columns": ["who", "sex", "adult", "age", "when", "y"],
+            "rows": [
+                [
+                    f"p{k}",
+                    ["f", "m", None][k % 3],
+                    k % 2 == 0,
+                    None if k % 4 else k,
+                    f"2020-01-{k + 1:02d}",
+                    k % 2,
+                ]
+                for k in range(25)
+            ],
+        },
+    )
+    assert mixed.status_code == 201 and [col["kind"] for col in mixed.get_json()["columns"]] == [
+        "text",
+        "category",
+        "category",
+        "number",
+        "datetime",
+        "number",
+    ]
     assert {r.status_code for r in (xy, rows, form, field)} == {201}
     assert field.get_json()["name"] == "from a field"
     ds = csv.get_json()["id"]
     c.get(f"/v1/datasets/{ds}")
     assert c.get("/v1/datasets?limit=2").get_json()["next_cursor"]
-    for bad in ("x,y\n1,2\n3\n", "x,y\n1,nan\n2,3\n", "", "a,a\n1,2\n3,4\n"):
+    for bad in ("x,y\n1,2\n3\n", "x,y\n1,inf\n2,3\n", "", "a,a\n1,2\n3,4\n"):
         assert c.post("/v1/datasets", data=bad, content_type="text/csv").status_code == 400
     assert c.post("/v1/datasets", json={"x": [[1], [2, 3]], "y": [1, 2]}).status_code == 400
     assert c.post("/v1/datasets", data="x", content_type="application/xml").status_code == 415

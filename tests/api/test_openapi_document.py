@@ -9,8 +9,6 @@ when it matches its pattern.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import replace
 
@@ -24,8 +22,6 @@ from descent.store.paging import CURSOR_PATTERN, BadCursor, decode_cursor, encod
 from service import create_app
 from service.idempotency import IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH
 from service.openapi import CURSOR_QUERY_PATTERN, openapi_document
-from service.parsing import CSV_PATTERN, parse_csv
-from service.problems import Problem
 from service.sweeps import PATH
 
 MANY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -106,73 +102,6 @@ def test_paging_resumes_from_any_valid_cursor(redis_client, cursor):
         m for m, s in (("ds_c", 10**15), ("ds_b", 2), ("ds_a", 1)) if s < score or (s == score and m < member)
     ]
     assert items == expected
-
-
-# -- CSV --------------------------------------------------------------------------------------------
-
-UNICODE_DIGITS = [
-    str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),
-    str.maketrans("0123456789", "０１２３４５６７８９"),
-]
-
-
-@st.composite
-def numbers(draw) -> str:
-    """A number in any spelling float() reads: signs, underscores, exponents, other digits."""
-    value = draw(st.floats(min_value=-1e30, max_value=1e30, allow_nan=False))
-    text = draw(st.sampled_from([repr(value), f"{value:.3e}", f"{value:E}", f"{value:f}", str(int(value))]))
-    if draw(st.booleans()) and re.fullmatch(r"-?\d{2,}", text):
-        text = text[:2] + "_" + text[2:] if text[0] != "-" else text[:3] + "_" + text[3:]
-    if draw(st.booleans()) and not text.startswith("-"):
-        text = "+" + text
-    if draw(st.booleans()):
-        text = text.translate(draw(st.sampled_from(UNICODE_DIGITS)))
-    pad = st.sampled_from(["", " ", "\t", "\u3000"])  # float()'s whitespace (it does not strip \x1c)
-    text = draw(pad) + text + draw(pad)
-    if draw(st.booleans()):
-        text = '"' + text + '"'
-    return text
-
-
-names = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\r\ufeff\x00"), min_size=1, max_size=6
-)
-
-
-@st.composite
-def csv_texts(draw) -> str:
-    cols = draw(st.integers(2, 4))
-    rows = draw(st.lists(st.lists(numbers(), min_size=cols, max_size=cols), min_size=2, max_size=5))
-    newline = draw(st.sampled_from(["\n", "\r\n"]))
-    out = io.StringIO()
-    if draw(st.booleans()):
-        header = draw(st.lists(names, min_size=cols, max_size=cols, unique_by=str.strip))
-        csv.writer(out, lineterminator=newline).writerow(header)
-    for row in rows:
-        out.write(",".join(row) + newline)
-    text = out.getvalue() + draw(st.sampled_from(["", newline, newline * 2 + " "]))
-    return ("\ufeff" if draw(st.booleans()) else "") + text
-
-
-@settings(
-    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
-)
-@given(text=csv_texts())
-def test_every_csv_the_parser_accepts_matches_the_documented_pattern(text):
-    try:
-        parse_csv(text, None, DEFAULTS)
-    except Problem:
-        return  # rejected: the pattern may match it or not (it cannot see ragged rows, say)
-    assert re.search(CSV_PATTERN, text), text
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["x,y\n1,2\n2,4\n", "1,2\r\n3,4\r\n\r\n", '"a,b",c\n"1",2\n 3 ,\t4\n', "\ufeffa,b\n1_000,.5\n+1e5,1.\n"],
-)
-def test_documented_csv_examples_match(text):
-    parse_csv(text, None, DEFAULTS)
-    assert re.search(CSV_PATTERN, text)
 
 
 # -- Idempotency-Key --------------------------------------------------------------------------------

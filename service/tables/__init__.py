@@ -1,0 +1,71 @@
+"""Uploads read into typed columns with Apache Arrow: CSV, Parquet, Arrow IPC and the JSON forms.
+
+pyarrow's readers do the reading (multi-threaded, quoted fields, decimal commas, nulls, a BOM,
+CRLF); descent decides each column's kind (kinds.py), names every fault by row and column
+(faults.py) and describes the columns for the dataset resource (summary.py). The result is a
+`descent.table.Table`, which the store keeps column by column.
+
+    options.py      the format and CSV options of an upload, checked
+    csv_reader.py   delimiter and header detection, then pyarrow.csv
+    file_reader.py  Parquet and Arrow IPC
+    json_reader.py  the two JSON forms
+    kinds.py        Arrow columns → number, category, datetime, text; the target
+    summary.py      the resource's columns, warnings and v1 stats
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from descent.settings import Settings
+from descent.table import Table
+
+from .csv_reader import read_csv
+from .faults import fail
+from .file_reader import read_arrow, read_parquet
+from .json_reader import table_from_json
+from .kinds import to_table
+from .options import Format, ReadOptions, format_of, read_options
+from .summary import describe
+
+__all__ = ["Format", "ReadOptions", "describe", "format_of", "read_options", "read_upload", "table_from_json"]
+
+
+def read_upload(data: bytes, fmt: Format, options: ReadOptions, settings: Settings) -> Table:
+    """A file upload as typed columns; a 400 (or 413) problem naming every fault."""
+    if fmt == "csv":
+        read = read_csv(data, options, settings)
+
+        def locate(row: int, j: int, message: str) -> dict[str, Any]:
+            name = read.table.column_names[j]
+            line = read.line(row)
+            where = {"field": "csv", "row": line, "column": name, "column_number": j + 1}
+            return {**where, "message": f"line {line}, column {j + 1} ({name!r}): {message}"}
+
+        return to_table(read.table, options.target, settings, locate, options.decimal)
+    data_table = read_parquet(data) if fmt == "parquet" else read_arrow(data)
+
+    def locate_row(row: int, j: int, message: str) -> dict[str, Any]:
+        name = data_table.column_names[j]
+        return {"field": "body", "row": row, "column": name, "message": f"row {row}, column {name!r}: {message}"}
+
+    _check_names(data_table.column_names, settings)
+    return to_table(data_table, options.target, settings, locate_row)
+
+
+def _check_names(names: list[str], settings: Settings) -> None:
+    long = [n for n in names if len(str(n)) > settings.max_column_name_length]
+    if long:
+        raise fail(
+            f"A column name has {len(long[0])} characters; the limit is DESCENT_MAX_COLUMN_NAME_LENGTH = "
+            f"{settings.max_column_name_length}.",
+            "body",
+            f"a column name longer than DESCENT_MAX_COLUMN_NAME_LENGTH = {settings.max_column_name_length}",
+        )
+    if len(names) - 1 > settings.max_features:
+        raise fail(
+            f"The dataset has {len(names) - 1} features, more than the limit DESCENT_MAX_FEATURES = "
+            f"{settings.max_features}.",
+            "body",
+            f"{len(names) - 1} features; the limit is DESCENT_MAX_FEATURES = {settings.max_features}",
+        )

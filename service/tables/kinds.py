@@ -1,0 +1,175 @@
+"""Arrow columns to descent's typed columns: each gets its kind (API.md, "Real-world datasets").
+
+Integers and floats are numbers (float32; a value that is infinite or beyond float32 is a fault
+naming its row and column; NaN is a missing cell). Booleans are categories. Dates and timestamps
+are datetimes (epoch seconds, UTC). Strings are trimmed, then read as numbers when every one is
+one (with the upload's decimal mark), as datetimes when every one is an ISO 8601 date or time, else
+as a category when they have at most DESCENT_MAX_CATEGORIES distinct values and do not differ in
+most rows, else as text (names, ids: never a feature). Anything else is refused, by column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from descent.settings import Settings
+from descent.table import Column, Table
+from service.problems import too_large
+
+from .faults import Faults, fail, list_names
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+TEXT_SHARE = 0.5
+"""A string column whose distinct values exceed this share of its rows is text (names, ids)..."""
+TEXT_MIN_ROWS = 20
+"""...once it has this many values (a small table's categories may all differ)."""
+
+Locate = Callable[[int, int, str], dict[str, Any]]
+"""(row, column index, message) → the error naming where the cell is, in the upload's own terms."""
+
+
+def to_table(
+    data: pa.Table, target: str | int | None, settings: Settings, locate: Locate, decimal: str = "."
+) -> Table:
+    """The typed columns, and the target resolved (name, or index for CSV and the JSON rows form)."""
+    names = [str(n) for n in data.column_names]
+    rows = data.num_rows
+    if rows < 2:
+        raise fail(
+            f"The dataset has {rows} row{'' if rows == 1 else 's'}; at least 2 are needed.",
+            "rows",
+            f"{rows} row{'' if rows == 1 else 's'}; at least 2 are needed",
+        )
+    if rows * len(names) > settings.max_dataset_cells:
+        raise too_large(
+            "DESCENT_MAX_DATASET_CELLS",
+            settings.max_dataset_cells,
+            f"The dataset has {rows:,} rows × {len(names)} columns = {rows * len(names):,} cells",
+        )
+    faults = Faults()
+    columns = []
+    for j, name in enumerate(names):
+        columns.append(_column(name, j, data.column(j), settings, locate, decimal, faults))
+    faults.raise_if_any()
+    target_name = names[resolve_target(target, names)]
+    chosen = next(c for c in columns if c.name == target_name)
+    if chosen.kind in ("text", "datetime"):
+        why = "text (a distinct value in most rows, or more than DESCENT_MAX_CATEGORIES values)"
+        raise fail(
+            f"The target {target_name!r} is {why if chosen.kind == 'text' else 'a datetime'}: it cannot be learned.",
+            "target",
+            f"{target_name!r} is {chosen.kind}; choose a number or category column",
+        )
+    if chosen.missing().all():
+        raise fail(f"The target {target_name!r} has no value.", "target", f"every cell of {target_name!r} is missing")
+    return Table(tuple(columns), target_name, rows)
+
+
+def resolve_target(target: str | int | None, names: list[str]) -> int:
+    """The target's index: a name, an index (negative from the end) or by default the last column."""
+    ncols = len(names)
+    if target is None or (isinstance(target, str) and not target.strip()):
+        return ncols - 1
+    if isinstance(target, str):
+        wanted = target.strip()
+        if wanted in names:
+            return names.index(wanted)
+        if not (wanted.lstrip("-").isdigit()):
+            raise fail(
+                f"The target column {wanted!r} is not in the dataset.",
+                "target",
+                f"no column named {wanted!r}; columns are: {list_names(names)}",
+            )
+        target = int(wanted)
+    if -ncols <= target < ncols:
+        return target % ncols
+    raise fail(
+        f"The target column index {target} is out of range.",
+        "target",
+        f"column index {target} is out of range: there are {ncols} columns (0 to {ncols - 1}, or "
+        f"-{ncols} to -1 from the end)",
+    )
+
+
+def _column(
+    name: str, j: int, values: pa.ChunkedArray, settings: Settings, locate: Locate, decimal: str, faults: Faults
+) -> Column:
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        values, kind = values.cast(kind.value_type), kind.value_type
+    if pa.types.is_null(kind):
+        return Column(name, "number", np.full(len(values), np.nan, dtype=np.float32))
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return _numbers(name, j, values, locate, faults)
+    if pa.types.is_boolean(kind):
+        codes = pc.fill_null(pc.cast(values, pa.int32()), -1).to_numpy()
+        return Column(name, "category", np.ascontiguousarray(codes, dtype=np.int32), (False, True))
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        return _datetimes(name, values)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return _strings(name, j, values, settings, locate, decimal, faults)
+    faults.add(
+        {
+            "field": "columns",
+            "column": name,
+            "column_number": j + 1,
+            "message": f"column {j + 1} ({name!r}) has type {kind}, which cannot be a feature or a "
+            "target: store numbers, strings, booleans, dates or timestamps",
+        }
+    )
+    return Column(name, "text", None)
+
+
+def _numbers(name: str, j: int, values: pa.ChunkedArray, locate: Locate, faults: Faults) -> Column:
+    as_float = values.cast(pa.float64()) if not pa.types.is_float64(values.type) else values
+    numbers = as_float.to_numpy()  # nulls become NaN
+    bad = np.flatnonzero(np.isinf(numbers) | (np.abs(np.nan_to_num(numbers)) > FLOAT32_MAX))
+    for row in bad[:20]:
+        v = float(numbers[row])
+        why = "infinite values are not allowed" if np.isinf(v) else f"larger in magnitude than float32 allows ({FLOAT32_MAX:.7g})"
+        faults.add(locate(int(row), j, f"{v!r} is out of range: {why}"))
+    faults.total += max(0, bad.size - 20)
+    if bad.size:
+        return Column(name, "number", np.zeros(numbers.shape, dtype=np.float32))  # rejected anyway
+    return Column(name, "number", numbers.astype(np.float32))
+
+
+def _datetimes(name: str, values: pa.ChunkedArray) -> Column:
+    kind = values.type
+    stamps = values.cast(pa.timestamp("us", kind.tz)) if pa.types.is_timestamp(kind) else values.cast(pa.timestamp("us"))
+    micros = pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False)
+    missing = np.asarray(pc.is_null(stamps).to_numpy(zero_copy_only=False), dtype=bool)
+    seconds = micros.astype(np.float64) / 1e6
+    seconds[missing] = np.nan
+    has_time = bool(np.any(np.nan_to_num(seconds) % 86400 != 0))
+    return Column(name, "datetime", seconds, has_time=has_time)
+
+
+def _strings(
+    name: str, j: int, values: pa.ChunkedArray, settings: Settings, locate: Locate, decimal: str, faults: Faults
+) -> Column:
+    text = pc.utf8_trim_whitespace(values)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    present = len(text) - text.null_count
+    numeric = pc.replace_substring(text, ",", ".") if decimal == "," else text
+    for attempt in (lambda: numeric.cast(pa.float64()), lambda: text.cast(pa.timestamp("us"))):
+        try:
+            converted = attempt()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        if pa.types.is_timestamp(converted.type):
+            return _datetimes(name, converted)
+        return _numbers(name, j, converted, locate, faults)
+    distinct = pc.unique(pc.drop_null(text))
+    if len(distinct) > settings.max_categories or (
+        present >= TEXT_MIN_ROWS and len(distinct) > TEXT_SHARE * present
+    ):
+        return Column(name, "text", None)
+    labels = tuple(sorted(distinct.to_pylist()))
+    codes = pc.fill_null(pc.index_in(text, value_set=pa.array(labels, type=text.type)), -1)
+    return Column(name, "category", codes.to_numpy().astype(np.int32), labels)
