@@ -1,6 +1,6 @@
 """`descent`: the command line for descent's API.
 
-    descent upload FILE [--target COL] [--name NAME]
+    descent upload FILE [--target COL] [--name NAME] [--delimiter D] [--decimal ,]
     descent train DATASET --optimizer sgd --lr 0.01 [--epochs 100] [...] [--watch]
     descent status JOB
     descent history JOB [--plot]
@@ -17,7 +17,6 @@ request (4xx), 4 the API could not be reached or failed (5xx), 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -129,30 +128,40 @@ def watch(client: Client, job_id: str, out: Any, always_progress: bool = False) 
     return EXIT_OK if job["status"] == "succeeded" else EXIT_JOB_FAILED
 
 
-def read_features(path: Path) -> list[list[float]]:
-    """Rows of numbers from a CSV file; a first row with any non-number is a header and skipped."""
-    rows = [r for r in csv.reader(path.read_text().splitlines()) if r]
+def column_lines(ds: dict[str, Any]) -> list[str]:
+    """The dataset's columns, one line each: kind, missing cells, and what describes it best."""
+    lines = []
+    for col in ds.get("columns") or []:
+        role = "  (target)" if col["name"] == ds["target_name"] else ""
+        if col["kind"] == "number":
+            what = f"{col['min']:.6g} … {col['max']:.6g}, mean {col['mean']:.6g}" if col["mean"] is not None else "empty"
+        elif col["kind"] == "category":
+            top = ", ".join(f"{c['value']} ({c['count']})" for c in col["categories"][:4])
+            what = f"{col['distinct']} values: {top}{', …' if col['distinct'] > 4 else ''}"
+        elif col["kind"] == "datetime":
+            what = f"{col['min']} … {col['max']}"
+        else:
+            what = "not a feature"
+        missing = f"{col['missing']} missing" if col.get("missing") else ""
+        lines.append(f"  {col['name']:<20} {col['kind']:<9} {missing:<12} {what}{role}")
+    return lines + [f"  warning: {w}" for w in ds.get("warnings") or []]
 
-    def numeric(row: list[str]) -> bool:
-        try:
-            [float(v) for v in row]
-        except ValueError:
-            return False
-        return True
 
-    if rows and not numeric(rows[0]):
-        rows = rows[1:]
-    return [[float(v) for v in row] for row in rows]
+def show_value(value: Any) -> str:
+    """A prediction: a number in 6 significant digits, a class label as it is."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def run(args: argparse.Namespace, client: Client, settings: ClientSettings | None = None) -> int:
     progress = (settings or ClientSettings()).progress
     if args.command == "upload":
-        ds = client.upload_csv(Path(args.file), target=args.target, name=args.name)
+        options = {k: v for k, v in (("delimiter", args.delimiter), ("decimal", args.decimal)) if v}
+        ds = client.upload(Path(args.file), target=args.target, name=args.name, **options)
         print(
             f"{ds['id']}  {ds['name']}: {ds['rows']} rows × {ds['features']} features "
             f"({', '.join(ds['feature_names'])}) → {ds['target_name']}"
         )
+        print("\n".join(column_lines(ds)))
         return EXIT_OK
     if args.command == "train":
         job = client.submit(job_request(args))
@@ -180,11 +189,13 @@ def run(args: argparse.Namespace, client: Client, settings: ClientSettings | Non
                 print("\t".join(str(v) for v in row))
         return EXIT_OK
     if args.command == "predict":
-        answer = client.predict(args.job, read_features(Path(args.file)))
+        answer = client.predict(args.job, Path(args.file))  # by header name when the file has one
         probability = answer.get("probability")
         for i, y in enumerate(answer["y"]):
             extra = f"\t{json.dumps(probability[i])}" if probability is not None else ""
-            print(f"{y:.6g}{extra}")
+            print(f"{show_value(y)}{extra}")
+        for warning in answer.get("warnings", []):
+            print(f"warning: {warning}", file=sys.stderr)
         return EXIT_OK
     if args.command == "cancel":
         job = client.cancel(args.job)
@@ -218,10 +229,12 @@ def run(args: argparse.Namespace, client: Client, settings: ClientSettings | Non
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="descent", description="Train models on a descent server.")
     sub = p.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("upload", help="upload a CSV file as a dataset")
+    up = sub.add_parser("upload", help="upload a CSV, Parquet or Arrow file as a dataset")
     up.add_argument("file")
     up.add_argument("--target", help="target column: name or 0-based index (default: the last)")
     up.add_argument("--name")
+    up.add_argument("--delimiter", help="CSV delimiter (default: detected among , ; tab |)")
+    up.add_argument("--decimal", choices=[".", ","], help="CSV decimal mark (default .)")
     tr = sub.add_parser("train", help="submit a training job")
     tr.add_argument("dataset")
     tr.add_argument(
@@ -247,7 +260,9 @@ def parser() -> argparse.ArgumentParser:
     hi = sub.add_parser("history", help="a job's loss history")
     hi.add_argument("job")
     hi.add_argument("--plot", action="store_true", help="draw it in the terminal")
-    pr = sub.add_parser("predict", help="predict the rows of a CSV file of features")
+    pr = sub.add_parser(
+        "predict", help="predict the rows of a CSV file (columns matched by header name; no header: in order)"
+    )
     pr.add_argument("job")
     pr.add_argument("file")
     sw = sub.add_parser("sweep", help="one job per combination of the --grid values")

@@ -155,6 +155,7 @@ class ColumnSummary(Exact):
     max: float | str | None = absent()
     mean: float | None = absent()
     std: float | None = absent()
+    histogram: list[int] = absent(description="numbers: counts in 10 equal bins from min to max")
 
 
 class DatasetResource(Exact):

@@ -10,6 +10,7 @@ most rows, else as text (names, ids: never a feature). Anything else is refused,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +25,12 @@ from service.problems import too_large
 from .faults import Faults, fail, list_names
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+SAMPLE = 100
+"""A string column's first values looked at before reading all of it as numbers or datetimes."""
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 TEXT_SHARE = 0.5
 """A string column whose distinct values exceed this share of its rows is text (names, ids)..."""
-TEXT_MIN_ROWS = 20
+TEXT_MIN_ROWS = 10
 """...once it has this many values (a small table's categories may all differ)."""
 
 Locate = Callable[[int, int, str], dict[str, Any]]
@@ -157,7 +161,13 @@ def _strings(
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
     present = len(text) - text.null_count
     numeric = pc.replace_substring(text, ",", ".") if decimal == "," else text
-    for attempt in (lambda: numeric.cast(pa.float64()), lambda: text.cast(pa.timestamp("us"))):
+    sample = pc.drop_null(numeric).slice(0, SAMPLE).to_pylist()
+    attempts = []
+    if all(_is_number(v) for v in sample):
+        attempts.append(lambda: numeric.cast(pa.float64()))
+    if all(ISO_DATE.match(v) for v in sample):
+        attempts.append(lambda: text.cast(pa.timestamp("us")))
+    for attempt in attempts:  # a cast reads every value: tried only when the first ones fit
         try:
             converted = attempt()
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -173,3 +183,11 @@ def _strings(
     labels = tuple(sorted(distinct.to_pylist()))
     codes = pc.fill_null(pc.index_in(text, value_set=pa.array(labels, type=text.type)), -1)
     return Column(name, "category", codes.to_numpy().astype(np.int32), labels)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

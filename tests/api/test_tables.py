@@ -74,7 +74,7 @@ def test_a_titanic_table_keeps_missing_ages_and_string_classes() -> None:
     counts = frame["Pclass"].value_counts()
     assert [(c["value"], c["count"]) for c in top] == list(zip(counts.index, counts.tolist(), strict=True))
     warnings = describe(table)["warnings"]
-    assert any("'PassengerId' counts the rows" in w for w in warnings)
+    assert any("'PassengerId' goes up by 1 from row to row" in w for w in warnings)
     assert any("'Name' is text" in w for w in warnings)
 
 
@@ -195,3 +195,12 @@ def test_json_rows_take_strings_booleans_and_nulls() -> None:
     with pytest.raises(Problem) as caught:
         table_from_json({"columns": ["a", "y"], "rows": [[1, 1], ["x", 2]]}, DEFAULTS, 256)
     assert caught.value.errors[0]["field"] == "rows[1][0]"
+
+
+def test_a_number_columns_histogram_is_numpys() -> None:
+    frame = titanic()
+    age = {c["name"]: c for c in describe(read(csv_text(frame), target="Survived"))["columns"]}["Age"]
+    present = frame["Age"].dropna().to_numpy(np.float32)
+    expected, _ = np.histogram(present, bins=10, range=(present.min(), present.max()))
+    assert sum(age["histogram"]) == present.size
+    assert np.abs(np.array(age["histogram"]) - expected).max() <= 1  # float32 bin edges may round a value over

@@ -73,14 +73,18 @@ def test_upload_train_watch_the_curve_and_screenshot(page, stack):
     page.get_by_role("heading", name="Datasets").wait_for()
     assert page.evaluate("localStorage.getItem('descent.apiKey')") == stack.key
 
-    # upload a CSV through the form; the job form follows with the new dataset chosen
-    page.get_by_label("CSV file").set_input_files(
+    # upload a CSV through the form: its page shows the columns; the job form follows from there
+    page.get_by_label("Data file").set_input_files(
         {"name": "demo.csv", "mimeType": "text/csv", "buffer": demo_csv()}
     )
     page.get_by_label("Name").fill("browser-demo")
     page.get_by_role("button", name="Upload").click()
-    page.get_by_role("heading", name="New training job").wait_for()
+    page.get_by_role("heading", name="Dataset browser-demo").wait_for()
     assert "Uploaded “browser-demo”: 1000 rows × 2 features, target y" in page.locator("#notice").inner_text()
+    assert page.locator("#dataset-columns tbody tr").count() == 3
+    assert page.locator("#dataset-columns svg.mini-chart").count() == 3  # a histogram per number column
+    page.get_by_role("link", name="Train on it").click()
+    page.get_by_role("heading", name="New training job").wait_for()
     page.wait_for_function("document.getElementById('f-dataset-id').value !== ''")
     uploaded = stack.api.get("/v1/datasets").get_json()["datasets"][0]
     assert uploaded["name"] == "browser-demo" and (uploaded["rows"], uploaded["features"]) == (1000, 2)
@@ -182,6 +186,29 @@ def _smoothed_in(caption: str) -> float:
     """The 'smoothed loss X' number of the loss figure's caption."""
     text = caption.split("smoothed loss ", 1)[1].split(";", 1)[0].split(" ", 1)[0]
     return float(text.replace("−", "-"))
+
+
+def test_a_dataset_page_shows_each_columns_kind_and_distribution(page, stack):
+    rows = "\n".join(
+        f"{k},{['red', 'green', 'blue'][k % 3] if k % 10 else ''},{k % 7 + 0.5},2024-01-{k % 28 + 1:02d},name {k}"
+        for k in range(60)
+    )
+    r = stack.api.post(
+        "/v1/datasets?name=mixed&target=size",
+        data="id,colour,size,day,label\n" + rows + "\n",
+        content_type="text/csv",
+    )
+    assert r.status_code == 201, r.get_json()
+    page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
+    page.goto(f"/#/datasets/{r.get_json()['id']}")
+    page.get_by_role("heading", name="Dataset mixed").wait_for()
+    kinds = page.locator("#dataset-columns tbody tr").evaluate_all("rows => rows.map(r => r.dataset.kind)")
+    assert kinds == ["number", "category", "number", "datetime", "text"]
+    colour = page.locator('#dataset-columns tr[data-column="colour"]')
+    assert colour.locator("td").nth(2).inner_text() == "6"  # missing cells
+    assert colour.locator("svg.mini-chart rect").count() == 3  # one bar per colour
+    assert "goes up by 1" in page.locator("#dataset-warnings").inner_text()
+    assert "'label' is text" in page.locator("#dataset-warnings").inner_text()
 
 
 def test_a_diverged_job_shows_its_error(page, stack):

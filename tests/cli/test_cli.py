@@ -115,3 +115,31 @@ def test_sweep_lists_ranked_jobs(url, tmp_path):
     lines = [line for line in sweep.stdout.splitlines() if line.startswith("job_")]
     assert len(lines) == 3 and all("succeeded" in line for line in lines)
     assert '"optimizer.lr": 0.05' in lines[0] and sweep.stdout.strip().endswith(lines[0].split()[0])
+
+
+def test_upload_prints_the_columns_and_predict_matches_columns_by_header_name(url, tmp_path):
+    """A file of features in another order than the dataset's predicts the same as one in order."""
+    data = tmp_path / "houses.csv"
+    data.write_text(
+        "size;garden;rooms;price\n"
+        + "".join(
+            f"{s};{'yes' if s % 2 else 'no'};{r};{10 * s + 3 * r + 5 * (s % 2)}\n"
+            for s, r in ((1, 3), (2, 1), (3, 4), (4, 2), (5, 5), (6, 1))
+        )
+    )
+    up = descent(url, "upload", str(data))
+    assert up.returncode == 0, up.stderr
+    lines = up.stdout.splitlines()
+    assert "garden" in lines[2] and "category" in lines[2] and "yes (3)" in lines[2]
+    assert "price" in lines[4] and "(target)" in lines[4]
+    dataset = lines[0].split()[0]
+    train = descent(url, "train", dataset, "--optimizer", "gd", "--lr", "auto", "--epochs", "2000", "--watch")
+    assert train.returncode == 0, train.stderr
+    job = train.stdout.split()[0]
+    in_order = tmp_path / "in_order.csv"
+    in_order.write_text("size,garden,rooms\n2.5,yes,3\n7,no,1\n")
+    reordered = tmp_path / "reordered.csv"
+    reordered.write_text("rooms;garden;size;id\n3;yes;2.5;a\n1;no;7;b\n")
+    first, second = descent(url, "predict", job, str(in_order)), descent(url, "predict", job, str(reordered))
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout == second.stdout and len(first.stdout.split()) == 2

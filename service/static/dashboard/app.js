@@ -3,6 +3,7 @@
 import { getKey, onUnauthorized, setKey } from "./api.js";
 import { notice, routeChanged } from "./ui.js";
 import { h } from "./util.js";
+import { datasetView } from "./views/dataset.js";
 import { datasetsView } from "./views/datasets.js";
 import { jobView } from "./views/job.js";
 import { jobFormView } from "./views/jobform.js";
@@ -12,6 +13,7 @@ import { sweepView } from "./views/sweep.js";
 const ROUTES = [
   { path: /^\/?$/, view: datasetsView, nav: "datasets", title: "Datasets" },
   { path: /^\/datasets$/, view: datasetsView, nav: "datasets", title: "Datasets" },
+  { path: /^\/datasets\/([^/]+)$/, view: datasetView, nav: "datasets", title: "Dataset" },
   { path: /^\/new$/, view: jobFormView, nav: "new", title: "New job" },
   { path: /^\/jobs$/, view: jobsView, nav: "jobs", title: "Jobs" },
   { path: /^\/jobs\/([^/]+)$/, view: jobView, nav: "jobs", title: "Job" },

@@ -41,7 +41,8 @@ function table(datasets, box, signal) {
       h("th", { scope: "col" }, "Created"),
       h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
     h("tbody", {}, datasets.map((ds) => h("tr", { "data-dataset": ds.id },
-      h("td", {}, h("strong", {}, ds.name), h("div", { class: "muted small mono", title: ds.id }, ds.id)),
+      h("td", {}, h("a", { href: `#/datasets/${encodeURIComponent(ds.id)}` }, h("strong", {}, ds.name)),
+        h("div", { class: "muted small mono", title: ds.id }, ds.id)),
       h("td", { class: "num" }, `${ds.rows} × ${ds.features}`),
       h("td", {}, ds.target_name,
         ds.stats ? h("div", { class: "muted small" }, `${num(ds.stats.y_min)} … ${num(ds.stats.y_max)}`) : null),
@@ -69,7 +70,7 @@ function table(datasets, box, signal) {
 
 function uploadCard(signal) {
   const errors = h("div", { class: "form-errors", role: "alert" });
-  const file = h("input", { id: "upload-file", name: "file", type: "file", accept: ".csv,text/csv", required: true });
+  const file = h("input", { id: "upload-file", name: "file", type: "file", accept: ".csv,.tsv,.parquet,.arrow,.feather,text/csv", required: true });
   const target = h("input", { id: "upload-target", name: "target", type: "text", placeholder: "the last column", autocomplete: "off" });
   const name = h("input", { id: "upload-name", name: "name", type: "text", placeholder: "the file's name", autocomplete: "off" });
   const submit = h("button", { type: "submit" }, "Upload");
@@ -82,7 +83,7 @@ function uploadCard(signal) {
         event.preventDefault();
         errors.replaceChildren();
         if (!file.files.length) {
-          fill(errors, h("p", {}, "Choose a CSV file first."));
+          fill(errors, h("p", {}, "Choose a file first."));
           file.focus();
           return;
         }
@@ -94,8 +95,8 @@ function uploadCard(signal) {
         submit.textContent = "Uploading…";
         try {
           const ds = await api.upload("/v1/datasets", data, { signal });
-          notice(`Uploaded “${ds.name}”: ${ds.rows} rows × ${ds.features} features, target ${ds.target_name}. Now set up a job.`, "success", { keep: true });
-          location.hash = `#/new?dataset=${encodeURIComponent(ds.id)}`;
+          notice(`Uploaded “${ds.name}”: ${ds.rows} rows × ${ds.features} features, target ${ds.target_name}. Read its columns, then train on it.`, "success", { keep: true });
+          location.hash = `#/datasets/${encodeURIComponent(ds.id)}`;
         } catch (err) {
           if (err.status === 401 || err.name === "AbortError") return;
           fill(errors, h("p", {}, err.message), err.errors.length
@@ -108,13 +109,13 @@ function uploadCard(signal) {
       },
     },
     errors,
-    field("upload-file", "CSV file", file, "A header row is detected when a cell of the first row is not a number."),
+    field("upload-file", "Data file", file, "CSV (a header row is detected when a cell of the first row is not a number), Parquet or Arrow."),
     field("upload-target", "Target column", target, "A name or a 0-based index; empty for the last column."),
     field("upload-name", "Name", name),
     h("div", { class: "form-actions" }, submit),
   );
   return h("section", { class: "card narrow", "aria-labelledby": "upload-title" },
-    h("h2", { id: "upload-title" }, "Upload a CSV"), form);
+    h("h2", { id: "upload-title" }, "Upload a table"), form);
 }
 
 function field(id, label, input, hint) {
