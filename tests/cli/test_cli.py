@@ -5,25 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.support.processes import ROOT, free_port
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 CSV = "x,y\n1,2\n2,4\n3,6\n4,8\n"
-
-
-@pytest.fixture(scope="module")
-def url(app):
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def descent(url: str, *args: str) -> subprocess.CompletedProcess[str]:
