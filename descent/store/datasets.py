@@ -44,7 +44,8 @@ class DatasetStore:
         mapping: dict[str, Any] = {"tenant": tenant, "meta": json.dumps(meta), "schema": json.dumps(schema)}
         for k, col in enumerate(table.columns):
             if col.values is not None:
-                mapping[f"c{k}"] = np.ascontiguousarray(col.values, dtype=_DTYPES[col.kind]).tobytes()
+                # a view on the array, not a copy: redis-py sends memoryviews as they are
+                mapping[f"c{k}"] = memoryview(np.ascontiguousarray(col.values, dtype=_DTYPES[col.kind])).cast("B")
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.dataset(dataset_id), mapping=mapping)
         pipe.expire(keys.dataset(dataset_id), self.retention_seconds)

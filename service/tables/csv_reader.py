@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from descent.settings import Settings
@@ -61,22 +62,38 @@ def read_csv(data: bytes, options: ReadOptions, settings: Settings) -> CsvTable:
         ragged.append(row)
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
+
+    def read(types: dict[str, pa.DataType] | None) -> pa.Table:
+        return pacsv.read_csv(
             pa.BufferReader(buffer),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=int(header), use_threads=True),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=b'"' in data, invalid_row_handler=skip
             ),
             convert_options=pacsv.ConvertOptions(
+                column_types=types,
                 null_values=list(options.null_values),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 decimal_point=options.decimal,
             ),
         )
-    except pa.ArrowInvalid as exc:
-        raise _unreadable(exc) from None
+
+    table = None
+    if all(_is_number(c, options.decimal) or c.strip() in options.null_values for r in rows[int(header) :] for c in r):
+        # what programs write: numbers only, parsed straight to float32 (no float64 table)
+        try:
+            table = read(dict.fromkeys(names, pa.float32()))
+        except pa.ArrowInvalid:
+            table = None  # a cell further down is not a number: read again, inferring each column
+        if table is not None and (ragged or not _finite(table)):
+            table = None  # faults are reported by the general read, in the file's own numbers
+        ragged.clear()
+    if table is None:
+        try:
+            table = read(None)
+        except pa.ArrowInvalid as exc:
+            raise _unreadable(exc) from None
     if ragged:
         _report_ragged(ragged, data, len(names))
     binary = [name for name, field in zip(names, table.schema, strict=True) if pa.types.is_binary(field.type)]
@@ -96,6 +113,11 @@ def _records(text: str, delimiter: str) -> list[list[str]]:
     if len(text) >= HEAD_BYTES - 4 and len(rows) > 1:
         rows = rows[:-1]
     return rows[:HEAD_ROWS]
+
+
+def _finite(table: pa.Table) -> bool:
+    """No ±inf in a float32 table (a value beyond float32 parses as inf: the general read names it)."""
+    return not any(pc.any(pc.is_inf(column)).as_py() for column in table.columns)
 
 
 def _detect(head: str, decimal: str) -> str:

@@ -130,6 +130,10 @@ def _column(
 
 
 def _numbers(name: str, j: int, values: pa.ChunkedArray, locate: Locate, faults: Faults) -> Column:
+    if pa.types.is_float32(values.type):  # stored as it is, unless a value is infinite
+        as_float32 = np.ascontiguousarray(values.to_numpy(), dtype=np.float32)
+        if not np.isinf(as_float32).any():
+            return Column(name, "number", as_float32)
     as_float = values.cast(pa.float64()) if not pa.types.is_float64(values.type) else values
     numbers = as_float.to_numpy()  # nulls become NaN
     bad = np.flatnonzero(np.abs(numbers) > FLOAT32_MAX)  # ±inf too; NaN (missing) compares false

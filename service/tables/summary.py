@@ -37,7 +37,7 @@ def describe(table: Table) -> dict[str, Any]:
     }
     plain = target.kind == "number" and all(c.kind == "number" for c in features)
     if plain and all(s["missing"] == 0 for s in columns if s["kind"] != "text"):
-        doc["stats"] = _stats([c for c in features], target)
+        doc["stats"] = _stats({s["name"]: s for s in columns}, list(features), target)
     if target.kind == "number":
         values = np.asarray(target.values)
         present = values[~np.isnan(values)]
@@ -76,7 +76,7 @@ def summarize(column: Column) -> dict[str, Any]:
             max=_shortest(high),
             mean=mean,
             std=std,
-            histogram=_histogram(present, low, high) if present.size else [],
+            histogram=_histogram(ordered, low, high) if present.size else [],
         )
     else:
         doc.update(min=_iso(low), max=_iso(high))
@@ -104,34 +104,28 @@ def _counts_rows(column: Column) -> bool:
     return bool(values.size > 2 and np.all(steps == 1.0))
 
 
-def _stats(features: list[Column], target: Column) -> dict[str, Any]:
-    """v1's statistics in float64 (population standard deviation)."""
-
-    def moments(values: np.ndarray) -> tuple[float, float]:
-        mean = float(values.mean(dtype=np.float64))
-        return mean, float(np.sqrt(np.mean(np.square(values - mean, dtype=np.float64))))
-
-    x = [moments(np.asarray(c.values)) for c in features]
-    y_mean, y_std = moments(np.asarray(target.values))
+def _stats(summaries: dict[str, dict[str, Any]], features: list[Column], target: Column) -> dict[str, Any]:
+    """v1's statistics: the columns' means and population standard deviations (float64) and the
+    target's bounds as stored (float32)."""
     y = np.asarray(target.values)
     return {
-        "x_mean": [m for m, _ in x],
-        "x_std": [s for _, s in x],
-        "y_mean": y_mean,
-        "y_std": y_std,
+        "x_mean": [summaries[c.name]["mean"] for c in features],
+        "x_std": [summaries[c.name]["std"] for c in features],
+        "y_mean": summaries[target.name]["mean"],
+        "y_std": summaries[target.name]["std"],
         "y_min": float(y.min()),
         "y_max": float(y.max()),
     }
 
 
-def _histogram(values: np.ndarray, low: float, high: float) -> list[int]:
-    """Counts in HISTOGRAM_BINS equal bins from min to max (what the dashboard draws)."""
+def _histogram(ordered: np.ndarray, low: float, high: float) -> list[int]:
+    """Counts in HISTOGRAM_BINS equal bins from min to max (np.histogram's bins: each half-open but
+    the last), read off the sorted values with one binary search per edge."""
     if high == low:
-        return [int(values.size)]
-    scale = np.float32(HISTOGRAM_BINS / (float(high) - float(low)))
-    index = ((values - np.float32(low)) * scale).astype(np.int32)  # float32 all along: one pass each
-    np.clip(index, 0, HISTOGRAM_BINS - 1, out=index)  # the maximum falls in the last bin
-    return [int(c) for c in np.bincount(index, minlength=HISTOGRAM_BINS)]
+        return [int(ordered.size)]
+    edges = low + (high - low) * np.arange(1, HISTOGRAM_BINS) / HISTOGRAM_BINS
+    below = np.searchsorted(ordered, edges.astype(ordered.dtype), side="left")
+    return [int(c) for c in np.diff(np.concatenate(([0], below, [ordered.size])))]
 
 
 def _shortest(value: float | None) -> float | None:
