@@ -280,7 +280,9 @@ def _body() -> bytes | bytearray:
     """The request body, read once into a buffer of its Content-Length (werkzeug's `get_data`
     grows a buffer by doubling and then copies it: three times the body at its peak)."""
     size = request.content_length
-    if size is None:  # chunked: body_limit.py has read it, within the limit
+    # chunked (body_limit.py has read it, within the limit), or read already to fingerprint an
+    # Idempotency-Key (idempotency.py): werkzeug keeps the bytes it read (`_cached_data`)
+    if size is None or getattr(request, "_cached_data", None) is not None:
         return request.get_data(cache=True)
     buffer = bytearray(size)
     view, stream, done = memoryview(buffer), request.stream, 0
