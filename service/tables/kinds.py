@@ -165,7 +165,7 @@ def _strings(
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
     present = len(text) - text.null_count
     numeric = pc.replace_substring(text, ",", ".") if decimal == "," else text
-    sample = pc.drop_null(numeric).slice(0, SAMPLE).to_pylist()
+    sample = [v for v in numeric.slice(0, 4 * SAMPLE).to_pylist() if v is not None][:SAMPLE]
     attempts = []
     if all(_is_number(v) for v in sample):
         attempts.append(lambda: numeric.cast(pa.float64()))
