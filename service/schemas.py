@@ -337,7 +337,8 @@ class Prediction(Exact):
 
 
 class ModelExport(Exact):
-    """A trained model: apply `params` to raw features, then `output` (identity, sigmoid or softmax)."""
+    """A trained model: make the features from raw columns as `preprocessing` says, apply `params`,
+    then `output` (identity, sigmoid or softmax)."""
 
     job_id: str
     model: ModelConfig
@@ -347,6 +348,11 @@ class ModelExport(Exact):
     target_name: str | None
     standardization: str
     params: LinearParams | list[Layer]
+    preprocessing: dict[str, Any] = absent(
+        description="how raw columns become the features (the job's config.features.fitted): imputed "
+        "values, kept categories, datetime parts, the name of each feature"
+    )
+    classes: list[str | bool | float] = absent(description="classifiers: the classes, in output order")
 
 
 class SweepJob(Exact):

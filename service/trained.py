@@ -137,17 +137,26 @@ def _succeeded(job_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
 
 
 def _model_document(job: dict[str, Any], dataset: dict[str, Any] | None) -> dict[str, Any]:
+    """The model, and the preprocessing that makes its features from raw columns: the job's fitted
+    pipeline (descent.preprocess.Pipeline.from_json reads it back) and a classifier's classes."""
     config = job["config"]
-    return {
+    fitted = (config.get("features") or {}).get("fitted")
+    names = fitted["feature_names"] if fitted else (dataset["feature_names"] if dataset else None)
+    doc = {
         "job_id": job["id"],
         "model": config["model"],
         "loss": config["loss"],
         "output": OUTPUTS.get(config["loss"], "identity"),
-        "feature_names": dataset["feature_names"] if dataset else None,
+        "feature_names": names,
         "target_name": dataset["target_name"] if dataset else None,
-        "standardization": "folded into params: apply them to raw features",
+        "standardization": "folded into params: apply them to the features `preprocessing` makes",
         "params": job["result"]["params"],
     }
+    if fitted:
+        doc["preprocessing"] = fitted
+    if job["result"].get("classes") is not None:
+        doc["classes"] = job["result"]["classes"]
+    return doc
 
 
 def _tensors(params: Any) -> dict[str, np.ndarray]:

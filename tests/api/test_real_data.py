@@ -95,6 +95,12 @@ def test_titanic_bce_matches_logistic_regression_and_predicts_raw_rows(client, w
     assert answer["probability"] == pytest.approx(expected["probability"], rel=1e-12)
     assert answer["y"] == [int(v) for v in expected["y"]] and answer["warnings"] == by_hand.warnings
     assert "'Z'" in answer["warnings"][0]
+    exported = client.get(f"/v1/jobs/{job['id']}/model").get_json()  # the export applied by hand
+    again = Pipeline.from_json(exported["preprocessing"])
+    x = again.transform(columns_from_records(rows, again), len(rows)).x
+    logits = x.astype(np.float64) @ np.array(exported["params"]["weights"]) + exported["params"]["bias"]
+    assert 1 / (1 + np.exp(-logits)) == pytest.approx(answer["probability"], rel=1e-12)
+    assert exported["classes"] == [0, 1] and exported["feature_names"] == again.feature_names
 
 
 def test_a_string_class_column_comes_back_as_its_labels(client, worker) -> None:
