@@ -98,9 +98,12 @@ def result_table(job: dict[str, Any]) -> str:
     if isinstance(params, dict):
         rows.append(("weights", json.dumps(params["weights"])))
         rows.append(("bias", json.dumps(params["bias"])))
+        names, weights = params.get("feature_names"), params["weights"]
+        if names and len(names) == len(weights) and not isinstance(weights[0], list) and len(names) > 1:
+            rows += [(f"  {name}", f"{w:.6g}") for name, w in zip(names, weights, strict=True)]
     elif isinstance(params, list):
         rows.append(("layers", " → ".join(str(len(layer["bias"])) for layer in params)))
-    width = max(len(k) for k, _ in rows)
+    width = max(len(k) for k, _ in rows if not k.startswith("  "))  # a feature's name may be long
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 

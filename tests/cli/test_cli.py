@@ -124,6 +124,7 @@ def test_upload_prints_the_columns_and_predict_matches_columns_by_header_name(ur
     dataset = lines[0].split()[0]
     train = descent(url, "train", dataset, "--optimizer", "gd", "--lr", "auto", "--epochs", "2000", "--watch")
     assert train.returncode == 0, train.stderr
+    assert "  garden=yes" in train.stdout and "  rooms" in train.stdout  # weights by feature name
     job = train.stdout.split()[0]
     in_order = tmp_path / "in_order.csv"
     in_order.write_text("size,garden,rooms\n2.5,yes,3\n7,no,1\n")

@@ -409,6 +409,13 @@ function paramsView(params) {
         h("li", {}, `layer ${i + 1}: ${layer.weight.length} × ${layer.weight[0]?.length ?? 0} weights, ${plural(layer.bias.length, "bias", "biases")}`))),
       h("details", {}, h("summary", {}, "All parameters (JSON)"), h("pre", { class: "json" }, JSON.stringify(params, null, 1))));
   }
+  const names = params.feature_names;
+  if (names && names.length === params.weights.length && !Array.isArray(params.weights[0])) {
+    // one weight per encoded feature, by name (`Sex=female`, `Age_missing`, `date.month`)
+    return h("dl", { class: "facts", id: "params" },
+      names.map((name, i) => [h("dt", { class: "mono" }, name), h("dd", { class: "num" }, num(params.weights[i]))]),
+      h("dt", {}, "bias"), h("dd", { class: "num" }, vector(params.bias)));
+  }
   return h("dl", { class: "facts", id: "params" },
     h("dt", {}, "w"), h("dd", { class: "num" }, vector(params.weights)),
     h("dt", {}, "b"), h("dd", { class: "num" }, vector(params.bias)));
