@@ -21,7 +21,7 @@ def upload_xy(client, x: np.ndarray, y: np.ndarray, name: str) -> str:
 
 
 def train(client, **body) -> dict:
-    job = wait_job(client, submit(client, **body)["id"], timeout=120)
+    job = wait_job(client, submit(client, **body)["id"])
     assert job["status"] == "succeeded", job
     return job
 

@@ -20,7 +20,7 @@ from descent.store.paging import CURSOR_PATTERN
 from tests.support.api import submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.holds import Hold, wait_held
-from tests.support.processes import wait_for
+from tests.support.processes import WORKER_DEADLINE, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -237,7 +237,7 @@ def test_sweeps_running_and_done(c):
     def done():
         return c.get(f"/v1/sweeps/{sweep_id}").get_json()["status"] == "done"
 
-    wait_for(done, 60, interval=0.05)
+    wait_for(done, WORKER_DEADLINE, interval=0.05)
     assert c.post(f"/v1/sweeps/{sweep_id}/cancel").status_code == 409
     bad = c.post("/v1/sweeps", json={"dataset_id": ds, "base": {"epochs": 0}, "grid": {"seed": [1]}})
     assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "base.epochs"

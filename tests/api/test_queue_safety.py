@@ -10,7 +10,7 @@ from rq.serializers import JSONSerializer
 
 from tests.support.api import submit, upload, wait_job
 from tests.support.data import WORKED
-from tests.support.processes import wait_for
+from tests.support.processes import WORKER_DEADLINE, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -29,11 +29,11 @@ def test_foreign_function_is_refused_and_the_worker_goes_on(client, settings, tm
             return True  # gone from RQ altogether also means it will not run
         return status in (JobStatus.FAILED, JobStatus.FINISHED, JobStatus.CANCELED, JobStatus.STOPPED)
 
-    wait_for(lambda: ended(foreign.id), 20, what="the foreign job to be refused")
+    wait_for(lambda: ended(foreign.id), WORKER_DEADLINE, what="the foreign job to be refused")
     assert Job.fetch(foreign.id, connection=conn, serializer=JSONSerializer).get_status() == JobStatus.FAILED
     # The worker is still alive and trains the next real job.
     ds = upload(client, WORKED)
     job = wait_job(client, submit(client, dataset_id=ds, optimizer={"type": "gd"}, epochs=5)["id"])
     assert job["status"] == "succeeded"
-    wait_for(lambda: ended(pickled.id, None), 20, what="the pickled job to be dropped")
+    wait_for(lambda: ended(pickled.id, None), WORKER_DEADLINE, what="the pickled job to be dropped")
     assert not marker.exists() and not (tmp_path / "pwned-pickle").exists()

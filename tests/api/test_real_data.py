@@ -44,7 +44,7 @@ def encoded(text: str | bytes, job: dict, **options) -> tuple[np.ndarray, np.nda
 
 
 def trained(client, body: dict) -> dict:
-    done = wait_job(client, submit(client, **body)["id"], timeout=120)
+    done = wait_job(client, submit(client, **body)["id"])
     assert done["status"] == "succeeded", done
     return done
 

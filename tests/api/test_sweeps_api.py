@@ -12,7 +12,7 @@ from sklearn.datasets import load_diabetes
 from tests.support.api import problem, upload
 from tests.support.data import WORKED
 from tests.support.holds import Hold
-from tests.support.processes import Worker, wait_for
+from tests.support.processes import WORKER_DEADLINE, Worker, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -31,7 +31,7 @@ def diabetes_id(app) -> str:
     return app.test_client().post("/v1/datasets", json=body).get_json()["id"]
 
 
-def wait_sweep(client, sweep_id: str, timeout: float = 120) -> dict:
+def wait_sweep(client, sweep_id: str, timeout: float = WORKER_DEADLINE) -> dict:
     def done():
         sweep = client.get(f"/v1/sweeps/{sweep_id}").get_json()
         return sweep if sweep["status"] == "done" else None
@@ -66,7 +66,7 @@ def test_sweep_of_six_on_two_workers_overlaps_and_ranks(client, settings, diabet
             jobs = client.get(f"/v1/jobs?sweep_id={sweep_id}").get_json()["jobs"]
             return sum(j["status"] == "running" and j["progress"]["step"] >= 50 for j in jobs) == 2
 
-        wait_for(two_held, 60, interval=0.05, what="two children held at once, one on each worker")
+        wait_for(two_held, WORKER_DEADLINE, interval=0.05, what="two children held at once, one on each worker")
     sweep = wait_sweep(client, sweep_id)
     assert sweep["counts"] == {"succeeded": 6} and sweep["ranked_by"] == "dev_loss"
     children = client.get(f"/v1/jobs?sweep_id={sweep_id}").get_json()["jobs"]

@@ -64,9 +64,9 @@ def test_another_tenants_resources_are_404_everywhere(keyed_app):
     done = wait_job(alice.client, job["id"]) if False else None
     import time
 
-    from tests.support.processes import wait_for
+    from tests.support.processes import WORKER_DEADLINE, wait_for
 
-    wait_for(lambda: alice.get(f"/v1/jobs/{job['id']}").get_json()["status"] == "succeeded", 30)
+    wait_for(lambda: alice.get(f"/v1/jobs/{job['id']}").get_json()["status"] == "succeeded", WORKER_DEADLINE)
     sweep = alice.post(
         "/v1/sweeps", json={"dataset_id": ds, "base": {"optimizer": {"type": "gd"}}, "grid": {"seed": [1]}}
     ).get_json()

@@ -86,7 +86,7 @@ def test_gd_on_diabetes_matches_least_squares(client, diabetes_csv):
     csv, x, y = diabetes_csv
     ds = upload(client, csv)
     job = submit(client, dataset_id=ds, optimizer={"type": "gd", "lr": 0.1}, epochs=3000, tolerance=0)
-    done = wait_job(client, job["id"], timeout=120)
+    done = wait_job(client, job["id"])
     assert done["status"] == "succeeded", done
     design = np.hstack([x, np.ones((len(x), 1))])
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)

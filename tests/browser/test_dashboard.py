@@ -12,7 +12,7 @@ import pytest
 from tests.support.api import full_history, get_job, submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.holds import Hold, wait_held
-from tests.support.processes import ROOT, wait_for
+from tests.support.processes import ROOT, WORKER_DEADLINE, wait_for
 
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
 
@@ -286,7 +286,7 @@ def test_sweep_page_ranks_and_overlays_its_jobs(page, stack):
         return sweep if sweep["status"] == "done" else None
 
     # best_job_id is the best so far while the sweep runs; compare once every job has ended
-    sweep = wait_for(done, 60, interval=0.05, what=f"sweep {sweep_id} to end")
+    sweep = wait_for(done, WORKER_DEADLINE, interval=0.05, what=f"sweep {sweep_id} to end")
     page.locator(f'#sweep-table tr.best[data-job="{sweep["best_job_id"]}"]').wait_for(timeout=60_000)
     best = page.locator("#sweep-table tr.best")
     assert best.count() == 1
@@ -306,7 +306,7 @@ def test_cancel_a_running_job(page, stack):
         page.add_init_script(f"localStorage.setItem('descent.apiKey', {stack.key!r})")
         page.goto(f"/#/jobs/{job['id']}")
         page.locator(".status-slot .status-running").wait_for(timeout=60_000)
-        wait_for(lambda: int(page.locator("#loss-figure").get_attribute("data-points")) > 0, 30, 0.1, "points")
+        wait_for(lambda: int(page.locator("#loss-figure").get_attribute("data-points")) > 0, WORKER_DEADLINE, 0.1, "points")
         page.get_by_role("button", name="Cancel job").click()
         page.locator(".status-slot .status-cancelled").wait_for(timeout=30_000)
     assert "cancelled" in page.locator(".alert-info").inner_text()

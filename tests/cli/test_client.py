@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from descent.client import TERMINAL, Client
-from tests.support.processes import wait_for
+from tests.support.processes import WORKER_DEADLINE, wait_for
 from tests.support.real_data import titanic
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -29,7 +29,7 @@ def test_a_dataframe_uploads_with_its_types_trains_and_predicts_by_name(url) -> 
             "epochs": 100,
         }
     )
-    done = wait_for(lambda: (j := client.job(job["id"]))["status"] in TERMINAL and j, 60, what="the job")
+    done = wait_for(lambda: (j := client.job(job["id"]))["status"] in TERMINAL and j, WORKER_DEADLINE, what="the job")
     assert done["status"] == "succeeded", done
     rows = frame.drop(columns=["Survived"]).iloc[:5]
     shuffled = rows[list(reversed(rows.columns))]  # the columns in another order: matched by name

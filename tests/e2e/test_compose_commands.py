@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.processes import ROOT, free_port, wait_for
+from tests.support.processes import ROOT, WORKER_DEADLINE, free_port, wait_for
 from tests.support.stack import compose_command, compose_service, compose_stack
 
 
@@ -50,7 +50,7 @@ def test_upload_train_poll_over_http(stack):
         job = requests.get(job_url).json()
         return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
-    job = wait_for(finished, 60, interval=0.02, what="the job to finish")
+    job = wait_for(finished, WORKER_DEADLINE, interval=0.02, what="the job to finish")
     assert job["status"] == "succeeded", job
     assert abs(job["result"]["params"]["weights"][0] - 2) < 1e-3
     history = requests.get(job_url + "/history").json()

@@ -12,7 +12,7 @@ from service import create_app
 from tests.support.api import full_history, submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.holds import Hold, wait_held
-from tests.support.processes import RedisServer, Worker, wait_beating, wait_for
+from tests.support.processes import WORKER_DEADLINE, RedisServer, Worker, wait_beating, wait_for
 
 AOF = ("--appendonly", "yes", "--appendfsync", "everysec")
 
@@ -59,7 +59,7 @@ def test_killed_redis_with_aof_keeps_every_acknowledged_job(settings, server):
             states = [client.get(f"/v1/jobs/{j}").get_json()["status"] for j in jobs]
             return states if all(s == "succeeded" for s in states) else None
 
-        wait_for(finished, 60, interval=0.1, what="every acknowledged job to finish")
+        wait_for(finished, WORKER_DEADLINE, interval=0.1, what="every acknowledged job to finish")
     finally:
         worker.stop()
 
@@ -72,14 +72,14 @@ def test_worker_reconnects_after_a_redis_restart(settings, server):
         ds = client.post("/v1/datasets", data=WORKED, content_type="text/csv").get_json()["id"]
         body = {"dataset_id": ds, "optimizer": {"type": "gd"}, "epochs": 5}
         first = client.post("/v1/jobs", json=body).get_json()["id"]
-        wait_for(lambda: client.get(f"/v1/jobs/{first}").get_json()["status"] == "succeeded", 30)
+        wait_for(lambda: client.get(f"/v1/jobs/{first}").get_json()["status"] == "succeeded", WORKER_DEADLINE)
         server.stop(keep_data=True)
         server.start(wait=False)
         wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
         second = client.post("/v1/jobs", json=body).get_json()["id"]
         wait_for(
             lambda: client.get(f"/v1/jobs/{second}").get_json()["status"] == "succeeded",
-            60,
+            WORKER_DEADLINE,
             interval=0.1,
             what="the worker to reconnect and train",
         )
@@ -128,7 +128,7 @@ def test_redis_restarted_while_a_job_trains_costs_neither_the_worker_nor_the_job
             server.start(wait=False)
             wait_for(lambda: client.get("/v1/datasets").status_code == 200, 15, interval=0.1, what="redis back")
             hold.release()
-            done = wait_job(client, job, timeout=120)
+            done = wait_job(client, job)
         assert done["status"] == "succeeded", done
         assert done["progress"]["step"] == 3_000
         assert worker.proc.poll() is None

@@ -19,7 +19,7 @@ from descent.store import keys
 from service import create_app
 from tests.support.api import full_history, get_job, submit, wait_job
 from tests.support.holds import Hold, wait_held
-from tests.support.processes import RedisServer, Worker, wait_beating, wait_for
+from tests.support.processes import WORKER_DEADLINE, RedisServer, Worker, wait_beating, wait_for
 
 JOB = {
     "optimizer": {"type": "momentum", "lr": 0.001, "batch_size": 4},
@@ -50,7 +50,7 @@ def stack(settings):
 
 def reference(client, dataset: str) -> tuple[dict, dict]:
     job = submit(client, dataset_id=dataset, **JOB)["id"]
-    done = wait_job(client, job, timeout=120)
+    done = wait_job(client, job)
     assert done["status"] == "succeeded", done
     return done, full_history(client, job)
 
@@ -73,7 +73,7 @@ def test_sigkilled_worker_job_resumes_elsewhere_from_its_checkpoint(stack):
     with Hold(own.redis_url, dataset, HELD_AT) as hold:
         job = submit(client, dataset_id=dataset, **JOB)["id"]
         wait_held(client, job, HELD_AT)
-        wait_for(lambda: redis.exists(keys.job_checkpoint(job)), 60, interval=0.05, what="a checkpoint")
+        wait_for(lambda: redis.exists(keys.job_checkpoint(job)), WORKER_DEADLINE, interval=0.05, what="a checkpoint")
         holder = redis.get(keys.job_lease(job)).decode()  # WORKER_NAME: host:pid:nonce
         doomed = next(w for w in workers if holder.split(":")[1] == str(w.proc.pid))
         doomed.proc.send_signal(signal.SIGKILL)
@@ -88,7 +88,7 @@ def test_sigkilled_worker_job_resumes_elsewhere_from_its_checkpoint(stack):
         )
         assert time.monotonic() - killed_at < 15.0, resumed
         hold.release()
-        done = wait_job(client, job, timeout=120)
+        done = wait_job(client, job)
     ref, ref_hist = reference(client, dataset)
     assert_same_run(done, ref, full_history(client, job), ref_hist)
     assert done["attempt"] == 2
@@ -108,7 +108,7 @@ def test_sigtermed_worker_checkpoints_and_hands_its_job_back(stack):
     assert back["progress"]["step"] >= HELD_AT
     assert redis.exists(keys.job_checkpoint(job))
     workers.append(Worker(own))
-    done = wait_job(client, job, timeout=120)
+    done = wait_job(client, job)
     ref, ref_hist = reference(client, dataset)
     assert_same_run(done, ref, full_history(client, job), ref_hist)
     assert done["attempt"] == 2
@@ -125,6 +125,6 @@ def test_job_fails_as_worker_lost_after_max_attempts(stack):
         doomed.proc.send_signal(signal.SIGKILL)
         doomed.proc.wait(10)
         workers.append(Worker(own, env=env))
-        done = wait_job(client, job, statuses=("failed",), timeout=60)
+        done = wait_job(client, job, statuses=("failed",))
     assert done["error"]["type"] == "worker_lost" and "DESCENT_MAX_ATTEMPTS" in done["error"]["message"]
     assert done["attempt"] == 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from .processes import wait_for
+from .processes import WORKER_DEADLINE, wait_for
 
 ENDED = ("succeeded", "failed", "cancelled")
 """The statuses a job ends in."""
@@ -46,7 +46,7 @@ def get_job(client: Any, job_id: str) -> dict[str, Any]:
 
 
 def wait_job(
-    client: Any, job_id: str, statuses: tuple[str, ...] = ENDED, timeout: float = 60.0
+    client: Any, job_id: str, statuses: tuple[str, ...] = ENDED, timeout: float = WORKER_DEADLINE
 ) -> dict[str, Any]:
     """Poll the job until it reaches one of `statuses`; the job."""
 

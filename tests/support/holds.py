@@ -16,7 +16,7 @@ import redis
 from descent.store.holds import HoldStore
 
 from .api import get_job
-from .processes import wait_for
+from .processes import WORKER_DEADLINE, wait_for
 
 
 class Hold:
@@ -38,7 +38,7 @@ class Hold:
         self.release()
 
 
-def wait_held(client: Any, job_id: str, step: int, timeout: float = 60.0) -> dict[str, Any]:
+def wait_held(client: Any, job_id: str, step: int, timeout: float = WORKER_DEADLINE) -> dict[str, Any]:
     """Until the job is running at or past `step` (where a hold keeps it); the job."""
 
     def check() -> dict[str, Any] | None:

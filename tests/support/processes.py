@@ -30,6 +30,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+WORKER_DEADLINE = 180.0
+"""How long a test waits for anything that includes a worker's work or its cold start. A bound on a
+hang, not a verdict on speed: test workers are niced (DESCENT_WORKER_NICE), so on a machine whose
+cores are busy a start-up that takes 2 s alone can take a minute."""
+
+
 def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01, what: str = "") -> Any:
     """Poll `check` until it returns something truthy, and return that; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -147,4 +153,4 @@ def wait_beating(client: redis.Redis, count: int) -> None:
     take many seconds on a loaded machine)."""
     from descent.store import keys
 
-    wait_for(lambda: client.zcard(keys.workers()) == count, 120, interval=0.05, what=f"{count} workers' beats")
+    wait_for(lambda: client.zcard(keys.workers()) == count, WORKER_DEADLINE, interval=0.05, what=f"{count} workers' beats")
