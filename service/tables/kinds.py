@@ -161,32 +161,37 @@ def _datetimes(name: str, values: pa.ChunkedArray) -> Column:
 def _strings(
     name: str, j: int, values: pa.ChunkedArray, settings: Settings, locate: Locate, decimal: str, faults: Faults
 ) -> Column:
-    text = pc.utf8_trim_whitespace(values)
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-    present = len(text) - text.null_count
-    numeric = pc.replace_substring(text, ",", ".") if decimal == "," else text
+    """A string column, dictionary-encoded first (one hash pass over the rows): trimming, the
+    number and datetime tries and the category labels then work on the distinct values only."""
+    encoded = pc.dictionary_encode(values)  # the chunks share one dictionary
+    indices = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
+    dictionary = pc.utf8_trim_whitespace(encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], pa.string()))
+    dictionary = pc.if_else(pc.equal(dictionary, ""), pa.scalar(None, dictionary.type), dictionary)
+    numeric = pc.replace_substring(dictionary, ",", ".") if decimal == "," else dictionary
     sample = [v for v in numeric.slice(0, 4 * SAMPLE).to_pylist() if v is not None][:SAMPLE]
     attempts = []
     if all(_is_number(v) for v in sample):
         attempts.append(lambda: numeric.cast(pa.float64()))
     if all(ISO_DATE.match(v) for v in sample):
-        attempts.append(lambda: text.cast(pa.timestamp("us")))
-    for attempt in attempts:  # a cast reads every value: tried only when the first ones fit
+        attempts.append(lambda: dictionary.cast(pa.timestamp("us")))
+    for attempt in attempts:  # a cast of the distinct values, tried only when the first ones fit
         try:
-            converted = attempt()
+            converted = pc.take(attempt(), indices)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
         if pa.types.is_timestamp(converted.type):
             return _datetimes(name, converted)
         return _numbers(name, j, converted, locate, faults)
-    distinct = pc.unique(pc.drop_null(text))
-    if len(distinct) > settings.max_categories or (
-        present >= TEXT_MIN_ROWS and len(distinct) > TEXT_SHARE * present
-    ):
+    rows = pc.fill_null(indices, -1).to_numpy()
+    valid = np.append(dictionary.is_valid().to_numpy(zero_copy_only=False), False)
+    present = int(np.count_nonzero(valid[rows]))  # index -1 (a missing cell) reads the appended False
+    distinct = pc.unique(dictionary.drop_null())
+    if len(distinct) > settings.max_categories or (present >= TEXT_MIN_ROWS and len(distinct) > TEXT_SHARE * present):
         return Column(name, "text", None)
     labels = tuple(sorted(distinct.to_pylist()))
-    codes = pc.fill_null(pc.index_in(text, value_set=pa.array(labels, type=text.type)), -1)
-    return Column(name, "category", codes.to_numpy().astype(np.int32), labels)
+    codes = pc.fill_null(pc.index_in(dictionary, value_set=pa.array(labels, type=dictionary.type)), -1)
+    lookup = np.append(codes.to_numpy().astype(np.int32), np.int32(-1))
+    return Column(name, "category", lookup[rows], labels)
 
 
 def _is_number(text: str) -> bool:

@@ -108,3 +108,21 @@ def feather_bytes(frame: pd.DataFrame) -> bytes:
     out = io.BytesIO()
     frame.to_feather(out)
     return out.getvalue()
+
+
+def big_mixed(rows: int = 150_000, seed: int = 6) -> pd.DataFrame:
+    """A file past the size the CSV reader cuts into pieces (service/tables/csv_reader.py,
+    PIECE_BYTES): numbers, a category with stray spaces, a date, missing cells everywhere."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(0, 3, rows).astype(np.float32),
+            "n": rng.integers(-50, 50, rows).astype(float),
+            "colour": rng.choice(["red", " red", "green ", "blue"], rows),
+            "day": pd.date_range("2020-01-01", periods=rows, freq="h").strftime("%Y-%m-%d %H:%M"),
+            "y": rng.normal(10, 2, rows).astype(np.float32),
+        }
+    )
+    for name in ("x", "n", "colour", "day"):
+        frame[name] = frame[name].mask(rng.uniform(size=rows) < 0.05)
+    return frame
