@@ -2,7 +2,7 @@
 columns encoded.
 
 Why here, before the engine: every statistic of preprocessing comes from the training rows only
-(API.md, "Preprocessing"), so the split is drawn first — the engine's `split_indices`, by class for
+(API.md, "Preprocessing"), so the split is drawn first — the engine's `stratified_split`, by class for
 a classifier — and the pipeline (descent/preprocess, numpy only: the API's `predict` applies the
 same one) is fitted on those rows, then encodes every row. The engine receives float32 x and y and
 the rows it drew, exactly as for a dataset of plain numbers, which encodes to its own values.
@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from descent.preprocess import PreprocessError, encode_target, fit_pipeline
-from descent.spec import CLASSIFICATION_LOSSES, JobConfig
+from descent.spec import JobConfig
 from descent.table import Table
 from worker.engine import InvalidData
-from worker.engine.data import split_indices
+from worker.engine.data import stratified_split
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,7 @@ def _prepare(table: Table, config: JobConfig) -> Prepared:
     if labelled.size < 2:
         raise InvalidData(f"the target {table.target!r} has {labelled.size} non-missing value(s); 2 are needed")
     y = np.ascontiguousarray(target.y[labelled])
-    stratify = bool(config.split.stratify) and config.loss in CLASSIFICATION_LOSSES
-    train, dev, test = split_indices(labelled.size, config.split, config.seed, y if stratify else None)
+    train, dev, test = stratified_split(y, config)
     options = config.features
     pipeline = fit_pipeline(
         table,

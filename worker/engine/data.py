@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from descent.spec import Split
+from descent.spec import CLASSIFICATION_LOSSES, JobConfig, Split
 
 from .errors import InvalidData
 
@@ -228,3 +228,10 @@ def _moments(a: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
     scale = scale.astype(np.float32).astype(np.float64)
     scale[~(scale > 0)] = 1.0
     return mean, scale
+
+
+def stratified_split(y: np.ndarray, config: JobConfig) -> tuple[np.ndarray, ...]:
+    """The job's (train, dev, test) rows of a float32 target `y` (classes 0/1 or 0..K-1 for a
+    classifier): stratified by class when the config says so (API.md, `split.stratify`)."""
+    stratify = bool(config.split.stratify) and config.loss in CLASSIFICATION_LOSSES
+    return split_indices(y.shape[0], config.split, config.seed, y if stratify else None)

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-from descent.spec import CLASSIFICATION_LOSSES, JobConfig
+from descent.spec import JobConfig
 
 from .callbacks import Reporter, Signal
 from .checkpoint import encode_checkpoint
@@ -36,7 +36,7 @@ from .data import (
     check_arrays,
     generator,
     split_data,
-    split_indices,
+    stratified_split,
 )
 from .deadline import Deadline
 from .epoch_end import EpochEnd
@@ -90,13 +90,6 @@ def train(
     if config.optimizer.is_search:
         return search(splits, config, reporter, deadline)
     return GradientDescentRun(splits, config, reporter, deadline, outputs, resume, fast).run()
-
-
-def stratified_split(y: np.ndarray, config: JobConfig) -> tuple[np.ndarray, ...]:
-    """The job's (train, dev, test) rows of a float32 target `y` (classes 0/1 or 0..K-1 for a
-    classifier): stratified by class when the config says so (API.md, `split.stratify`)."""
-    stratify = bool(config.split.stratify) and config.loss in CLASSIFICATION_LOSSES
-    return split_indices(y.shape[0], config.split, config.seed, y if stratify else None)
 
 
 class GradientDescentRun:
