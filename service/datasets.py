@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -17,7 +18,7 @@ from .idempotency import idempotent
 from .openapi import parts as apidoc
 from .problems import Problem, invalid
 from .schemas import MAX_NAME_LENGTH
-from .tables import describe, format_of, read_options, read_upload, table_from_json
+from .tables import Upload, describe, format_of, read_options, read_upload, table_from_json
 from .tables.options import CONTENT_TYPES
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
@@ -26,6 +27,8 @@ CSV_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt == "csv")
 """Content types read as a CSV body."""
 BODY_PIECE = 1 << 20
 """Bytes of the body read at a time into the upload's buffer."""
+_WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dataset-write")
+"""Uploads' column writes, each beside its request's thread (waiting on Redis, not on a core)."""
 FILE_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt != "csv")
 """Content types read as a Parquet or Arrow IPC body."""
 
@@ -95,14 +98,19 @@ _DATASET_LINKS = {
 def create() -> tuple[Response, int, dict[str, str]]:
     table, name = _parse_upload()
     dataset_id = "ds_" + secrets.token_hex(16)
+    datasets = context.store().datasets
+    # the columns go to Redis while they are described (Redis writes its append-only file meanwhile)
+    written = _WRITERS.submit(datasets.put_columns, dataset_id, table)
+    described = describe(table)
+    written.result()
     meta: dict[str, Any] = {
         "id": dataset_id,
         "name": name,
-        **describe(table),
+        **described,
         "created_at": now(),
         "created_score": now_score(),
     }
-    context.store().datasets.put_table(context.tenant(), meta, table)
+    datasets.publish(context.tenant(), meta, table)
     meta.pop("created_score")
     return jsonify(meta), 201, {"Location": f"/v1/datasets/{dataset_id}"}
 
@@ -239,7 +247,7 @@ def _parse_upload() -> tuple[Table, str]:
     query_name = _checked_name(request.args.get("name"))
     fmt = format_of(mimetype)
     if fmt is not None:
-        table = read_upload(_body(), fmt, read_options(request.args), settings)
+        table = read_upload(Upload(_body()), fmt, read_options(request.args), settings)
         return table, _name(query_name, "dataset")
     if mimetype == "multipart/form-data":
         # The file as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).
@@ -254,7 +262,7 @@ def _parse_upload() -> tuple[Table, str]:
         if upload is not None:
             part_type = upload.mimetype if upload.mimetype != "application/octet-stream" else None
             fmt = format_of(part_type, upload.filename) or "csv"
-            table = read_upload(upload.read(), fmt, options, settings)
+            table = read_upload(Upload(upload.read()), fmt, options, settings)
         else:
             table = read_upload(text.encode(), "csv", options, settings)
         name = _checked_name(request.form.get("name")) or query_name

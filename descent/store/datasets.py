@@ -21,6 +21,9 @@ from . import keys, scripts
 from .paging import page
 from .states import DeleteOutcome
 
+UNPUBLISHED_SECONDS = 300
+"""How long a dataset's columns are kept before its description is published (put_columns)."""
+
 
 class DatasetStore:
     """Parsed once by the API, read as raw float32 bytes by workers: training never re-parses."""
@@ -32,6 +35,27 @@ class DatasetStore:
 
     def put_table(self, tenant: str, meta: dict[str, Any], table: Table) -> None:
         """Store a dataset; `meta` is its public description and must carry `id` and `rows`."""
+        self.put_columns(meta["id"], table)
+        self.publish(tenant, meta, table)
+
+    def put_columns(self, dataset_id: str, table: Table) -> None:
+        """A dataset's columns, not yet visible (`get`, `table` and the list see it once `publish`
+        has run), kept UNPUBLISHED_SECONDS: the API writes them while it describes the columns, and
+        a request that dies between the two leaves nothing for long."""
+        mapping: dict[str, Any] = {}
+        for k, col in enumerate(table.columns):
+            if col.values is not None:
+                # a view on the array, not a copy: redis-py sends memoryviews as they are
+                mapping[f"c{k}"] = memoryview(np.ascontiguousarray(col.values, dtype=_DTYPES[col.kind])).cast("B")
+        pipe = self.redis.pipeline(transaction=True)
+        if mapping:
+            pipe.hset(keys.dataset(dataset_id), mapping=mapping)
+        pipe.expire(keys.dataset(dataset_id), UNPUBLISHED_SECONDS)
+        pipe.execute()
+
+    def publish(self, tenant: str, meta: dict[str, Any], table: Table) -> None:
+        """Make a dataset whose columns `put_columns` wrote visible: its tenant, description and
+        schema, its retention, its place in the tenant's list."""
         dataset_id = meta["id"]
         schema = {
             "target": table.target,
@@ -42,10 +66,6 @@ class DatasetStore:
             ],
         }
         mapping: dict[str, Any] = {"tenant": tenant, "meta": json.dumps(meta), "schema": json.dumps(schema)}
-        for k, col in enumerate(table.columns):
-            if col.values is not None:
-                # a view on the array, not a copy: redis-py sends memoryviews as they are
-                mapping[f"c{k}"] = memoryview(np.ascontiguousarray(col.values, dtype=_DTYPES[col.kind])).cast("B")
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.dataset(dataset_id), mapping=mapping)
         pipe.expire(keys.dataset(dataset_id), self.retention_seconds)

@@ -11,6 +11,8 @@ CRLF); descent decides each column's kind (kinds.py), names every fault by row a
     json_reader.py  the two JSON forms
     kinds.py        Arrow columns → number, category, datetime, text; the target
     summary.py      the resource's columns, warnings and v1 stats
+    column_stats.py a number or datetime column's summary, compiled (numba)
+    threads.py      the threads an upload's pieces and columns are spread over
 """
 
 from __future__ import annotations
@@ -39,13 +41,31 @@ pa.array([0.0])
 # pages (an upload's peak was ~0.2x its file size higher, its first ~9 MB higher).
 pa.set_memory_pool(pa.system_memory_pool())
 
-__all__ = ["Format", "ReadOptions", "describe", "format_of", "read_options", "read_upload", "table_from_json"]
+__all__ = ["Format", "ReadOptions", "Upload", "describe", "format_of", "read_options", "read_upload", "table_from_json"]
 
 
-def read_upload(data: bytes, fmt: Format, options: ReadOptions, settings: Settings) -> Table:
+class Upload:
+    """An upload's bytes, handed to the reader once (`take`): once pyarrow has read them they are
+    freed, and not held while the columns are converted and described (the file's size less at an
+    upload's peak memory). A caller's reference would keep them: pass `Upload(body)` itself."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self._data: bytes | bytearray | None = data
+
+    def take(self) -> bytes | bytearray:
+        data, self._data = self._data, None
+        if data is None:
+            raise RuntimeError("an upload's bytes are taken once")
+        return data
+
+
+def read_upload(data: bytes | bytearray | Upload, fmt: Format, options: ReadOptions, settings: Settings) -> Table:
     """A file upload as typed columns; a 400 (or 413) problem naming every fault."""
+    taken = data.take() if isinstance(data, Upload) else data
+    del data
     if fmt == "csv":
-        read = read_csv(data, options, settings)
+        read = read_csv(taken, options, settings)
+        del taken  # the file, freed here when it came as an Upload
 
         def locate(row: int, j: int, message: str) -> dict[str, Any]:
             name = read.table.column_names[j]
@@ -54,7 +74,8 @@ def read_upload(data: bytes, fmt: Format, options: ReadOptions, settings: Settin
             return {**where, "message": f"line {line}, column {j + 1} ({name!r}): {message}"}
 
         return to_table(read.table, options.target, settings, locate, options.decimal)
-    data_table = read_parquet(data) if fmt == "parquet" else read_arrow(data)
+    data_table = read_parquet(taken) if fmt == "parquet" else read_arrow(taken)
+    del taken
 
     def locate_row(row: int, j: int, message: str) -> dict[str, Any]:
         name = data_table.column_names[j]

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -32,6 +30,7 @@ from descent.settings import Settings
 
 from .faults import Faults, fail
 from .options import DELIMITERS, ReadOptions
+from .threads import CORES, POOL
 
 BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 65_536
@@ -40,8 +39,6 @@ HEAD_ROWS = 20
 """...and at most this many of their records."""
 PIECE_BYTES = 4 << 20
 """A file is read in pieces, one per core, from this size (a smaller one is read in one go)."""
-PIECES = max(1, min(4, os.cpu_count() or 1))
-_READERS = ThreadPoolExecutor(max_workers=PIECES, thread_name_prefix="csv-piece")
 
 
 @dataclass(frozen=True)
@@ -112,14 +109,14 @@ class _Reader:
         pieces = [body]
         if self.cuttable(body):
             skip = len(self.data) - body.size
-            pieces = [body[a - skip : b - skip] for a, b in _cut(self.data, skip, PIECES)]
+            pieces = [body[a - skip : b - skip] for a, b in _cut(self.data, skip, CORES)]
         ragged: list[pacsv.InvalidRow] = []
 
         def read(k: int) -> pa.Table:
             return self._read(pieces[k], types, first=k == 0, threads=len(pieces) == 1, invalid=ragged.append)
 
         try:
-            tables = list(_READERS.map(read, range(len(pieces))))
+            tables = list(POOL.map(read, range(len(pieces))))
             table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return None

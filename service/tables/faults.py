@@ -27,6 +27,16 @@ class Faults:
         if len(self.items) < MAX_ERRORS:
             self.items.append(error)
 
+    @classmethod
+    def merged(cls, parts: list[Faults]) -> Faults:
+        """The faults of `parts`, in their order (each column's, found on its own thread)."""
+        out = cls()
+        for part in parts:
+            for item in part.items:
+                out.add(item)
+            out.total += part.total - len(part.items)
+        return out
+
     def raise_if_any(self, what: str = "dataset") -> None:
         if not self.total:
             return

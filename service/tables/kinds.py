@@ -23,6 +23,7 @@ from descent.table import Column, Table
 from service.problems import too_large
 
 from .faults import Faults, fail, list_names
+from .threads import POOL
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 SAMPLE = 100
@@ -55,11 +56,13 @@ def to_table(
             settings.max_dataset_cells,
             f"The dataset has {rows:,} rows × {len(names)} columns = {rows * len(names):,} cells",
         )
-    faults = Faults()
-    columns = []
-    for j, name in enumerate(names):
-        columns.append(_column(name, j, data.column(j), settings, locate, decimal, faults))
-    faults.raise_if_any()
+    def convert(j: int) -> tuple[Column, Faults]:
+        faults = Faults()  # one per column: the columns are converted on several threads
+        return _column(names[j], j, data.column(j), settings, locate, decimal, faults), faults
+
+    converted = list(POOL.map(convert, range(len(names))))
+    columns = [column for column, _ in converted]
+    Faults.merged([faults for _, faults in converted]).raise_if_any()
     target_name = names[resolve_target(target, names)]
     chosen = next(c for c in columns if c.name == target_name)
     if chosen.kind in ("text", "datetime"):

@@ -1,33 +1,32 @@
 """What the dataset resource says of its columns: kinds, missing cells, distinct values, statistics,
 the most frequent categories, and warnings worth reading before training (API.md).
 
-Computed once at upload with numpy over the typed columns (one sort per column gives the distinct
-count and the bounds; moments in float64), so describing an upload costs little next to reading it.
-The columns are described on a few threads at once: numpy's sorts and reductions release the GIL.
+Computed once at upload over the typed columns (numbers and datetimes in two compiled passes:
+column_stats.py; categories by counting codes), so describing an upload costs little next to
+reading it. The columns are described on a few threads at once: the kernels release the GIL.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from descent.table import Column, Table
 
+from .column_stats import number_stats
+from .threads import POOL
+
 TOP_CATEGORIES = 50
 MOSTLY_MISSING = 0.5
-HISTOGRAM_BINS = 10
 ID_MIN_ROWS = 10
 """A number column that goes up by 1 from row to row is worth a warning (an id?) from this many rows."""
-_DESCRIBERS = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="describe")
 
 
 def describe(table: Table) -> dict[str, Any]:
     """The resource's fields that depend on the data: rows, features, names, columns, warnings,
     the v1 `stats` (when every feature and the target are numbers without missing cells), bytes."""
-    columns = list(_DESCRIBERS.map(summarize, table.columns))
+    columns = list(POOL.map(summarize, table.columns))
     features = table.features
     target = table.column(table.target)
     doc: dict[str, Any] = {
@@ -66,24 +65,18 @@ def summarize(column: Column) -> dict[str, Any]:
             "distinct": int(np.count_nonzero(counts)),
             "categories": [{"value": column.labels[k], "count": int(counts[k])} for k in order if counts[k]],
         }
-    missing = np.isnan(values)
-    present = values[~missing] if missing.any() else values
-    ordered = np.sort(present)  # numpy's sort: distinct values and bounds in one pass, no hashing
-    distinct = int(np.count_nonzero(np.diff(ordered))) + 1 if ordered.size else 0
-    doc.update(missing=int(missing.sum()), distinct=distinct)
-    low, high = (float(ordered[0]), float(ordered[-1])) if ordered.size else (None, None)
+    stats = number_stats(values)
+    doc.update(missing=stats.missing, distinct=stats.distinct)
     if column.kind == "number":
-        mean = float(present.mean(dtype=np.float64)) if present.size else None
-        std = float(np.sqrt(np.mean(np.square(present - mean, dtype=np.float64)))) if present.size else None
         doc.update(
-            min=_shortest(low),
-            max=_shortest(high),
-            mean=mean,
-            std=std,
-            histogram=_histogram(ordered, low, high) if present.size else [],
+            min=_shortest(stats.low),
+            max=_shortest(stats.high),
+            mean=stats.mean,
+            std=stats.std,
+            histogram=stats.histogram,
         )
     else:
-        doc.update(min=_iso(low), max=_iso(high))
+        doc.update(min=_iso(stats.low), max=_iso(stats.high))
     return doc
 
 
@@ -120,16 +113,6 @@ def _stats(summaries: dict[str, dict[str, Any]], features: list[Column], target:
         "y_min": float(y.min()),
         "y_max": float(y.max()),
     }
-
-
-def _histogram(ordered: np.ndarray, low: float, high: float) -> list[int]:
-    """Counts in HISTOGRAM_BINS equal bins from min to max (np.histogram's bins: each half-open but
-    the last), read off the sorted values with one binary search per edge."""
-    if high == low:
-        return [int(ordered.size)]
-    edges = low + (high - low) * np.arange(1, HISTOGRAM_BINS) / HISTOGRAM_BINS
-    below = np.searchsorted(ordered, edges.astype(ordered.dtype), side="left")
-    return [int(c) for c in np.diff(np.concatenate(([0], below, [ordered.size])))]
 
 
 def _shortest(value: float | None) -> float | None:

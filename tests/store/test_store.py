@@ -10,6 +10,7 @@ import pytest
 import redis as redis_lib
 
 from descent.store import Store, keys
+from descent.store.datasets import UNPUBLISHED_SECONDS
 from descent.store.records import TRAIN_POINT, encode_dev, encode_train
 from tests.support.tables import category, datetime, number, table, text
 
@@ -95,6 +96,23 @@ def test_a_number_column_with_missing_cells_has_no_plain_arrays(store, tenant):
     stored = table(number("a", [1.0, None]), number("y", [1.0, 2.0]), target="y")
     store.datasets.put_table(tenant, {"id": dataset_id, "rows": 2, "created_score": 1.0}, stored)
     assert store.datasets.arrays(dataset_id) is None
+
+
+def test_columns_written_before_their_description_stay_invisible_and_expire_soon(store, tenant):
+    """The API writes the columns while it describes them (put_columns), then publishes: until then
+    nothing reads or lists the dataset, and an upload that died between the two expires soon."""
+    dataset_id = "ds_" + uuid.uuid4().hex
+    stored = table(number("a", [1.0, None]), category("y", ["no", "yes"]), target="y")
+    store.datasets.put_columns(dataset_id, stored)
+    assert store.datasets.get(tenant, dataset_id) is None
+    assert store.datasets.table(dataset_id) is None
+    assert dataset_id not in [d["id"] for d in store.datasets.list(tenant, 100, None)[0]]
+    assert 0 < store.redis.ttl(keys.dataset(dataset_id)) <= UNPUBLISHED_SECONDS
+    store.datasets.publish(tenant, {"id": dataset_id, "rows": 2, "created_score": 1.0}, stored)
+    assert store.datasets.get(tenant, dataset_id) == {"id": dataset_id, "rows": 2}
+    assert [d["id"] for d in store.datasets.list(tenant, 100, None)[0]] == [dataset_id]
+    assert store.redis.ttl(keys.dataset(dataset_id)) > UNPUBLISHED_SECONDS
+    np.testing.assert_array_equal(store.datasets.table(dataset_id).column("y").values, [0, 1])
 
 
 def test_job_on_another_tenants_dataset_is_refused(store, tenant):

@@ -1,0 +1,144 @@
+"""A number or datetime column's summary in two compiled passes: missing, distinct, bounds, moments
+and the histogram.
+
+Why compiled: the summary was numpy's, and the exact distinct count took a sort of each column
+(~5 ms for 200k values, most of an upload's summary and a fifth of its time). Here the distinct
+values are counted in a hash set of the values' bits (open addressing, at most half full): one pass
+gives the missing cells, the bounds, the sum and the distinct count; a second the squared
+deviations from the mean (float64, as numpy's two-pass std) and the histogram's bins. About a
+fifth of the sort's time, and no copy of the column. The GIL is released: columns are summarized on
+several threads at once.
+
+The histogram's bins are numpy's (np.histogram with 10 bins from min to max: each half-open but the
+last), with edges computed as the column's own type, as the sort-based reading did. -0.0 and 0.0
+are one value; NaN is a missing cell.
+
+Compilation: the kernels are compiled for float32 and float64 columns when this module is imported
+(gunicorn's master imports it before forking), into NUMBA_CACHE_DIR (`cache=True`): no upload waits
+for a compiler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+HISTOGRAM_BINS = 10
+_OPTIONS = {"cache": True, "nogil": True, "boundscheck": False}
+_EMPTY32 = np.uint32(0x7FC00001)
+"""A NaN's bits: never a key (NaN cells are missing, not values), so it marks an empty slot."""
+_EMPTY64 = np.uint64(0x7FF8000000000001)
+_KINDS = ((numba.float32, numba.uint32), (numba.float64, numba.uint64))
+"""The columns' types, and the type of their bits (float32 numbers, float64 datetimes)."""
+
+
+def _read(kind: numba.types.Type) -> numba.types.Array:
+    """A contiguous 1-d array the kernel only reads (a stored column is a read-only view)."""
+    return numba.types.Array(kind, 1, "C", readonly=True)
+
+
+@dataclass(frozen=True)
+class NumberStats:
+    """What the dataset resource says of a number or datetime column (bounds and mean None when
+    every cell is missing)."""
+
+    missing: int
+    distinct: int
+    low: float | None
+    high: float | None
+    mean: float | None
+    std: float | None
+    histogram: list[int]
+
+
+def number_stats(values: np.ndarray) -> NumberStats:
+    """The summary of a float32 or float64 column (NaN = missing)."""
+    values = np.ascontiguousarray(values)
+    if values.dtype == np.float32:
+        bits, empty = values.view(np.uint32), _EMPTY32
+    else:
+        values = values.astype(np.float64, copy=False)
+        bits, empty = values.view(np.uint64), _EMPTY64
+    size = 1 << max(4, int(2 * max(1, values.size) - 1).bit_length())  # ≥ 2× the values: half full at most
+    table = np.full(size, empty, dtype=bits.dtype)
+    shift = 64 - (size.bit_length() - 1)
+    missing, distinct, low, high, total = _first_pass(values, bits, table, empty, shift)
+    present = values.size - missing
+    if not present:
+        return NumberStats(int(missing), 0, None, None, None, None, [])
+    mean = total / present
+    edges = (low + (high - low) * np.arange(1, HISTOGRAM_BINS) / HISTOGRAM_BINS).astype(values.dtype)
+    scale = HISTOGRAM_BINS / (high - low) if high > low else 0.0
+    squares, counts = _second_pass(values, mean, low, scale, edges)
+    histogram = [int(c) for c in counts] if high > low else [int(present)]
+    return NumberStats(
+        int(missing),
+        int(distinct),
+        float(low),
+        float(high),
+        float(mean),
+        float(np.sqrt(squares / present)),
+        histogram,
+    )
+
+
+@numba.njit(
+    [(_read(t), _read(b), numba.types.Array(b, 1, "C"), b, numba.int64) for t, b in _KINDS], **_OPTIONS
+)
+def _first_pass(values, bits, table, empty, shift):  # pragma: no cover - compiled
+    """(missing, distinct, min, max, sum in float64); `table` a hash set of 2^(64 − shift) `empty`
+    slots, keyed by Fibonacci hashing of the bits."""
+    mask = table.size - 1
+    missing = distinct = 0
+    low, high, total = np.inf, -np.inf, 0.0
+    for i in range(values.size):
+        value = values[i]
+        if value != value:
+            missing += 1
+            continue
+        v = np.float64(value)
+        total += v
+        low = min(low, v)
+        high = max(high, v)
+        key = bits[i]
+        if value == 0:
+            key = empty ^ empty  # -0.0 is 0.0
+        slot = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(shift)) & mask
+        while True:
+            held = table[slot]
+            if held == key:
+                break
+            if held == empty:
+                table[slot] = key
+                distinct += 1
+                break
+            slot = (slot + 1) & mask
+    return missing, distinct, low, high, total
+
+
+@numba.njit(
+    [(_read(t), numba.float64, numba.float64, numba.float64, _read(t)) for t, _ in _KINDS], **_OPTIONS
+)
+def _second_pass(values, mean, low, scale, edges):  # pragma: no cover - compiled
+    """(Σ (v − mean)² in float64, counts per bin; no bins when `scale` is 0). A value's bin is the
+    number of edges ≤ it: guessed from (v − low)·scale, then moved past the edges that say otherwise
+    (an edge rounded to the column's type may sit either side of the guess)."""
+    last = edges.size
+    counts = np.zeros(last + 1, dtype=np.int64)
+    squares = 0.0
+    for i in range(values.size):
+        value = values[i]
+        if value != value:
+            continue
+        d = np.float64(value) - mean
+        squares += d * d
+        if scale:
+            k = min(max(np.int64((np.float64(value) - low) * scale), 0), last)
+            while k > 0 and value < edges[k - 1]:
+                k -= 1
+            while k < last and value >= edges[k]:
+                k += 1
+            counts[k] += 1
+    return squares, counts
