@@ -240,6 +240,9 @@ class Result(Exact):
     rows_dropped: int = absent(
         ge=0, description="rows left out: a missing target, or a missing feature with `impute: drop`"
     )
+    train_rows: int = absent(ge=1, description="rows trained on (after `data.train_fraction`)")
+    dev_rows: int = absent(ge=0, description="rows of the dev split (a cross-validation child: its fold)")
+    test_rows: int = absent(ge=0, description="rows of the test split")
 
 
 class JobError(Exact):
@@ -365,6 +368,24 @@ class SweepJob(Exact):
     dev_loss: float | None
     seconds: float | None
     error: JobError | None
+    fold: int | None = absent(ge=0, description="cross-validation: the child's dev fold")
+    train_rows: int = absent(ge=1, description="rows the child trained on, once it succeeded")
+
+
+class Validation(Exact):
+    folds: int = Field(ge=2, description="each candidate trains once per fold, that fold as its dev split")
+
+
+class Candidate(Exact):
+    """A grid point under cross-validation: its folds' dev losses summed up once all succeeded."""
+
+    overrides: dict[str, Any] = Field(description="the grid values of this candidate, by dotted path")
+    folds: int = Field(ge=2)
+    succeeded: int = Field(ge=0, description="folds that succeeded so far")
+    mean_dev_loss: float | None = Field(description="the mean over the folds; null until every fold succeeded")
+    std_dev_loss: float | None = Field(description="their population standard deviation (numpy's default)")
+    metrics: dict[str, float] = Field(description="the mean over the folds of each dev metric")
+    job_ids: list[str] = Field(description="the children, fold 0 first")
 
 
 class SweepResource(Exact):
@@ -379,5 +400,30 @@ class SweepResource(Exact):
     ]
     jobs: list[SweepJob] = Field(description="succeeded children ranked by `ranked_by`, then the rest")
     base: dict[str, Any]
-    grid: dict[str, list[Any]]
+    grid: dict[str, list[Any]] = Field(description="{} for cross-validation of `base` alone")
     created_at: Timestamp
+    validation: Validation = absent()
+    candidates: list[Candidate] = absent(description="cross-validation: ranked by mean_dev_loss")
+    best_overrides: dict[str, Any] | None = absent(description="cross-validation: the best candidate's")
+
+
+class SweepSummary(Exact):
+    """A sweep in the list: its resource without children, candidates, base and grid."""
+
+    id: str
+    dataset_id: str
+    status: Literal["running", "done"]
+    ranked_by: Literal["dev_loss", "train_loss"]
+    best_job_id: str | None
+    counts: dict[
+        Literal["queued", "running", "succeeded", "failed", "cancelled", "missing"],
+        Annotated[int, Field(ge=1)],
+    ]
+    created_at: Timestamp
+    validation: Validation = absent()
+    best_overrides: dict[str, Any] | None = absent()
+
+
+class SweepList(Exact):
+    sweeps: list[SweepSummary]
+    next_cursor: str | None = Field(description="the `cursor` of the next page; null on the last page")

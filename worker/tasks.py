@@ -145,13 +145,16 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
 
 def result(out: TrainOutput, data: Prepared) -> dict[str, Any]:
     """The API's `result`: the engine's, with what preprocessing adds (API.md, "Preprocessing"):
-    a linear model's `feature_names`, a classifier's `classes`, the rows left out."""
+    a linear model's `feature_names`, a classifier's `classes`, the rows left out, and how many
+    rows each split had (`train_rows`: a learning curve's x axis, API.md "Model selection")."""
     doc = out.to_result()
     if isinstance(doc["params"], dict):
         doc["params"]["feature_names"] = data.feature_names
     if data.classes is not None:
         doc["classes"] = data.classes
     doc["rows_dropped"] = data.rows_dropped
+    train, dev, test = data.rows
+    doc.update(train_rows=int(train.size), dev_rows=int(dev.size), test_rows=int(test.size))
     return doc
 
 

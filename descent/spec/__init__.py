@@ -24,7 +24,7 @@ and its documentation), plus the code that uses it. A rule that relates fields g
 from .base import Int, Strict, documented_shape
 from .features import IMPUTE_STRATEGIES, Features, FeaturesConfig
 from .grid import Grid, Range
-from .job import MAX_DATASET_ID_LENGTH, MAX_SEED, EarlyStopping, JobConfig, JobRequest, Split
+from .job import MAX_DATASET_ID_LENGTH, MAX_SEED, Data, EarlyStopping, JobConfig, JobRequest, Split
 from .model import MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH, LinearModel, MlpModel, Model
 from .names import (
     ACTIVATIONS,
@@ -75,6 +75,7 @@ __all__ = [
     "Adam",
     "AnyOptimizerConfig",
     "ColumnFacts",
+    "Data",
     "DatasetFacts",
     "EarlyStopping",
     "Exhaustive",

@@ -51,11 +51,37 @@ class Split(Strict):
         "and cross_entropy (a config stored before the key existed reads as false)",
     )
 
+    folds: bounded_int(ge=2) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="cross-validation (a sweep's `validation.folds` sets it on each child): the rows "
+        "not in test are dealt into `folds` folds by a seeded shuffle (by class when stratified), "
+        "and fold number `fold` is the dev split",
+        exclude_if=lambda value: value is None,
+    )
+    fold: bounded_int(ge=0) | None = Field(  # type: ignore[valid-type]
+        None, description="with `folds`: the dev fold, 0 to folds − 1", exclude_if=lambda value: value is None
+    )
+
     @model_validator(mode="after")
     def _leaves_training(self) -> Split:
         if self.dev + self.test >= 1:
             raise ValueError("dev + test must be < 1 to leave rows for training")
+        if (self.folds is None) != (self.fold is None):
+            raise ValueError("folds and fold go together: fold is the dev fold's number, 0 to folds - 1")
+        if self.folds is not None and self.fold is not None:
+            if self.fold >= self.folds:
+                raise ValueError(f"fold must be < folds ({self.folds})")
+            if self.dev > 0:
+                raise ValueError("with folds the dev split is a fold: leave dev out")
         return self
+
+
+class Data(Strict):
+    """Which training rows a job learns from: `train_fraction` of the training split (the dev and
+    test splits stay whole), a seeded subset, nested (a smaller fraction's rows are among a larger
+    one's) and by class for a classifier when the split is stratified — a learning curve's x axis."""
+
+    train_fraction: float = Field(1.0, gt=0, le=1, allow_inf_nan=False)
 
 
 class EarlyStopping(Strict):
@@ -116,6 +142,7 @@ class JobRequest(Strict):
     seed: Int = Field(0, ge=0, le=MAX_SEED)
     max_runtime_seconds: float = Field(3600, gt=0, allow_inf_nan=False)
     features: Features = Field(default_factory=Features)
+    data: Data = Field(default_factory=Data)
     positive: str | bool | float | None = Field(
         None,
         description="bce: the positive class, one of the target's two values; default the second "

@@ -258,7 +258,23 @@ def split_errors(job: JobRequest, dataset: DatasetFacts) -> list[FieldError]:
     held = math.floor(job.split.dev * rows) + math.floor(job.split.test * rows)
     if rows - held < 1:
         errors.append({"field": "split", "message": f"leaves no training rows out of {rows}"})
+    elif job.split.folds is not None and job.split.folds > rows - held:
+        message = f"{job.split.folds} folds of {rows - held} rows (those not in test) leave a fold empty"
+        errors.append({"field": "split.folds", "message": message})
+    else:
+        folds = job.split.folds or 1
+        rest = rows - held
+        train = rest - (-(-rest // folds) if folds > 1 else 0)  # when the largest fold is dev
+        if train_rows(train, job.data.train_fraction) < 1:
+            message = f"{job.data.train_fraction} of {train} training rows is no row; use a larger fraction"
+            errors.append({"field": "data.train_fraction", "message": message})
     return errors
+
+
+def train_rows(rows: int, fraction: float) -> int:
+    """The training rows a job learns from: `fraction` of the split's `rows`, rounded down (the
+    engine draws exactly this many)."""
+    return rows if fraction >= 1 else math.floor(fraction * rows + 1e-9)
 
 
 def classes(dataset: DatasetFacts) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from redis import Redis
 
 from . import keys
+from .paging import page
 from .records import now, now_score
 from .states import MISSING_CHILD
 
@@ -52,6 +53,14 @@ class SweepStore:
             "metric": record["metric"],
             "created_at": record["created_at"],
         }
+
+    def list(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """The tenant's sweep records, newest first."""
+
+        def load(ids: list[str]) -> list[dict[str, Any] | None]:
+            return [self.get(tenant, sweep_id) for sweep_id in ids]
+
+        return page(self.redis, keys.tenant_sweeps(tenant), limit, cursor, load)
 
     def children(self, job_ids: list[str]) -> list[dict[str, Any]]:
         """Status, result and error of each child, in one round trip."""

@@ -15,7 +15,7 @@ from descent.settings import Settings
 from descent.store.paging import CURSOR_PATTERN
 
 from .. import schemas
-from ..sweeps import PATH
+from ..sweep_plan import PATH
 from .parts import REF, ref
 
 MODELS: list[type[BaseModel]] = [
@@ -35,6 +35,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.Prediction,
     schemas.ModelExport,
     schemas.SweepResource,
+    schemas.SweepList,
 ]
 """The models whose schemas are components (and whatever they reference)."""
 
@@ -180,18 +181,22 @@ def components(settings: Settings) -> dict[str, Any]:
     defs["SweepRequest"] = {
         "type": "object",
         "description": "`POST /v1/sweeps`. Every child is `base` with one combination of the grid's values, "
-        "plus `dataset_id`.",
+        "plus `dataset_id`; with `validation.folds` = K, K children per combination, each with one fold "
+        "as its dev split (stratified for classifiers). `grid` may be left out with `validation`: "
+        "cross-validation of `base` alone.",
         "properties": {
             "dataset_id": {"type": "string", "minLength": 1},
             "base": ref("SweepBase"),
             "grid": ref("SweepGrid"),
+            "validation": ref("Validation"),
         },
-        "required": ["dataset_id", "grid"],
+        "required": ["dataset_id"],
+        "anyOf": [{"required": ["grid"]}, {"required": ["validation"]}],
         "additionalProperties": False,
     }
     sweep = defs["SweepResource"]["properties"]
     sweep["base"] = ref("SweepBase")
-    sweep["grid"] = ref("SweepGrid")
-    for listing in (defs["DatasetList"], defs["JobList"]):
+    sweep["grid"] = {"anyOf": [ref("SweepGrid"), {"type": "object", "maxProperties": 0}]}
+    for listing in (defs["DatasetList"], defs["JobList"], defs["SweepList"]):
         listing["properties"]["next_cursor"]["anyOf"][0]["pattern"] = CURSOR_PATTERN
     return _strip_titles(defs)

@@ -22,7 +22,7 @@ from descent.store.paging import CURSOR_PATTERN, BadCursor, decode_cursor, encod
 from service import create_app
 from service.idempotency import IDEMPOTENCY_KEY_PATTERN, MAX_KEY_LENGTH
 from service.openapi import CURSOR_QUERY_PATTERN, openapi_document
-from service.sweeps import PATH
+from service.sweep_plan import PATH
 
 MANY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DEFAULTS = Settings()

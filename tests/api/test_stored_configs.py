@@ -43,6 +43,7 @@ FILLED = {
         "missing_indicator": False,
         "max_categories": 20,
     },
+    "data": {"train_fraction": 1.0},
     "positive": None,
 }
 """The keys added since, as the shown config fills them in (a stored `split` stays as written)."""

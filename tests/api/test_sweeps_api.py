@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
 
-from tests.support.api import problem, upload
+from tests.support.api import problem, upload, wait_sweep
 from tests.support.data import WORKED
 from tests.support.holds import Hold
 from tests.support.processes import WORKER_DEADLINE, Worker, wait_for
@@ -29,14 +29,6 @@ def diabetes_id(app) -> str:
     data = load_diabetes()
     body = {"name": "diabetes", "x": data.data.tolist(), "y": data.target.astype(np.float64).tolist()}
     return app.test_client().post("/v1/datasets", json=body).get_json()["id"]
-
-
-def wait_sweep(client, sweep_id: str, timeout: float = WORKER_DEADLINE) -> dict:
-    def done():
-        sweep = client.get(f"/v1/sweeps/{sweep_id}").get_json()
-        return sweep if sweep["status"] == "done" else None
-
-    return wait_for(done, timeout, interval=0.05, what=f"sweep {sweep_id}")
 
 
 def when(stamp: str) -> float:

@@ -212,6 +212,7 @@ def expected_config(req: dict[str, Any]) -> dict[str, Any]:
             "max_categories": 20,
             **req.get("features", {}),
         },
+        "data": {"train_fraction": 1.0, **req.get("data", {})},
         "positive": req.get("positive"),
         "max_history_points": LIMITS.max_history_points,
     }

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from descent.spec import Split
 from tests.support.engine import config, run
 from worker.engine import InvalidData
-from worker.engine.data import split_indices, split_sizes
+from worker.engine.data import split_indices, split_sizes, subsample
 
 
 @pytest.mark.parametrize(
@@ -66,6 +68,39 @@ def test_a_stratified_split_never_holds_out_more_of_a_class_than_it_has() -> Non
     train, dev, test = split_indices(10, Split(dev=0.5, test=0.4), 3, strata)
     assert (train.size, dev.size, test.size) == (1, 5, 4)
     assert sorted([*train, *dev, *test]) == list(range(10))
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+@pytest.mark.parametrize("test", [0.0, 0.2])
+def test_folds_partition_the_rows_not_in_test(stratified: bool, test: float) -> None:
+    n, k = 103, 5
+    strata = (np.arange(n) % 3 == 0).astype(np.float32) if stratified else None
+    parts = [split_indices(n, Split(test=test, folds=k, fold=i), 7, strata) for i in range(k)]
+    tests = {tuple(p[2]) for p in parts}
+    assert len(tests) == 1  # every fold's child holds out the same test rows
+    (held,) = tests
+    devs = [p[1] for p in parts]
+    rest = np.setdiff1d(np.arange(n), held)
+    np.testing.assert_array_equal(np.sort(np.concatenate(devs)), rest)
+    assert max(d.size for d in devs) - min(d.size for d in devs) <= 1
+    for train, dev, _ in parts:
+        np.testing.assert_array_equal(np.sort(np.concatenate([train, dev])), rest)
+        if strata is not None:  # each fold holds each class's share, to a row
+            share = strata[rest].mean()
+            assert abs(strata[dev].sum() - share * dev.size) <= 1
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+def test_a_training_fraction_is_a_nested_seeded_subset(stratified: bool) -> None:
+    train = np.arange(0, 300, 2)
+    strata = (np.arange(300) % 4 == 0).astype(np.float32) if stratified else None
+    subsets = [subsample(train, f, 3, strata) for f in (0.1, 0.3, 0.7, 1.0)]
+    assert [s.size for s in subsets] == [15, 45, 105, 150]
+    for small, large in itertools.pairwise(subsets):
+        assert set(small) <= set(large)
+    np.testing.assert_array_equal(subsets[-1], train)
+    if strata is not None:
+        assert abs(strata[subsets[1]].sum() - strata[train].mean() * 45) <= 1
 
 
 @pytest.mark.parametrize(

@@ -25,13 +25,14 @@ STORED = {
     "seed": 0,
     "max_runtime_seconds": 3600,
     "features": {"include": None, "exclude": [], "impute": "mean", "missing_indicator": False, "max_categories": 20},
+    "data": {"train_fraction": 1.0},
     "positive": None,
     "max_history_points": 100000,
 }
 """A config as the service stores it (the README's walk-through shape)."""
 
 BEFORE_FEATURES = {
-    **{k: v for k, v in STORED.items() if k not in ("features", "positive")},
+    **{k: v for k, v in STORED.items() if k not in ("features", "data", "positive")},
     "split": {"dev": 0.2, "test": 0.0},
 }
 """The same config as the version before preprocessing stored it."""

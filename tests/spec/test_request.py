@@ -61,6 +61,7 @@ def test_a_minimal_request_resolves_to_every_default() -> None:
             "missing_indicator": False,
             "max_categories": 20,
         },
+        "data": {"train_fraction": 1.0},
         "positive": None,
         "max_history_points": 500,
     }
@@ -92,7 +93,7 @@ def test_the_readme_walk_through_request_gives_the_readme_config_json() -> None:
         '"loss":"mse","optimizer":{"type":"gd","lr":0.01},"epochs":100,"tolerance":0.0,'
         '"split":{"dev":0.0,"test":0.0,"stratify":false},"early_stopping":null,"smoothing":0.4,'
         '"standardize":false,"seed":0,"max_runtime_seconds":3600,"features":{"include":null,'
-        '"exclude":[],"impute":"mean","missing_indicator":false,"max_categories":20},"positive":null,'
+        '"exclude":[],"impute":"mean","missing_indicator":false,"max_categories":20},"data":{"train_fraction":1.0},"positive":null,'
         '"max_history_points":100000}'
     )
 

@@ -57,6 +57,16 @@ def wait_job(
     return wait_for(check, timeout, interval=0.02, what=f"job {job_id} to reach {statuses}")
 
 
+def wait_sweep(client: Any, sweep_id: str, timeout: float = WORKER_DEADLINE) -> dict[str, Any]:
+    """Poll the sweep until it is done; the sweep."""
+
+    def done() -> dict[str, Any] | None:
+        sweep = client.get(f"/v1/sweeps/{sweep_id}").get_json()
+        return sweep if sweep["status"] == "done" else None
+
+    return wait_for(done, timeout, interval=0.05, what=f"sweep {sweep_id}")
+
+
 def full_history(client: Any, job_id: str) -> dict[str, dict[str, list[Any]]]:
     """Every train and dev point of an ended job, paged with `next` until `complete`."""
     train: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": []}

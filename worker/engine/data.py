@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from descent.spec import CLASSIFICATION_LOSSES, JobConfig, Split
+from descent.spec.rules import train_rows
 
 from .errors import InvalidData
 
@@ -26,6 +27,10 @@ INIT_STREAM = 2
 """Stream number of the generator that draws an MLP's initial parameters."""
 LR_TEST_STREAM = 3
 """Stream number of the generator that draws the sample and the batches of the lr range test."""
+FOLD_STREAM = 4
+"""Stream number of the generator that deals the rows into cross-validation folds."""
+SUBSAMPLE_STREAM = 5
+"""Stream number of the generator that draws `data.train_fraction` of the training rows."""
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
 
 _ROUNDING_SLACK = 1e-9
@@ -106,6 +111,8 @@ def split_indices(
     the class proportions (`_stratified`); the three sizes are the same either way.
     """
     n_train, n_dev, n_test = split_sizes(n, split)
+    if split.folds is not None and split.fold is not None:
+        return _folds(n, n_test, split.folds, split.fold, seed, strata)
     if n_train == n:
         empty = np.zeros(0, dtype=np.int64)
         return np.arange(n, dtype=np.int64), empty, empty
@@ -134,6 +141,58 @@ def _stratified(strata: np.ndarray, n_dev: int, n_test: int, gen: torch.Generato
         parts[0].append(perm[held[k] :])
     train, dev, test = (np.sort(np.concatenate(p)).astype(np.int64) for p in parts)
     return train, dev, test
+
+
+def _folds(
+    n: int, n_test: int, folds: int, fold: int, seed: int, strata: np.ndarray | None
+) -> tuple[np.ndarray, ...]:
+    """Cross-validation's split: the test rows drawn as without folds, then the other rows dealt
+    into `folds` folds in turn down a seeded shuffle (class after class when stratified, so each
+    fold holds each class's share to a row, as scikit-learn's StratifiedKFold); fold `fold` is dev.
+    Every child of a sweep draws the same folds from the same seed: their dev rows partition the
+    rows not in test."""
+    empty = np.zeros(0, dtype=np.int64)
+    if n_test:
+        if strata is not None:
+            rest, _, test = _stratified(strata, 0, n_test, generator(seed, SPLIT_STREAM))
+        else:
+            perm = torch.randperm(n, generator=generator(seed, SPLIT_STREAM)).numpy()
+            test, rest = np.sort(perm[:n_test]), np.sort(perm[n_test:])
+    else:
+        rest, test = np.arange(n, dtype=np.int64), empty
+    gen = generator(seed, FOLD_STREAM)
+    if strata is None:
+        order = rest[torch.randperm(rest.size, generator=gen).numpy()]
+    else:
+        classes = np.asarray(strata)[rest]
+        order = np.concatenate(
+            [
+                members[torch.randperm(members.size, generator=gen).numpy()]
+                for members in (rest[classes == label] for label in np.unique(classes))
+            ]
+        )
+    dealt = np.arange(order.size) % folds
+    dev = np.sort(order[dealt == fold]).astype(np.int64)
+    train = np.sort(order[dealt != fold]).astype(np.int64)
+    return train, dev, test
+
+
+def subsample(train: np.ndarray, fraction: float, seed: int, strata: np.ndarray | None) -> np.ndarray:
+    """`fraction` of the training rows (`rules.train_rows` of them), a prefix of a seeded shuffle —
+    so a smaller fraction's rows are among a larger one's — class by class (largest remainders)
+    when `strata` is given; sorted, to keep the file's order."""
+    count = train_rows(train.size, fraction)
+    if count >= train.size:
+        return train
+    gen = generator(seed, SUBSAMPLE_STREAM)
+    if strata is None:
+        return np.sort(train[torch.randperm(train.size, generator=gen).numpy()[:count]])
+    classes = np.asarray(strata)[train]
+    labels = np.unique(classes)
+    members = [train[classes == label] for label in labels]
+    shares = _apportion(count, np.array([m.size for m in members]))
+    kept = [m[torch.randperm(m.size, generator=gen).numpy()[:k]] for m, k in zip(members, shares, strict=True)]
+    return np.sort(np.concatenate(kept)).astype(np.int64)
 
 
 def _apportion(total: int, counts: np.ndarray) -> np.ndarray:
@@ -234,4 +293,6 @@ def stratified_split(y: np.ndarray, config: JobConfig) -> tuple[np.ndarray, ...]
     """The job's (train, dev, test) rows of a float32 target `y` (classes 0/1 or 0..K-1 for a
     classifier): stratified by class when the config says so (API.md, `split.stratify`)."""
     stratify = bool(config.split.stratify) and config.loss in CLASSIFICATION_LOSSES
-    return split_indices(y.shape[0], config.split, config.seed, y if stratify else None)
+    strata = y if stratify else None
+    train, dev, test = split_indices(y.shape[0], config.split, config.seed, strata)
+    return subsample(train, config.data.train_fraction, config.seed, strata), dev, test
