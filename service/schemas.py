@@ -220,7 +220,9 @@ class Layer(Exact):
 class Result(Exact):
     """Losses are null where they overflowed (a diverging fit can still end within max_epochs)."""
 
-    outcome: Literal["converged", "max_epochs", "early_stopped", "searched"]
+    outcome: Literal["converged", "max_epochs", "early_stopped", "pruned", "searched"] = Field(
+        description="`pruned`: a search's pruner ended this trial early (API.md, Model selection)"
+    )
     params: LinearParams | list[Layer]
     train_loss: float | None
     dev_loss: float | None
@@ -370,6 +372,14 @@ class SweepJob(Exact):
     error: JobError | None
     fold: int | None = absent(ge=0, description="cross-validation: the child's dev fold")
     train_rows: int = absent(ge=1, description="rows the child trained on, once it succeeded")
+    trial: int = absent(ge=0, description="a search: the child's trial number")
+    outcome: str = absent(description="once it succeeded: its result's outcome (`pruned`: a search's pruner ended it)")
+
+
+class SearchTrials(Exact):
+    started: int = Field(ge=0)
+    total: int = Field(ge=1)
+    pruned: int = Field(ge=0)
 
 
 class Validation(Exact):
@@ -404,7 +414,13 @@ class SweepResource(Exact):
     created_at: Timestamp
     validation: Validation = absent()
     candidates: list[Candidate] = absent(description="cross-validation: ranked by mean_dev_loss")
-    best_overrides: dict[str, Any] | None = absent(description="cross-validation: the best candidate's")
+    best_overrides: dict[str, Any] | None = absent(
+        description="cross-validation: the best candidate's; a search: the best trial's"
+    )
+    search: dict[str, Any] = absent(description="a search: its `search` as requested")
+    space: dict[str, Any] = absent(description="a search: its `space` as requested")
+    trials: SearchTrials = absent(description="a search: trials started, in all, pruned")
+    epochs_saved: int = absent(ge=0, description="a search: epochs its pruned trials did not run")
 
 
 class SweepSummary(Exact):
@@ -422,6 +438,9 @@ class SweepSummary(Exact):
     created_at: Timestamp
     validation: Validation = absent()
     best_overrides: dict[str, Any] | None = absent()
+    search: dict[str, Any] = absent()
+    trials: SearchTrials = absent()
+    epochs_saved: int = absent(ge=0)
 
 
 class SweepList(Exact):

@@ -8,12 +8,13 @@ a sweep has follow from its request alone — the same request plans the same ch
 
 from __future__ import annotations
 
-import copy
 import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from descent.overrides import child_request
+from descent.search_space import Search, parse
 from descent.settings import Settings
 
 from .problems import invalid
@@ -21,7 +22,7 @@ from .validation import base_errors
 
 PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 """A grid key: a dotted path into a job request, e.g. ``optimizer.lr``."""
-FIELDS = {"dataset_id", "base", "grid", "validation"}
+FIELDS = {"dataset_id", "base", "grid", "validation", "search", "space"}
 FOLD_PATHS = ("split.folds", "split.fold")
 """What cross-validation sets on each child: not for the grid or the base to give."""
 
@@ -36,14 +37,8 @@ class Child:
 
     def request(self, base: dict[str, Any], dataset_id: str, folds: int | None) -> dict[str, Any]:
         """The child's job request: `base` with the overrides (and its fold) set."""
-        doc = copy.deepcopy(base)
-        for path, value in self.overrides.items():
-            set_path(doc, path, value)
-        if folds is not None:
-            set_path(doc, "split.folds", folds)
-            set_path(doc, "split.fold", self.fold)
-        doc["dataset_id"] = dataset_id
-        return doc
+        fold = {"split.folds": folds, "split.fold": self.fold} if folds is not None else {}
+        return child_request(base, dataset_id, {**self.overrides, **fold})
 
 
 @dataclass(frozen=True)
@@ -55,6 +50,9 @@ class SweepPlan:
     base: dict[str, Any]
     grid: dict[str, list[Any]]
     folds: int | None
+    search: Search | None = None
+    raw_search: dict[str, Any] | None = None
+    """The request's `search` and `space`, as the sweep record keeps them."""
 
     @property
     def candidates(self) -> list[dict[str, Any]]:
@@ -71,6 +69,8 @@ class SweepPlan:
         doc: dict[str, Any] = {"dataset_id": self.dataset_id, "base": self.base, "grid": self.grid}
         if self.folds is not None:
             doc["validation"] = {"folds": self.folds}
+        if self.raw_search is not None:
+            doc.update(self.raw_search)
         return doc
 
 
@@ -92,6 +92,8 @@ def plan(body: Any, settings: Settings) -> SweepPlan:
         errors += [{**e, "field": f"base.{e['field']}"} for e in base_errors(base)]
     folds = _folds(body.get("validation"), base, errors)
     grid = body.get("grid")
+    if "search" in body or "space" in body:
+        return _searching(body, dataset_id, base, folds, grid, errors, settings)
     if grid is None and folds is not None:
         grid = {}  # cross-validation of `base` alone
     elif not isinstance(grid, dict) or not grid:
@@ -109,6 +111,31 @@ def plan(body: Any, settings: Settings) -> SweepPlan:
     if errors:
         raise invalid(f"{len(errors)} invalid field(s)", errors)
     return SweepPlan(dataset_id, base, grid, folds)
+
+
+def _searching(
+    body: dict[str, Any],
+    dataset_id: Any,
+    base: dict[str, Any],
+    folds: int | None,
+    grid: Any,
+    errors: list[dict[str, str]],
+    settings: Settings,
+) -> SweepPlan:
+    """A search request (`search` and `space`), checked: not with a grid, nor (yet) with folds."""
+    search, found = parse(body.get("search"), body.get("space"), settings.max_sweep_children)
+    errors += found
+    if grid is not None:
+        pruned = isinstance(body.get("search"), dict) and body["search"].get("pruner", "none") != "none"
+        message = "a grid tries every point: it has no pruner" if pruned else "give a grid or a search, not both"
+        errors.append({"field": "search.pruner" if pruned else "grid", "message": message})
+    if folds is not None:
+        message = "a search trains each trial on one dev split; cross-validate its best_overrides in a second sweep"
+        errors.append({"field": "validation", "message": message})
+    if errors or search is None:
+        raise invalid(f"{len(errors)} invalid field(s)", errors)
+    raw = {"search": body["search"], "space": body["space"]}
+    return SweepPlan(dataset_id, base, {}, None, search, raw)
 
 
 def _folds(validation: Any, base: dict[str, Any], errors: list[dict[str, str]]) -> int | None:
@@ -153,13 +180,3 @@ def _product(counts: Any) -> int:
     for count in counts:
         out *= count
     return out
-
-
-def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """doc['a']['b'] = value for path 'a.b', creating (or replacing non-object) levels."""
-    *parents, last = path.split(".")
-    for part in parents:
-        if not isinstance(doc.get(part), dict):
-            doc[part] = {}
-        doc = doc[part]
-    doc[last] = copy.deepcopy(value)

@@ -11,9 +11,9 @@ import math
 from typing import Any
 
 from descent.store import JobStatus
-from descent.store.states import OPEN_STATUSES, SweepStatus
+from descent.store.states import MISSING_CHILD, OPEN_STATUSES, SweepStatus
 
-_INTERNAL = ("candidate", "_dev_metrics")
+_INTERNAL = ("candidate", "_dev_metrics", "_epochs_run")
 """What `_job` keeps for the candidates, not shown in `jobs`."""
 
 
@@ -27,14 +27,18 @@ def resource(sweep: dict[str, Any], states: list[dict[str, Any]]) -> dict[str, A
         counts[job["status"]] = counts.get(job["status"], 0) + 1
     metric = sweep["metric"]
     ranked = sorted(
-        (j for j in jobs if j["status"] == JobStatus.SUCCEEDED and j[metric] is not None), key=lambda j: j[metric]
+        (j for j in jobs if j["status"] == JobStatus.SUCCEEDED and j[metric] is not None and j.get("outcome") != "pruned"),
+        key=lambda j: j[metric],
     )
     rest = [j for j in jobs if j not in ranked]
     open_jobs = sum(counts.get(status, 0) for status in OPEN_STATUSES)
+    running = open_jobs or not jobs
+    if "search" in request:
+        running = not sweep.get("settled")
     doc = {
         "id": sweep["id"],
         "dataset_id": request["dataset_id"],
-        "status": SweepStatus.RUNNING if open_jobs or not jobs else SweepStatus.DONE,
+        "status": SweepStatus.RUNNING if running else SweepStatus.DONE,
         "ranked_by": metric,
         "best_job_id": ranked[0]["id"] if ranked else None,
         "counts": counts,
@@ -43,6 +47,8 @@ def resource(sweep: dict[str, Any], states: list[dict[str, Any]]) -> dict[str, A
         "grid": request["grid"],
         "created_at": sweep["created_at"],
     }
+    if "search" in request:
+        doc.update(_search_fields(sweep, jobs, ranked))
     if folds is not None:
         groups = _candidates(jobs, folds)
         doc["validation"] = {"folds": folds}
@@ -53,7 +59,42 @@ def resource(sweep: dict[str, Any], states: list[dict[str, Any]]) -> dict[str, A
 
 def summary(doc: dict[str, Any]) -> dict[str, Any]:
     """A sweep in the list: the resource without its children and candidates."""
-    return {k: v for k, v in doc.items() if k not in ("jobs", "candidates", "base", "grid")}
+    return {k: v for k, v in doc.items() if k not in ("jobs", "candidates", "base", "grid", "space")}
+
+
+def stalled(sweep: dict[str, Any], doc: dict[str, Any]) -> bool:
+    """A search to advance before it is shown: it looks done (its last trials are then told to the
+    study, and it is), or it has fewer children queued or running than it should (one ended and
+    nobody started the next, or a started trial's job was never written: a process died between)."""
+    request = sweep["request"]
+    if "search" not in request or sweep.get("settled"):
+        return False
+    counts = doc["counts"]
+    open_jobs = sum(counts.get(status, 0) for status in OPEN_STATUSES)
+    parallel = min(request["search"].get("parallel", 4), _trials(request))
+    started = len(sweep["children"])
+    if not open_jobs and (sweep.get("cancelled") or started >= _trials(request)):
+        return True  # looks done: the last trials are told to the study, then it is
+    return not sweep.get("cancelled") and (counts.get(MISSING_CHILD, 0) > 0 or (open_jobs < parallel and started < _trials(request)))
+
+
+def _trials(request: dict[str, Any]) -> int:
+    return int(request["search"].get("trials", 30))
+
+
+def _search_fields(sweep: dict[str, Any], jobs: list[dict[str, Any]], ranked: list[dict[str, Any]]) -> dict[str, Any]:
+    """A search's own fields: how many trials started, were pruned, and the epochs pruning saved
+    (each pruned trial's planned epochs less those it ran)."""
+    base_epochs = sweep["request"]["base"].get("epochs", 100)
+    pruned = [j for j in jobs if j.get("outcome") == "pruned"]
+    saved = sum(int(j["overrides"].get("epochs", base_epochs)) - int(j["_epochs_run"] or 0) for j in pruned)
+    return {
+        "search": sweep["request"]["search"],
+        "space": sweep["request"]["space"],
+        "trials": {"started": len(jobs), "total": _trials(sweep["request"]), "pruned": len(pruned)},
+        "epochs_saved": saved,
+        "best_overrides": ranked[0]["overrides"] if ranked else None,
+    }
 
 
 def _job(index: int, child: dict[str, Any], state: dict[str, Any], folds: int | None) -> dict[str, Any]:
@@ -70,6 +111,11 @@ def _job(index: int, child: dict[str, Any], state: dict[str, Any], folds: int | 
     }
     if folds is not None:
         job["fold"] = child.get("fold")
+    if "trial" in child:
+        job["trial"] = child["trial"]
+    if state["status"] == JobStatus.SUCCEEDED and "outcome" in result:
+        job["outcome"] = result["outcome"]
+    job["_epochs_run"] = result.get("epochs_run")
     if "train_rows" in result:
         job["train_rows"] = result["train_rows"]
     job["_dev_metrics"] = ((result.get("metrics") or {}).get("dev")) or {}

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from descent.overrides import child_request
+from descent.search import Searcher
 from descent.settings import Settings
 from descent.store import BadCursor, CancelOutcome
 
@@ -17,8 +19,8 @@ from .idempotency import idempotent
 from .openapi import parts as apidoc
 from .problems import Problem, invalid
 from .submission import new_job_id, open_jobs_limit, submit
-from .sweep_plan import FOLD_PATHS, plan
-from .sweep_view import resource, summary
+from .sweep_plan import FOLD_PATHS, SweepPlan, plan
+from .sweep_view import resource, stalled, summary
 from .validation import job_config, parse_job_request
 
 bp = Blueprint("sweeps", __name__, url_prefix="/v1/sweeps")
@@ -37,6 +39,8 @@ def create() -> tuple[Response, int, dict[str, str]]:
     settings = context.settings()
     sweep = plan(context.json_body(), settings)
     dataset = context.training_dataset(sweep.dataset_id)
+    if sweep.search is not None:
+        return _create_search(sweep, dataset, settings)
     children = sweep.children()
     configs, errors = [], []
     for child in children:
@@ -70,11 +74,45 @@ def create() -> tuple[Response, int, dict[str, str]]:
     return jsonify(_resource(sweep_id)), 202, {"Location": f"/v1/sweeps/{sweep_id}"}
 
 
-def _child_error(err: dict[str, str], overrides: dict[str, Any], grid: dict[str, Any]) -> dict[str, str]:
-    """A child's fault by the sweep's path that gave it: `grid.…`, `validation.folds` or `base.…`."""
+def _create_search(sweep: SweepPlan, dataset: dict[str, Any], settings: Settings) -> tuple[Response, int, dict[str, str]]:
+    """A search: its corners checked as jobs, its record and study written, its first trials
+    started (descent/search.py starts the rest as they end)."""
+    assert sweep.search is not None
+    space = {d.path: [] for d in sweep.search.space}
+    errors: list[dict[str, str]] = []
+    configs = []
+    for overrides in sweep.search.corner_points():
+        req, found = parse_job_request(child_request(sweep.base, sweep.dataset_id, overrides))
+        if req is not None:
+            try:
+                configs.append(job_config(req, dataset, settings))
+                continue
+            except Problem as exc:
+                found = exc.errors
+        for err in found:
+            error = _child_error(err, overrides, space, "space")
+            if error not in errors:
+                errors.append(error)
+    if errors:
+        raise invalid(f"{len(errors)} problem(s) with the search's jobs", errors[:50])
+    if context.store().jobs.open_count(context.tenant()) + sweep.search.parallel > settings.max_open_jobs:
+        raise open_jobs_limit(settings.max_open_jobs)
+    metric = "dev_loss" if configs[0]["split"]["dev"] > 0 else "train_loss"
+    sweep_id = "sweep_" + secrets.token_hex(16)
+    store = context.store()
+    store.sweeps.create(context.tenant(), sweep_id, sweep.request(), [], metric)
+    Searcher(store, settings).advance(sweep_id)
+    return jsonify(_resource(sweep_id)), 202, {"Location": f"/v1/sweeps/{sweep_id}"}
+
+
+def _child_error(
+    err: dict[str, str], overrides: dict[str, Any], grid: dict[str, Any], where: str = "grid"
+) -> dict[str, str]:
+    """A child's fault by the sweep's path that gave it: `grid.…` (or `space.…`),
+    `validation.folds` or `base.…`."""
     key = next((k for k in grid if err["field"] == k or err["field"].startswith(k + ".")), None)
     if key is not None:
-        return {"field": f"grid.{key}", "message": f"{err['message']} (at {overrides})"}
+        return {"field": f"{where}.{key}", "message": f"{err['message']} (at {overrides})"}
     if err["field"] in FOLD_PATHS:
         return {"field": "validation.folds", "message": err["message"]}
     return {"field": f"base.{err['field']}", "message": err["message"]}
@@ -150,6 +188,7 @@ def _get_doc(settings: Settings) -> dict[str, Any]:
 @bp.post("/<sweep_id>/cancel")
 def cancel(sweep_id: str) -> tuple[Response, int]:
     sweep = _sweep(sweep_id)
+    context.store().sweeps.mark_cancelled(sweep_id)  # a search starts no more trials
     outcomes = [context.store().jobs.cancel(context.tenant(), c["id"]) for c in sweep["children"]]
     if not any(o in (CancelOutcome.CANCELLED, CancelOutcome.REQUESTED) for o in outcomes):
         raise context.conflict(f"Sweep {sweep_id!r} has no job left to cancel.")
@@ -176,5 +215,12 @@ def _sweep(sweep_id: str) -> dict[str, Any]:
 
 
 def _resource(sweep_id: str) -> dict[str, Any]:
+    """The sweep; a search with fewer children running than it should have (a process died
+    between two of its steps) is advanced first."""
+    store = context.store()
     sweep = _sweep(sweep_id)
-    return resource(sweep, context.store().sweeps.children([c["id"] for c in sweep["children"]]))
+    doc = resource(sweep, store.sweeps.children([c["id"] for c in sweep["children"]]))
+    if stalled(sweep, doc) and Searcher(store, context.settings()).advance(sweep_id, wait=0):
+        sweep = _sweep(sweep_id)
+        doc = resource(sweep, store.sweeps.children([c["id"] for c in sweep["children"]]))
+    return doc

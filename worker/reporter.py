@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import redis.exceptions
 
+from descent.search import Pruning
 from descent.settings import Settings
 from descent.store import Store
 from descent.store.records import DEV_POINT, TRAIN_POINT, encode_dev, encode_train, encode_train_arrays
@@ -67,6 +68,8 @@ class RedisReporter:
         self.hold_at = store.holds.step(config["dataset_id"]) if settings.test_hooks else None
         """Tests only: the step at which this job waits until its hold is released."""
         self._hold_checkpointed = False
+        self.pruning: Pruning | None = None
+        """A search's trial with a pruner: where each epoch's dev loss is reported (tasks.py)."""
 
     def history_from(self, train_points: int, dev_points: int) -> None:
         """The history this attempt continues: the points a resumed checkpoint had seen."""
@@ -106,11 +109,21 @@ class RedisReporter:
         self.dev.append((step, epoch, loss))
         self._dirty = True
 
-    def epoch_end(self, epoch: int, step: int, metrics: dict[str, Any]) -> None:
+    def epoch_end(self, epoch: int, step: int, metrics: dict[str, Any]) -> bool:
+        """The live metrics; for a search's trial with a pruner, the epoch's dev loss reported to
+        its study and the pruner's verdict returned (a failure to reach it never stops training)."""
         self.progress.update(epoch=epoch, step=step)
         self.progress["fraction"] = step / self.total_steps if self.total_steps else 0.0
         self.metrics = dict(metrics)
         self._dirty = True
+        if self.pruning is None:
+            return False
+        value = metrics.get("dev_loss")
+        try:
+            return self.pruning.should_stop(epoch, metrics.get("train_loss") if value is None else value)
+        except Exception:
+            log.exception("job %s: the search's pruner could not be asked; training goes on", self.job_id)
+            return False
 
     def search_progress(self, done: int, total: int) -> None:
         self.progress.update(step=done, fraction=done / total if total else 1.0)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from rq import get_current_job
 
+from descent.search import Pruning, Searcher
 from descent.settings import Settings
 from descent.spec import JobConfig
 from descent.store import JobStatus, RequeueOutcome, Store, connect
@@ -66,9 +67,32 @@ def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
         return NotRun.RACED
     CURRENT.set(job_id)
     try:
-        return _train(store, job_id, record, settings)
+        status = _train(store, job_id, record, settings)
     finally:
         CURRENT.set(None)
+    if record.get("sweep_id") and isinstance(status, JobStatus):
+        _advance_search(store, record["sweep_id"], settings)
+    return status
+
+
+def _advance_search(store: Store, sweep_id: str, settings: Settings) -> None:
+    """A child ended: a searching sweep tells its study and starts its next trials (search.py).
+    Never fails the job: a search that cannot advance now does when it is next read."""
+    try:
+        Searcher(store, settings).advance(sweep_id)
+    except Exception:
+        log.exception("sweep %s: could not start its next trials; reading the sweep retries", sweep_id)
+
+
+def _pruning(store: Store, record: dict[str, str], job_id: str, settings: Settings) -> Pruning | None:
+    """The job's link to its trial when it is a searching sweep's child with a pruner."""
+    if not record.get("sweep_id"):
+        return None
+    try:
+        return Pruning.of(Searcher(store, settings), record["sweep_id"], job_id)
+    except Exception:
+        log.exception("job %s: its search's study could not be read; it trains without pruning", job_id)
+        return None
 
 
 def _resume_point(store: Store, job_id: str) -> RunState | None:
@@ -97,6 +121,7 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
         message = "internal error (the job's stored config is not valid); the worker log has the details"
         return _ending(store, job_id, reporter)(JobStatus.FAILED, error={"type": "internal", "message": message})
     reporter = RedisReporter(store, job_id, config, settings)
+    reporter.pruning = _pruning(store, record, job_id, settings)
     ended = _ending(store, job_id, reporter)
     try:
         resume = _resume_point(store, job_id)
@@ -120,6 +145,7 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
             log.exception("job %s: the checkpoint does not fit; starting over", job_id)
             store.jobs.reset_history(job_id)
             reporter = RedisReporter(store, job_id, config, settings)
+            reporter.pruning = _pruning(store, record, job_id, settings)
             ended = _ending(store, job_id, reporter)
             out = run_engine(data.x, data.y, spec, reporter, fast=fast, rows=data.rows)
     except Suspended:

@@ -42,6 +42,16 @@ def sweep(sweep_id: str) -> str:
     return f"{PREFIX}sweep:{sweep_id}"
 
 
+def sweep_study(sweep_id: str) -> str:
+    """List: a searching sweep's Optuna journal, one JSON log entry per item (store/study.py)."""
+    return f"{PREFIX}sweep:{sweep_id}:study"
+
+
+def sweep_lock(sweep_id: str) -> str:
+    """String: held while a process tells the study of ended trials and starts new ones."""
+    return f"{PREFIX}sweep:{sweep_id}:lock"
+
+
 def tenant_sweeps(tenant: str) -> str:
     """Sorted set of a tenant's sweeps by creation time."""
     return f"{PREFIX}tenant:{tenant}:sweeps"

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from descent.search_space import METHODS, PRUNERS
 from descent.settings import Settings
 from descent.store.paging import CURSOR_PATTERN
 
@@ -163,6 +164,23 @@ def _sweep_base(defs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _search_schema(settings: Settings) -> dict[str, Any]:
+    """A sweep's `search` (descent/search_space.py checks it)."""
+    trials = {"type": "integer", "minimum": 1, "maximum": settings.max_sweep_children}
+    return {
+        "type": "object",
+        "description": "trials chosen by Optuna from the results so far, at most `parallel` at once",
+        "properties": {
+            "method": {"enum": list(METHODS), "default": "tpe"},
+            "trials": {**trials, "description": "trials in all (default 30)"},
+            "parallel": {**trials, "description": "at most this many at once (default 4)"},
+            "seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1, "default": 0},
+            "pruner": {"enum": list(PRUNERS), "default": "none"},
+        },
+        "additionalProperties": False,
+    }
+
+
 def components(settings: Settings) -> dict[str, Any]:
     _, top = models_json_schema([(m, "validation") for m in MODELS], ref_template=REF)
     defs: dict[str, Any] = top.get("$defs", {})
@@ -189,9 +207,31 @@ def components(settings: Settings) -> dict[str, Any]:
             "base": ref("SweepBase"),
             "grid": ref("SweepGrid"),
             "validation": ref("Validation"),
+            "search": _search_schema(settings),
+            "space": {
+                "type": "object",
+                "description": "a search's dotted paths (as in `grid`), each a range `{low, high}` (with "
+                "`log: true` — low > 0 — or a `step`) or `{choices: [...]}`",
+                "minProperties": 1,
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "low": {"type": "number"},
+                        "high": {"type": "number"},
+                        "log": {"type": "boolean"},
+                        "step": {"type": "number", "exclusiveMinimum": 0},
+                        "choices": {"type": "array", "minItems": 1},
+                    },
+                    "additionalProperties": False,
+                },
+            },
         },
         "required": ["dataset_id"],
-        "anyOf": [{"required": ["grid"]}, {"required": ["validation"]}],
+        "anyOf": [
+            {"required": ["grid"]},
+            {"required": ["validation"]},
+            {"required": ["search", "space"]},
+        ],
         "additionalProperties": False,
     }
     sweep = defs["SweepResource"]["properties"]

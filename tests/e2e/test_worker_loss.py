@@ -17,7 +17,7 @@ from sklearn.datasets import load_diabetes
 
 from descent.store import keys
 from service import create_app
-from tests.support.api import full_history, get_job, submit, wait_job
+from tests.support.api import full_history, get_job, submit, wait_job, wait_sweep
 from tests.support.holds import Hold, wait_held
 from tests.support.processes import WORKER_DEADLINE, RedisServer, Worker, wait_beating, wait_for
 
@@ -128,3 +128,38 @@ def test_job_fails_as_worker_lost_after_max_attempts(stack):
         done = wait_job(client, job, statuses=("failed",))
     assert done["error"]["type"] == "worker_lost" and "DESCENT_MAX_ATTEMPTS" in done["error"]["message"]
     assert done["attempt"] == 1
+
+
+def test_a_search_loses_and_repeats_no_trial_when_a_worker_is_killed(stack):
+    """A trial's worker SIGKILLed mid-trial: the trial resumes on another worker, the search goes on
+    from its study, and it ends with exactly `trials` children, each trial once."""
+    own, client, dataset, workers, redis = stack
+    workers.extend(Worker(own) for _ in range(2))
+    wait_beating(redis, 2)
+    body = {
+        "dataset_id": dataset,
+        "base": {**JOB, "epochs": 30},
+        "search": {"method": "tpe", "trials": 5, "parallel": 2, "seed": 2},
+        "space": {"optimizer.lr": {"low": 1e-4, "high": 1e-3, "log": True}},
+    }
+    with Hold(own.redis_url, dataset, HELD_AT) as hold:
+        sweep_id = client.post("/v1/sweeps", json=body).get_json()["id"]
+        first = client.get(f"/v1/sweeps/{sweep_id}").get_json()["jobs"]
+        assert len(first) == 2
+        for job in first:
+            wait_held(client, job["id"], HELD_AT)
+        job = first[0]["id"]
+        wait_for(lambda: redis.exists(keys.job_checkpoint(job)), WORKER_DEADLINE, interval=0.05, what="a checkpoint")
+        holder = redis.get(keys.job_lease(job)).decode()
+        doomed = next(w for w in workers if holder.split(":")[1] == str(w.proc.pid))
+        doomed.proc.send_signal(signal.SIGKILL)
+        doomed.proc.wait(10)
+        workers.append(Worker(own))  # the survivor holds the other trial
+        wait_for(lambda: get_job(client, job)["attempt"] == 2, WORKER_DEADLINE, interval=0.05, what="the trial resumed")
+        hold.release()
+        sweep = wait_sweep(client, sweep_id)
+    assert sweep["counts"] == {"succeeded": 5} and sweep["trials"]["started"] == 5
+    assert sorted(j["trial"] for j in sweep["jobs"]) == list(range(5))
+    assert len({j["id"] for j in sweep["jobs"]}) == 5
+    assert len({j["overrides"]["optimizer.lr"] for j in sweep["jobs"]}) == 5
+    assert get_job(client, job)["attempt"] == 2

@@ -61,8 +61,9 @@ class Reporter(Protocol):
         """The dev loss after 1-based `epoch`, measured when `step` updates had been made."""
         ...
 
-    def epoch_end(self, epoch: int, step: int, metrics: dict[str, float | int | None]) -> None:
-        """After each completed epoch (1-based) with the job's live metrics."""
+    def epoch_end(self, epoch: int, step: int, metrics: dict[str, float | int | None]) -> bool | None:
+        """After each completed epoch (1-based) with the job's live metrics. True ends the run
+        here with outcome "pruned" (a search's pruner judged the trial hopeless)."""
         ...
 
     def search_progress(self, done: int, total: int) -> None:

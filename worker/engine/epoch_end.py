@@ -62,14 +62,15 @@ class EpochEnd:
     def after(self, epoch: int, step: int, cost: float) -> str | None:
         """After 1-based `epoch`, `step` updates in, with the epoch's mean cost: raises Diverged
         when the cost grew past DIVERGENCE_FACTOR × the first epoch's; returns the outcome if
-        training ends here ("early_stopped", with the best epoch's parameters loaded, or
-        "converged"), else None."""
+        training ends here ("early_stopped", with the best epoch's parameters loaded, "converged",
+        or "pruned" when the reporter says so), else None."""
         if self.first_cost is None:
             self.first_cost = cost
         elif cost > DIVERGENCE_FACTOR * self.first_cost:
             raise Diverged.grew(epoch, step, cost, self.first_cost, self.lr, self.stability_bound())
         self.metrics = self._metrics(epoch, step, cost)
-        self.reporter.epoch_end(epoch, step, self.metrics)
+        if self.reporter.epoch_end(epoch, step, self.metrics):
+            return "pruned"
         if self.tracker is not None and self.tracker.should_stop:
             self.model.load_state_dict(self.tracker.best_state)
             return "early_stopped"

@@ -25,7 +25,7 @@ class TrainOutput:
     """The outcome of `train()`. Losses and params are in the dataset's original units."""
 
     outcome: str
-    """"converged" | "max_epochs" | "early_stopped" | "searched"."""
+    """"converged" | "max_epochs" | "early_stopped" | "pruned" | "searched"."""
     params: Any
     """The API's `params` (models.Params.to_json): a dict for linear models, a list of layers for MLPs."""
     train_loss: float
