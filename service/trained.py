@@ -13,7 +13,10 @@ import numpy as np
 from flask import Blueprint, Response, jsonify, request
 from safetensors.numpy import save as save_safetensors
 
-from descent.predict import predict
+from descent.predict import n_features, predict
+from descent.preprocess import Pipeline
+from descent.preprocess.encoders import NumberEncoder
+from descent.preprocess.pipeline import Input
 from descent.settings import Settings
 from descent.store import JobStatus
 
@@ -79,10 +82,16 @@ def export(job_id: str) -> Response:
     fmt = request.args.get("format", "json")
     if fmt == "json":
         return jsonify(doc)
+    if fmt == "onnx":
+        return Response(
+            _onnx(job, doc),
+            mimetype="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{job_id}.onnx"'},
+        )
     if fmt != "safetensors":
         raise invalid(
-            "format must be json or safetensors",
-            [{"field": "format", "message": "must be json or safetensors"}],
+            "format must be json, safetensors or onnx",
+            [{"field": "format", "message": "must be json, safetensors or onnx"}],
         )
     tensors = _tensors(doc["params"])
     metadata = {k: json.dumps(v) for k, v in doc.items() if k != "params"}
@@ -103,8 +112,9 @@ def _export_doc(settings: Settings) -> dict[str, Any]:
             apidoc.param(
                 "format",
                 "query",
-                {"type": "string", "enum": ["json", "safetensors"]},
-                "json (default) or a safetensors file",
+                {"type": "string", "enum": ["json", "safetensors", "onnx"]},
+                "json (default), a safetensors file, or onnx: the whole pipeline (raw columns in, "
+                "prediction out) as one ONNX model",
             )
         ],
         "responses": apidoc.responses(
@@ -157,6 +167,20 @@ def _model_document(job: dict[str, Any], dataset: dict[str, Any] | None) -> dict
     if job["result"].get("classes") is not None:
         doc["classes"] = job["result"]["classes"]
     return doc
+
+
+def _onnx(job: dict[str, Any], doc: dict[str, Any]) -> bytes:
+    """The job's preprocessing, model and output as one ONNX model (descent/onnx_export.py); a job
+    trained before preprocessing existed reads its features as plain numbers."""
+    from descent.onnx_export import export_onnx  # onnx is loaded when first asked for
+
+    fitted = doc.get("preprocessing")
+    if fitted:
+        pipeline = Pipeline.from_json(fitted)
+    else:
+        names = doc["feature_names"] or [f"x{j + 1}" for j in range(n_features(doc["params"], doc["model"]))]
+        pipeline = Pipeline(tuple(Input(n, "number", NumberEncoder(n, None, False)) for n in names), "mean")
+    return export_onnx(pipeline, doc["params"], doc["model"], doc["loss"], doc.get("classes"), job["id"])
 
 
 def _tensors(params: Any) -> dict[str, np.ndarray]:

@@ -175,12 +175,13 @@ def test_succeeded_jobs_of_each_kind(c):
         c.get(f"/v1/jobs/{job_id}/history?after=0&limit=5")
         c.get(f"/v1/jobs/{job_id}/model")
         assert c.get(f"/v1/jobs/{job_id}/model?format=safetensors").status_code == 200
+        assert c.get(f"/v1/jobs/{job_id}/model?format=onnx").status_code == 200
         assert c.post(f"/v1/jobs/{job_id}/predict", json={"x": [[4.0], [5.0]]}).status_code == 200
         assert c.post(f"/v1/jobs/{job_id}/predict", json={"x": [[4.0, 1.0]]}).status_code == 400
         assert c.post(f"/v1/jobs/{job_id}/cancel").status_code == 409
         surface = c.get(f"/v1/jobs/{job_id}/surface")
         assert surface.status_code == (200 if name == "exhaustive" else 404)
-    assert c.get(f"/v1/jobs/{jobs['gd']}/model?format=onnx").status_code == 400
+    assert c.get(f"/v1/jobs/{jobs['gd']}/model?format=pmml").status_code == 400
     assert c.delete(f"/v1/jobs/{jobs['mlp']}").status_code == 204
 
 

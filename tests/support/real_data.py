@@ -126,3 +126,26 @@ def big_mixed(rows: int = 150_000, seed: int = 6) -> pd.DataFrame:
     for name in ("x", "n", "colour", "day"):
         frame[name] = frame[name].mask(rng.uniform(size=rows) < 0.05)
     return frame
+
+
+def serving_mixed(rows: int = 240, seed: int = 8) -> pd.DataFrame:
+    """Every kind of column a model can read, each with missing cells: numbers, a category with more
+    values than a job keeps, a yes/no category, a timestamp with times of day; a number target."""
+    rng = np.random.default_rng(seed)
+    area = rng.uniform(30, 200, rows).round(1)
+    colour = rng.choice(["red", "green", "blue", "white", "black"], rows, p=[0.3, 0.25, 0.2, 0.15, 0.1]).astype(object)
+    garden = rng.choice(["yes", "no"], rows).astype(object)
+    stamps = pd.Timestamp("2020-03-01") + pd.to_timedelta(rng.integers(0, 900 * 24, rows), unit="h")
+    price = 900 * area + 20000 * (garden == "yes") + 5000 * (colour == "red") + 40 * stamps.hour + rng.normal(0, 3000, rows)
+    frame = pd.DataFrame(
+        {
+            "area": area,
+            "colour": colour,
+            "garden": garden,
+            "listed": stamps.strftime("%Y-%m-%dT%H:%M:%S").astype(object),
+            "price": price.round(0),
+        }
+    )
+    for name in ("area", "colour", "garden", "listed"):
+        frame.loc[rng.uniform(size=rows) < 0.1, name] = None
+    return frame
