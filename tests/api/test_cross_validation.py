@@ -66,6 +66,9 @@ def test_five_folds_on_diabetes_partition_the_rows_and_give_each_candidate_its_m
         assert candidate["mean_dev_loss"] == pytest.approx(np.mean(losses), rel=1e-12)
         assert candidate["std_dev_loss"] == pytest.approx(np.std(losses), rel=1e-9)
         assert candidate["succeeded"] == 5
+        for metric in ("mse", "rmse", "mae", "r2"):  # the mean over the folds of each dev metric
+            folds_metric = [m["result"]["metrics"]["dev"][metric] for m in members]
+            assert candidate["metrics"][metric] == pytest.approx(np.mean(folds_metric), rel=1e-12)
     means = [c["mean_dev_loss"] for c in sweep["candidates"]]
     assert means == sorted(means) and sweep["best_overrides"] == sweep["candidates"][0]["overrides"]
     assert {j["fold"] for j in sweep["jobs"]} == {0, 1, 2, 3, 4}

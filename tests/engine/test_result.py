@@ -15,7 +15,7 @@ def test_to_result_is_plain_json() -> None:
     result = out.to_result()
     assert set(result) == {
         "outcome", "params", "train_loss", "dev_loss", "test_loss", "r2", "accuracy",
-        "dev_r2", "test_r2", "dev_accuracy", "test_accuracy", "epochs_run", "steps", "seconds",
+        "dev_r2", "test_r2", "dev_accuracy", "test_accuracy", "epochs_run", "steps", "seconds", "metrics",
     }  # fmt: skip
     assert json.loads(json.dumps(result)) == result
     assert all(type(v) is float for v in result["params"]["weights"])
@@ -24,4 +24,9 @@ def test_to_result_is_plain_json() -> None:
     assert np.isfinite(result["dev_loss"]) and np.isfinite(result["test_loss"])
     assert np.isfinite(result["dev_r2"]) and np.isfinite(result["test_r2"])
     assert result["dev_accuracy"] is None and result["test_accuracy"] is None
+    assert set(result["metrics"]) == {"train", "dev", "test"}
+    assert all(
+        set(result["metrics"][split]) == {"mse", "rmse", "mae", "r2"} for split in ("train", "dev", "test")
+    )
+    assert result["metrics"]["dev"]["r2"] == result["dev_r2"]
     assert out.lr == 0.1

@@ -7,4 +7,5 @@
 - `data`: the datasets tests train on.
 - `stack`: docker-compose.yml's commands started natively (e2e and browser tests, bench/).
 - `engine`: job specs and data for the engine's tests.
+- `metrics`: scikit-learn's metrics as the reference for a job's `result.metrics`.
 """

@@ -23,7 +23,8 @@ The modules, from the entry point down: loop.py (train(), the epoch loop), epoch
 updates.py (compiled, dense and autograd updates) with kernels.py and dense.py, search.py
 (exhaustive search), lr_auto.py, history.py, checkpoint.py (the codec) and resume.py (does a
 checkpoint fit this job), run_state.py (the state a checkpoint holds), callbacks.py (Reporter,
-Signal), errors.py, and the pieces they share: data, models, losses, optimizers, result.
+Signal), errors.py, and the pieces they share: data, models, losses, optimizers, result (with
+metrics.py, the evaluation per split).
 """
 
 from .callbacks import ListReporter, Reporter, SavedCheckpoint, Signal

@@ -3,7 +3,8 @@
 Why the final numbers are recomputed: losses seen during training are float32 costs of batches
 before each update; the result instead applies the reported original-units parameters to the raw
 data of each split in float64 (descent.predict.forward, the function the service predicts with),
-so anyone holding the parameters and the data gets the same cost, r2 and accuracy.
+so anyone holding the parameters and the data gets the same cost, r2 and accuracy. The same
+outputs give each split's evaluation metrics (metrics.py: `result.metrics`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from descent.predict import classify
 
 from .data import Part, Splits
 from .losses import LossSpec
+from .metrics import Metrics, binary_metrics, multiclass_metrics, r2_score, regression_metrics
 from .models import Params
 
 
@@ -46,14 +48,18 @@ class TrainOutput:
     test_r2: float | None = None
     dev_accuracy: float | None = None
     test_accuracy: float | None = None
+    split_metrics: dict[str, Metrics | None] | None = None
+    """The API's `result.metrics`: {"train": {…}, "dev": {…} | None, "test": {…} | None} (metrics.py);
+    not the job's live `metrics` above."""
 
     def to_result(self) -> dict[str, Any]:
         """The API's `result` object: JSON-ready, plain Python numbers.
 
         Besides the API's keys: dev_r2/test_r2 (regression) and dev_accuracy/test_accuracy
-        (classification), null where the split or the measure does not exist.
+        (classification), null where the split or the measure does not exist, and `metrics`, the
+        evaluation of each split.
         """
-        return {
+        result: dict[str, Any] = {
             "outcome": self.outcome,
             "params": _plain(self.params),
             "train_loss": float(self.train_loss),
@@ -69,15 +75,20 @@ class TrainOutput:
             "steps": int(self.steps),
             "seconds": float(self.seconds),
         }
+        if self.split_metrics is not None:
+            result["metrics"] = self.split_metrics
+        return result
 
 
 @dataclass(frozen=True)
 class PartNumbers:
-    """The loss of the final parameters on one split, and r2 (regression) or accuracy."""
+    """The loss of the final parameters on one split, r2 (regression) or accuracy, and the split's
+    evaluation metrics."""
 
     loss: float
     r2: float | None
     accuracy: float | None
+    metrics: Metrics
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ class FinalNumbers:
     dev: PartNumbers | None
     test: PartNumbers | None
 
-    def fields(self) -> dict[str, float | None]:
+    def fields(self) -> dict[str, Any]:
         """TrainOutput's keyword arguments for these numbers."""
         dev, test = self.dev, self.test
         return {
@@ -101,15 +112,24 @@ class FinalNumbers:
             "test_r2": None if test is None else test.r2,
             "dev_accuracy": None if dev is None else dev.accuracy,
             "test_accuracy": None if test is None else test.accuracy,
+            "split_metrics": {
+                "train": self.train.metrics,
+                "dev": None if dev is None else dev.metrics,
+                "test": None if test is None else test.metrics,
+            },
         }
 
 
 def evaluate(params: Params, part: Part, loss: LossSpec) -> PartNumbers:
-    """Loss and r2/accuracy of `params` on one split's raw data, float64."""
+    """Loss, r2/accuracy and the metrics of `params` on one split's raw data, float64."""
     out = params.predict(part.x)
+    cost = loss.measure(out, part.y)
     if loss.regression:
-        return PartNumbers(loss.measure(out, part.y), r2_score(part.y, out), None)
-    return PartNumbers(loss.measure(out, part.y), None, accuracy(out, part.y, loss.name))
+        return PartNumbers(cost, r2_score(part.y, out), None, regression_metrics(part.y, out))
+    predicted, probability = classify(out, loss.name)
+    assert probability is not None  # a classification loss
+    scores = (multiclass_metrics if loss.multiclass else binary_metrics)(part.y, predicted, probability)
+    return PartNumbers(cost, None, scores["accuracy"], scores)
 
 
 def measure(params: Params, part: Part | None, loss: LossSpec) -> float | None:
@@ -126,24 +146,6 @@ def final_numbers(params: Params, splits: Splits, loss: LossSpec) -> FinalNumber
         dev=None if splits.dev is None else evaluate(params, splits.dev, loss),
         test=None if splits.test is None else evaluate(params, splits.test, loss),
     )
-
-
-def accuracy(output: np.ndarray, y: np.ndarray, loss: str) -> float:
-    """Fraction of rows whose predicted class (descent.predict.classify) equals the target."""
-    predicted, _ = classify(output, loss)
-    return float(np.mean(predicted == y.astype(np.float64)))
-
-
-def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
-    """1 − SSE/SST; a constant target gives 1.0 if fitted exactly, else 0.0 (as scikit-learn)."""
-    y64 = y.astype(np.float64)
-    resid = pred - y64
-    sse = float(np.dot(resid, resid))
-    centered = y64 - y64.mean()
-    sst = float(np.dot(centered, centered))
-    if sst == 0.0:
-        return 1.0 if sse == 0.0 else 0.0
-    return 1.0 - sse / sst
 
 
 def _plain(value: Any) -> Any:
