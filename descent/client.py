@@ -5,6 +5,8 @@
     job = client.submit({"dataset_id": ds["id"], "optimizer": {"type": "sgd", "lr": 0.01}})
     for job in client.watch(job["id"]): ...
     client.predict(job["id"], frame)                    # rows matched by column name
+    client.export(job["id"], "onnx")                    # or "json", "safetensors"
+    for ds in client.datasets(): client.delete_dataset(ds["id"])   # list, get, delete: jobs too
 
 Errors come back as `ApiError` carrying the problem+json document, so a caller can show one clear
 line (`str(error)`) or look at `error.problem["errors"]`.
@@ -168,6 +170,45 @@ class Client:
 
     def get_sweep(self, sweep_id: str) -> dict[str, Any]:
         return self.json("GET", f"/v1/sweeps/{sweep_id}")
+
+    # -- listing, reading, deleting, exporting ------------------------------------------------------
+    def datasets(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every dataset of the tenant, newest first (pages followed as they are read)."""
+        return self._pages("/v1/datasets", "datasets", {"limit": limit})
+
+    def dataset(self, dataset_id: str) -> dict[str, Any]:
+        return self.json("GET", f"/v1/datasets/{dataset_id}")
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """ApiError 409 while a queued or running job uses it."""
+        self.request("DELETE", f"/v1/datasets/{dataset_id}")
+
+    def jobs(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every job, newest first; `filters`: status, dataset_id, sweep_id, limit (per page)."""
+        return self._pages("/v1/jobs", "jobs", filters)
+
+    def delete_job(self, job_id: str) -> None:
+        """ApiError 409 while it is queued or running (cancel it first)."""
+        self.request("DELETE", f"/v1/jobs/{job_id}")
+
+    def sweeps(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every sweep of the tenant, newest first, as the list summarizes them."""
+        return self._pages("/v1/sweeps", "sweeps", {"limit": limit})
+
+    def export(self, job_id: str, format: str = "json") -> Any:
+        """A succeeded job's model: the JSON document, or the bytes of a `safetensors` or `onnx` file."""
+        if format == "json":
+            return self.json("GET", f"/v1/jobs/{job_id}/model")
+        return self.request("GET", f"/v1/jobs/{job_id}/model", query={"format": format}, raw=True, accept="*/*")
+
+    def _pages(self, path: str, key: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        cursor = None
+        while True:
+            page = self.json("GET", path, query={**query, "cursor": cursor})
+            yield from page[key]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
 
     def watch(self, job_id: str, interval: float = 0.2) -> Iterator[dict[str, Any]]:
         """The job, every `interval` seconds, until it has ended (the last one yielded is final)."""

@@ -5,6 +5,7 @@ through the API on the same rows with the same config."""
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pandas as pd
 import pytest
 from sklearn.base import clone
@@ -15,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from descent.client import Client
+from descent.client import ApiError, Client
 from descent.sklearn import DescentClassifier, DescentRegressor
 from tests.support.api import HttpClient, wait_job
 from tests.support.real_data import titanic
@@ -98,3 +99,22 @@ def test_scikit_learns_estimator_checks_pass(url):
         failed = [(r["check_name"], str(r["exception"])[:300]) for r in results if r["status"] == "failed"]
         assert not failed, failed
         assert sum(r["status"] == "passed" for r in results) >= 45
+
+
+def test_the_client_lists_reads_exports_and_deletes(url):
+    client = Client(url)
+    X, y = passengers()
+    dataset = client.upload(X, target="Survived", y=y, name="passengers")
+    assert client.dataset(dataset["id"])["name"] == "passengers"
+    assert dataset["id"] in [d["id"] for d in client.datasets(limit=1)]  # followed over pages of one
+    job = client.submit({"dataset_id": dataset["id"], "loss": "bce", "optimizer": {"type": "gd"}, "epochs": 5})
+    assert wait_job(HttpClient(url), job["id"])["status"] == "succeeded"
+    assert [j["id"] for j in client.jobs(dataset_id=dataset["id"])] == [job["id"]]
+    assert client.export(job["id"])["classes"] == ["died", "survived"]
+    assert onnx.load_from_string(client.export(job["id"], "onnx")).graph.input[0].name == "Sex"
+    with pytest.raises(ApiError) as refused:
+        client.delete_dataset(dataset["id"] + "0")
+    assert refused.value.status == 404 and refused.value.problem["status"] == 404
+    client.delete_job(job["id"])
+    client.delete_dataset(dataset["id"])
+    assert dataset["id"] not in [d["id"] for d in client.datasets()]
