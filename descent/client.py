@@ -14,11 +14,11 @@ line (`str(error)`) or look at `error.problem["errors"]`.
 
 from __future__ import annotations
 
+import http.client
 import json
+import select
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +27,21 @@ from typing import Any
 from .client_data import is_dataframe, predict_payload, target_column, upload_body
 
 TERMINAL = ("succeeded", "failed", "cancelled")
+SEND_PIECE = 1 << 16
+"""Bytes of a body sent at a time, between looks for an early answer."""
+
+
+def _send(conn: http.client.HTTPConnection, body: bytes) -> None:
+    """Send `body`, stopping when the server has answered (readable socket) or stopped reading."""
+    sock, view, sent = conn.sock, memoryview(body), 0
+    try:
+        while sent < len(body):
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                return  # an answer before the whole body: read it
+            sent += sock.send(view[sent : sent + SEND_PIECE])
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the server closed its reading side: its answer, if any, is still to be read
 
 
 class ApiError(Exception):
@@ -62,28 +77,40 @@ class Client:
         raw: bool = False,
         accept: str = "application/json",
     ) -> Any:
-        url = self.url + path
+        """One HTTP exchange; the answer's JSON (or bytes when `raw`), ApiError for any 4xx/5xx.
+
+        Why http.client and not urllib: a server may answer before it has read the body (413 for a
+        body over its limit, 401 for a bad key) and close the connection. The body is sent in
+        pieces, and as soon as an answer is there (or the server stops reading) sending stops and
+        the answer is read: the caller gets the server's 413, not "Broken pipe"."""
+        target = urllib.parse.urlsplit(self.url)
         if query:
-            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-        headers = {"Accept": accept}
+            path += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+        headers = {"Accept": accept, "Content-Length": str(len(body or b""))}
         if content_type:
             headers["Content-Type"] = content_type
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        req = urllib.request.Request(url, data=body, method=method, headers=headers)
+        kind = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
+        conn = kind(target.hostname or "localhost", target.port, timeout=self.timeout)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
-                data = response.read()
-        except urllib.error.HTTPError as exc:
-            payload = exc.read()
+            conn.putrequest(method, target.path.rstrip("/") + path, skip_accept_encoding=True)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            _send(conn, body or b"")
+            response = conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise ApiError(0, {"detail": f"cannot reach {self.url}: {exc}"}) from None
+        finally:
+            conn.close()
+        if response.status >= 400:
             try:
-                problem = json.loads(payload)
+                problem = json.loads(data)
             except ValueError:
-                problem = {"title": exc.reason, "detail": payload.decode(errors="replace")[:200]}
-            raise ApiError(exc.code, problem) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ApiError(0, {"detail": f"cannot reach {self.url}: {reason}"}) from None
+                problem = {"title": response.reason, "detail": data.decode(errors="replace")[:200]}
+            raise ApiError(response.status, problem)
         if raw:
             return data
         return json.loads(data) if data else None

@@ -154,3 +154,11 @@ def wait_beating(client: redis.Redis, count: int) -> None:
     from descent.store import keys
 
     wait_for(lambda: client.zcard(keys.workers()) == count, WORKER_DEADLINE, interval=0.05, what=f"{count} workers' beats")
+
+
+def cli(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`descent ARGS…` against the server at `url`, as a user runs it (a process of its own)."""
+    environ = {**os.environ, "DESCENT_URL": url, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "descent.cli", *args], env=environ, capture_output=True, text=True, timeout=120
+    )
