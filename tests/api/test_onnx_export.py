@@ -117,3 +117,32 @@ def test_a_tanh_mlp_of_three_classes_serves_labels_and_probabilities(client):
 
 def test_the_onnx_activations_are_predicts() -> None:
     assert set(ACTIVATIONS) == set(ACTIVATION_FUNCTIONS)
+
+
+@pytest.mark.parametrize("model", [{"type": "linear"}, {"type": "mlp", "hidden": [6], "activation": "relu"}])
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber", "bce", "cross_entropy"])
+def test_every_model_and_loss_serves_as_predict_does(client, model, loss):
+    """Every column kind (numbers with an indicator, folded categories, a timestamp) under every
+    model type and loss: a regression target, or the colour (3 kept values) as classes."""
+    frame = serving_mixed().dropna(subset=["colour"])
+    target = "price"
+    if loss in ("bce", "cross_entropy"):
+        target = "garden" if loss == "bce" else "colour"
+        frame = frame.dropna(subset=[target])
+    job = train(
+        client,
+        frame,
+        target,
+        loss=loss,
+        model=model,
+        epochs=5,
+        optimizer={"type": "adam", "lr": 0.01, "batch_size": 32},
+        features={"max_categories": 2, "missing_indicator": True},
+    )
+    rows = served_rows(frame, target)
+    predicted, ours = served(client, job["id"], rows)
+    if loss in ("bce", "cross_entropy"):
+        assert list(ours["label"]) == predicted["y"]
+        np.testing.assert_allclose(ours["probability"], predicted["probability"], rtol=1e-5)
+    else:
+        np.testing.assert_allclose(ours["y"], predicted["y"], rtol=1e-5)
