@@ -17,7 +17,6 @@ scikit-learn and pandas: `pip install 'descent[sklearn]'`.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import Any
@@ -30,6 +29,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, c
 
 from .client import TERMINAL, ApiError, Client
 from .client_data import is_dataframe
+from .settings import ClientSettings
 
 BATCH_OPTIMIZERS = ("minibatch", "momentum", "adam")
 
@@ -124,8 +124,8 @@ class _DescentEstimator(BaseEstimator):
         return request
 
     def _client(self) -> Client:
-        url = self.url or os.environ.get("DESCENT_URL", "http://localhost:8000")
-        return Client(url, self.api_key or os.environ.get("DESCENT_API_KEY") or None)
+        settings = ClientSettings.from_env()  # DESCENT_URL and DESCENT_API_KEY, as the CLI reads them
+        return Client(self.url or settings.url, self.api_key or settings.api_key or None)
 
     def _validated(self, X: Any, y: Any, regressor: bool) -> tuple[Any, np.ndarray]:
         """X and y checked as scikit-learn checks them: an array through validate_data (missing
