@@ -187,8 +187,9 @@ def run(args: argparse.Namespace, client: Client, settings: ClientSettings | Non
             dev = history["dev"]
             print(plot(train["step"], train["loss"], train["smoothed"], dev["step"], dev["loss"]))
         else:
-            print("step\tepoch\tloss\tsmoothed")
-            for row in zip(train["step"], train["epoch"], train["loss"], train["smoothed"], strict=True):
+            print("step\tepoch\tloss\tsmoothed\tlr")
+            columns = (train["step"], train["epoch"], train["loss"], train["smoothed"], train["lr"])
+            for row in zip(*columns, strict=True):
                 print("\t".join(str(v) for v in row))
         return EXIT_OK
     if args.command == "predict":

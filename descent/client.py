@@ -167,13 +167,14 @@ class Client:
 
     def history(self, job_id: str) -> dict[str, list[Any]]:
         """Every point written so far (all of them once the job has ended), paged with `after`."""
-        train: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": []}
+        train: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": [], "lr": []}
         dev: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": []}
         after = 0
         while True:
             page = self.json("GET", f"/v1/jobs/{job_id}/history", query={"after": after})
             for key in train:
-                train[key] += page["train"][key]
+                # `lr`: a service from before schedules has none (None: unknown)
+                train[key] += page["train"].get(key) or [None] * len(page["train"]["step"])
             for key in dev:
                 dev[key] += page["dev"][key]
             if page["complete"] or not page["train"]["step"]:

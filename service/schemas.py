@@ -346,6 +346,10 @@ class TrainSeries(Exact):
     epoch: list[Annotated[int, Field(ge=0)]]
     loss: list[float | None] = Field(description="null where the cost overflowed")
     smoothed: list[float | None]
+    lr: list[float | None] = Field(
+        description="the learning rate of each point's last step (it changes between epochs under "
+        "`optimizer.schedule`); null only where it is not known"
+    )
 
 
 class DevSeries(Exact):

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from descent.settings import Settings
-from descent.spec import MISSING_FOR_TYPE, MODEL_TYPES, DatasetFacts, JobRequest, job_errors
+from descent.spec import MISSING_FOR_TYPE, MODEL_TYPES, SCHEDULE_TYPES, DatasetFacts, JobRequest, job_errors
 
 from .problems import Problem, invalid
 
@@ -33,15 +33,21 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
-_UNION_TAGS = set(MODEL_TYPES)
-"""pydantic puts the tag of the model union into error locations; a client never wrote it."""
+_UNION_TAGS: dict[tuple[str, ...], frozenset[str]] = {
+    ("model",): frozenset(MODEL_TYPES),
+    ("optimizer", "schedule"): frozenset(SCHEDULE_TYPES),
+}
+"""Where the spec has a union told apart by `type`, and its tags: pydantic puts the tag into error
+locations (`optimizer.schedule.step.gamma`); a client never wrote it."""
 
 
 def _as_sent(loc: tuple[Any, ...], body: Any) -> tuple[Any, ...]:
-    """A pydantic location as the client wrote it: without the model union's tag, with `.type` for
-    an unknown model type, and without the [0] of a lone grid range the validator put in a list."""
-    if len(loc) > 1 and loc[0] == "model" and loc[1] in _UNION_TAGS:
-        loc = (loc[0], *loc[2:])
+    """A pydantic location as the client wrote it: without a union's tag, with `.type` for an
+    unknown type of a union, and without the [0] of a lone grid range the validator put in a list."""
+    for where, tags in _UNION_TAGS.items():
+        n = len(where)
+        if len(loc) > n and loc[:n] == where and loc[n] in tags:
+            loc = (*where, *loc[n + 1 :])
     out: list[Any] = []
     node = body
     for part in loc:

@@ -45,7 +45,7 @@ class RedisReporter:
         self.config = config
         self.flush_seconds = settings.flush_seconds
         self.checkpoint_seconds = settings.checkpoint_seconds
-        self.train: list[tuple[int, int, float, float]] = []
+        self.train: list[tuple[int, int, float, float, float]] = []
         self.train_blocks: list[bytes] = []
         """Encoded points from train_points, in order, all before those of `train`."""
         self.dev: list[tuple[int, int, float]] = []
@@ -88,18 +88,18 @@ class RedisReporter:
             self.config["optimizer"] = {**self.config["optimizer"], "lr": lr}
         self.store.jobs.plan(self.job_id, log_every, steps_per_epoch, self.config)
 
-    def train_point(self, step: int, epoch: int, loss: float, smoothed: float) -> None:
-        self.train.append((step, epoch, loss, smoothed))
+    def train_point(self, step: int, epoch: int, loss: float, smoothed: float, lr: float) -> None:
+        self.train.append((step, epoch, loss, smoothed, lr))
         self.progress["step"] = step
         self.progress["fraction"] = step / self.total_steps if self.total_steps else 0.0
         self._dirty = True
 
-    def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any) -> None:
+    def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any, lr: float) -> None:
         """Several points at once (numpy arrays): encoded straight into records."""
         if self.train:
             self.train_blocks.append(encode_train(self.train))
             self.train.clear()
-        self.train_blocks.append(encode_train_arrays(steps, epoch, losses, smoothed))
+        self.train_blocks.append(encode_train_arrays(steps, epoch, losses, smoothed, lr))
         step = int(steps[-1])
         self.progress["step"] = step
         self.progress["fraction"] = step / self.total_steps if self.total_steps else 0.0

@@ -12,6 +12,7 @@ Modules, each with one part of the job:
 - names.py — the closed sets (models, activations, losses) and their groups;
 - model.py, grid.py, optimizer.py — the `model`, the exhaustive grid, the `optimizer` (one class
   per type; the request's lenient `Optimizer` is generated from them);
+- schedule.py — the optimizer's learning-rate `schedule` (one class per type);
 - features.py — the job's `features` (columns and their encoding);
 - job.py — `JobRequest` and `JobConfig`, the whole job;
 - rules.py — rules across fields, and those that need the dataset or the DESCENT_MAX_* settings;
@@ -52,7 +53,23 @@ from .optimizer import (
     OptimizerConfig,
     Sgd,
 )
-from .rules import ColumnFacts, DatasetFacts, FieldError, job_errors, mlp_parameters, search_errors
+from .rules import (
+    ColumnFacts,
+    DatasetFacts,
+    FieldError,
+    job_errors,
+    mlp_parameters,
+    schedule_errors,
+    search_errors,
+)
+from .schedule import (
+    SCHEDULE_TYPES,
+    CosineSchedule,
+    ExponentialSchedule,
+    PlateauSchedule,
+    Schedule,
+    StepSchedule,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -70,15 +87,18 @@ __all__ = [
     "MODEL_TYPES",
     "OPTIMIZER_TYPES",
     "REGRESSION_LOSSES",
+    "SCHEDULE_TYPES",
     "SEARCH_LOSSES",
     "SEARCH_TYPES",
     "Adam",
     "AnyOptimizerConfig",
     "ColumnFacts",
+    "CosineSchedule",
     "Data",
     "DatasetFacts",
     "EarlyStopping",
     "Exhaustive",
+    "ExponentialSchedule",
     "Features",
     "FeaturesConfig",
     "FieldError",
@@ -95,12 +115,16 @@ __all__ = [
     "Momentum",
     "Optimizer",
     "OptimizerConfig",
+    "PlateauSchedule",
     "Range",
+    "Schedule",
     "Sgd",
     "Split",
+    "StepSchedule",
     "Strict",
     "documented_shape",
     "job_errors",
     "mlp_parameters",
+    "schedule_errors",
     "search_errors",
 ]

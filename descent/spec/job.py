@@ -33,7 +33,7 @@ from .features import Features, FeaturesConfig
 from .model import LinearModel, Model, linear_by_default
 from .names import CLASSIFICATION_LOSSES, SEARCH_LOSSES, Loss
 from .optimizer import SEARCH_TYPES, AnyOptimizerConfig, Optimizer
-from .rules import search_errors
+from .rules import schedule_errors, search_errors
 
 MAX_SEED = 2**63 - 1
 MAX_DATASET_ID_LENGTH = 100
@@ -187,8 +187,13 @@ class JobConfig(JobRequest):
 
     @model_validator(mode="after")
     def _searchable(self) -> JobConfig:
-        """A config is always one the engine can run: the service checked the request's rules."""
-        errors = search_errors(self)
+        """A config is always one the engine can run: the service checked the request's rules.
+        A cosine schedule without `t_max` spans the job's epochs (the config shows the number)."""
+        schedule = getattr(self.optimizer, "schedule", None)
+        if schedule is not None and schedule.type == "cosine" and schedule.t_max is None:
+            cosine = schedule.model_copy(update={"t_max": self.epochs})
+            self.optimizer = self.optimizer.model_copy(update={"schedule": cosine})
+        errors = [*search_errors(self), *schedule_errors(self)]
         if errors:
             raise ValueError("; ".join(f"{e['field']}: {e['message']}" for e in errors))
         return self

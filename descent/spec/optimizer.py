@@ -14,6 +14,7 @@ a type class — which is why the checks of a key live in its annotation (`Learn
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Any, Literal, get_args
 
@@ -31,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from .base import Int, Strict
 from .grid import Grid
+from .schedule import Schedule
 
 AUTO = "auto"
 """The `lr` that asks the worker to choose the learning rate (worker/engine/lr_auto.py)."""
@@ -97,10 +99,40 @@ class Exhaustive(OptimizerConfig):
     grid: Grid = Field(description="the points to evaluate")
 
 
+def _without_discriminator(schema: dict[str, Any]) -> None:
+    """The documents state the schedule union as `oneOf` its members, each with its `type` const,
+    without the `discriminator` keyword (whose mapping names components: `model` drops it too)."""
+    for option in schema.get("anyOf", []):
+        option.pop("discriminator", None)
+
+
+ClipNorm = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+"""A gradient-norm bound: a finite number > 0."""
+
+
 class GradientOptimizer(OptimizerConfig):
-    """What every gradient-descent type has (not a type itself): a learning rate."""
+    """What every gradient-descent type has (not a type itself): a learning rate, and the
+    regularization and schedule around each step. Their defaults (0, null, null) leave a job's
+    numbers exactly what they were before the keys existed."""
 
     lr: LearningRate = Field(0.01, description='learning rate > 0, or "auto"')
+    weight_decay: float = Field(
+        0.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="L2 penalty as torch.optim defines it: weight_decay·w is added to each "
+        "parameter's gradient (biases included) before the step",
+    )
+    clip_norm: ClipNorm | None = Field(
+        None,
+        description="scale each update's gradients down to this total 2-norm when it is larger "
+        "(torch.nn.utils.clip_grad_norm_, before weight decay); null: no clipping",
+    )
+    schedule: Schedule | None = Field(
+        None,
+        description="how the learning rate changes after each epoch; null: it stays `lr`",
+        json_schema_extra=_without_discriminator,
+    )
 
 
 class Gd(GradientOptimizer):
@@ -201,6 +233,11 @@ class _RequestBase(Strict):
         return cls.model_validate({k: v for k, v in given.items() if v is not None})
 
 
+def _json(value: Any) -> str:
+    """A default as the API writes it (null, not None)."""
+    return json.dumps(value.model_dump(mode="json") if hasattr(value, "model_dump") else value)
+
+
 def _defaults(name: str) -> str:
     """Which types use key `name`, and its default: "minibatch, momentum, adam; default 32",
     "gd, sgd, minibatch, momentum, adam; default 0.01, adam 0.001" or "exhaustive; required"."""
@@ -208,9 +245,8 @@ def _defaults(name: str) -> str:
     for kind, cls in CLASS_OF.items():
         info = cls.model_fields.get(name)
         if info is not None:
-            found[kind] = (
-                "required" if info.is_required() else f"default {info.get_default(call_default_factory=True)}"
-            )
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            found[kind] = "required" if info.is_required() else f"default {_json(default)}"
     counts = {text: list(found.values()).count(text) for text in found.values()}
     usual = max(counts, key=counts.__getitem__)
     exceptions = [f"{kind} {text.removeprefix('default ')}" for kind, text in found.items() if text != usual]

@@ -4,7 +4,7 @@ Pydantic checks each field on its own (and the few rules inside one object: `max
 `dev + test < 1`); these need more than one part of the job, the dataset it trains on, or the
 DESCENT_MAX_* settings. They return every fault as `{"field": dotted path, "message": ...}`, so the
 service puts them into one 400 next to each other; `JobConfig` refuses a config that breaks the
-ones that need no dataset (`search_errors`), so the engine never gets one.
+ones that need no dataset (`search_errors`, `schedule_errors`), so the engine never gets one.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def job_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> li
     """Every rule a valid request must also keep to train on `dataset` under `settings`."""
     return [
         *search_errors(job),
+        *schedule_errors(job),
         *grid_errors(job, dataset, settings),
         *target_errors(job, dataset, settings),
         *size_errors(job, dataset, settings),
@@ -165,7 +166,30 @@ def search_errors(job: JobRequest) -> list[FieldError]:
         errors.append({"field": "loss", "message": message})
     if opt.grid is not None and opt.grid.b is not None and not getattr(job.model, "bias", True):
         errors.append({"field": "optimizer.grid.b", "message": "the model has no bias (model.bias is false)"})
+    for key in STEP_KEYS:
+        if getattr(opt, key, None) not in (None, 0):
+            message = f"exhaustive search makes no gradient steps: it takes no {key}"
+            errors.append({"field": f"optimizer.{key}", "message": message})
     return errors
+
+
+STEP_KEYS = ("weight_decay", "clip_norm", "schedule")
+"""Optimizer keys about gradient steps that a request could send with exhaustive search, where
+they would mean nothing (the other keys of other types are ignored, so that a sweep can vary the
+type; these change what a job does, so sending one with the search is a mistake worth a 400)."""
+
+
+def schedule_errors(job: JobRequest) -> list[FieldError]:
+    """A plateau schedule watches the dev loss: the job needs a dev split (`split.dev` > 0, or a
+    cross-validation fold). Refused rather than read off the training loss, which would be a
+    different schedule than the one asked for."""
+    schedule = getattr(job.optimizer, "schedule", None)
+    if job.optimizer.type in SEARCH_TYPES or schedule is None or schedule.type != "plateau":
+        return []
+    if job.split.dev > 0 or job.split.folds is not None:
+        return []
+    message = "plateau steps on the dev loss: hold out a dev split (split.dev > 0)"
+    return [{"field": "optimizer.schedule", "message": message}]
 
 
 def grid_errors(job: JobRequest, dataset: DatasetFacts, settings: Settings) -> list[FieldError]:

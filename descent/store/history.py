@@ -9,7 +9,7 @@ import numpy as np
 from redis import Redis
 
 from . import keys, scripts
-from .records import DEV_POINT, TRAIN_POINT
+from .records import DEV_POINT, TRAIN_FORMATS
 from .states import JobStatus
 
 
@@ -29,12 +29,12 @@ class HistoryStore:
                 "train": keys.job_train_history(job_id),
                 "dev": keys.job_dev_history(job_id),
             },
-            args=[after, limit, TRAIN_POINT.itemsize, DEV_POINT.itemsize, tenant],
+            args=[after, limit, DEV_POINT.itemsize, tenant, *(d.itemsize for d in TRAIN_FORMATS.values())],
         )
         if reply is None:
             return None
-        status, train_raw, dev_raw, count, first_index = reply
-        fetched = np.frombuffer(train_raw, dtype=TRAIN_POINT)
+        status, train_raw, dev_raw, count, first_index, train_format, config = reply
+        fetched = np.frombuffer(train_raw, dtype=TRAIN_FORMATS[int(train_format)])
         seen = int(np.count_nonzero(fetched["step"] <= after))
         train = fetched[seen : seen + limit]
         next_step = int(train["step"][-1]) if len(train) else after
@@ -48,6 +48,7 @@ class HistoryStore:
                 "epoch": train["epoch"].tolist(),
                 "loss": train["loss"].tolist(),
                 "smoothed": train["smoothed"].tolist(),
+                "lr": train["lr"].tolist() if "lr" in train.dtype.names else [_one_rate(config)] * len(train),
             },
             "dev": {
                 "step": dev["step"].tolist(),
@@ -76,3 +77,10 @@ class HistoryStore:
         shape = tuple(len(v) for v in axes.values())
         cost = np.frombuffer(cost_raw, dtype="<f8").reshape(shape)
         return {"axes": axes, "cost": cost.tolist()}
+
+
+def _one_rate(config: bytes | None) -> float | None:
+    """The rate of every point of a history written before points had one (format 1): the job's
+    `optimizer.lr`, the only rate a job had then (the config shows the one "auto" chose)."""
+    lr = json.loads(config).get("optimizer", {}).get("lr") if config else None
+    return float(lr) if isinstance(lr, int | float) and not isinstance(lr, bool) else None

@@ -11,7 +11,7 @@ from redis import Redis
 from . import keys, scripts
 from .ops import observe_duration
 from .paging import page
-from .records import now, now_score, seconds_since
+from .records import TRAIN_FORMAT, now, now_score, seconds_since
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
@@ -230,10 +230,11 @@ class JobStore:
 
     def truncate_history(self, job_id: str, train_points: int, dev_points: int) -> None:
         """Keep the first points only: those a checkpoint had seen written (no duplicates on resume)."""
-        from .records import DEV_POINT, TRAIN_POINT
+        from .records import DEV_POINT, TRAIN_FORMATS
 
+        train_format = int(self.redis.hget(keys.job(job_id), "train_format") or 1)
         for key, count, size in (
-            (keys.job_train_history(job_id), train_points, TRAIN_POINT.itemsize),
+            (keys.job_train_history(job_id), train_points, TRAIN_FORMATS[train_format].itemsize),
             (keys.job_dev_history(job_id), dev_points, DEV_POINT.itemsize),
         ):
             kept = self.redis.getrange(key, 0, count * size - 1) if count else b""
@@ -289,12 +290,14 @@ class JobStore:
         return moved
 
     def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:
-        """Record how the history is laid out (the readers need it) and the config as run."""
+        """Record how the history is laid out (the readers need it: its windows, its epochs, the
+        format of its train records) and the config as run."""
         self.redis.hset(
             keys.job(job_id),
             mapping={
                 "log_every": log_every,
                 "steps_per_epoch": steps_per_epoch,
+                "train_format": TRAIN_FORMAT,
                 "config": json.dumps(config),
             },
         )

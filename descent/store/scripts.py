@@ -266,16 +266,20 @@ return 'deleted'
 
 READ_HISTORY = LuaScript(
     """
--- ARGV: after, limit, train record size, dev record size, tenant ('' = any)
+-- ARGV: after, limit, dev record size, tenant ('' = any), then the train record size of each
+-- format (1, 2, ...); the job's `train_format` says which its history holds (absent: 1).
 -- Train point i covers steps (i*log_every, (i+1)*log_every], so the first point past `after` is at
 -- index after // log_every or the one behind it; dev point j sits at step (j+1)*steps_per_epoch.
-local h = redis.call('HMGET', K.job, 'status', 'log_every', 'steps_per_epoch', 'tenant')
+-- Returns {status, train, dev, train count, first index, format, config (format 1 only, else false)}.
+local h = redis.call('HMGET', K.job, 'status', 'log_every', 'steps_per_epoch', 'tenant', 'train_format')
 if not h[1] then return false end
-if ARGV[5] ~= '' and h[4] ~= ARGV[5] then return false end
+if ARGV[4] ~= '' and h[4] ~= ARGV[4] then return false end
 local after = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
-local trec = tonumber(ARGV[3])
-local drec = tonumber(ARGV[4])
+local drec = tonumber(ARGV[3])
+local format = tonumber(h[5]) or 1
+local trec = tonumber(ARGV[4 + format])
+if not trec then return redis.error_reply('unknown train record format ' .. tostring(h[5])) end
 local le = tonumber(h[2]) or 1
 local spe = tonumber(h[3]) or 1
 local count = math.floor(redis.call('STRLEN', K.train) / trec)
@@ -288,7 +292,9 @@ local j0 = math.min(math.floor(after / spe), dcount)
 local j1 = math.min(math.floor(i1 * le / spe) + 1, dcount)
 local dev = ''
 if j1 > j0 then dev = redis.call('GETRANGE', K.dev, j0 * drec, j1 * drec - 1) end
-return {h[1], train, dev, count, i0}
+local config = false
+if format == 1 then config = redis.call('HGET', K.job, 'config') end
+return {h[1], train, dev, count, i0, format, config}
 """,
     ("job", "train", "dev"),
 )

@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from descent.search_space import METHODS, PRUNERS
 from descent.settings import Settings
+from descent.spec.schedule import SCHEDULE_CLASSES
 from descent.store.paging import CURSOR_PATTERN
 
 from .. import schemas
@@ -121,15 +122,16 @@ def _sweep_grid(defs: dict[str, Any], settings: Settings) -> dict[str, Any]:
     }
 
 
-KEEP_REQUIRED = {"MlpModel"}
-"""Partial schemas still need these keys: a model without `type` is linear."""
+TAGGED = {"MlpModel", *(cls.__name__ for cls in SCHEDULE_CLASSES)}
+"""Members of a union told apart by `type`: a partial one still needs its `type`, by which pydantic
+picks the member (and a model without `type` is linear)."""
 
 
 def _sweep_base(defs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """`SweepBase`: a job request without dataset_id in which any key may be left to the grid.
 
-    Each schema it references gets a `SweepBase…` copy without `required` (but for
-    `KEEP_REQUIRED`) and without the rules that relate fields, which hold for the children.
+    Each schema it references gets a `SweepBase…` copy without `required` (but for the `type` of
+    the `TAGGED`) and without the rules that relate fields, which hold for the children.
     """
     out: dict[str, dict[str, Any]] = {}
 
@@ -141,7 +143,9 @@ def _sweep_base(defs: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out[new] = schema
         for key in ("if", "then", "allOf"):
             schema.pop(key, None)
-        if name not in KEEP_REQUIRED:
+        if name in TAGGED:
+            schema["required"] = ["type"]
+        else:
             schema.pop("required", None)
         schema.get("properties", {}).pop("dataset_id", None)
         out[new] = rewrite(schema)

@@ -27,7 +27,13 @@ def test_defaults_are_filled_in(client, dataset):
     config = job["config"]
     assert config["model"] == {"type": "linear", "bias": True}
     assert config["loss"] == "mse"
-    assert config["optimizer"] == {"type": "gd", "lr": 0.01}
+    assert config["optimizer"] == {
+        "type": "gd",
+        "lr": 0.01,
+        "weight_decay": 0.0,
+        "clip_norm": None,
+        "schedule": None,
+    }
     assert config["epochs"] == 100 and config["tolerance"] == 1e-7
     assert config["split"] == {"dev": 0.0, "test": 0.0, "stratify": False}
     assert config["early_stopping"] is None and config["positive"] is None
@@ -47,7 +53,14 @@ def test_minibatch_gets_its_default_batch_size(client, dataset):
     job = client.post(
         "/v1/jobs", json={"dataset_id": dataset["id"], "optimizer": {"type": "minibatch"}}
     ).get_json()
-    assert job["config"]["optimizer"] == {"type": "minibatch", "lr": 0.01, "batch_size": 32}
+    assert job["config"]["optimizer"] == {
+        "type": "minibatch",
+        "lr": 0.01,
+        "weight_decay": 0.0,
+        "clip_norm": None,
+        "schedule": None,
+        "batch_size": 32,
+    }
 
 
 def test_keys_of_other_optimizers_are_accepted_and_ignored(client, dataset):
@@ -56,7 +69,13 @@ def test_keys_of_other_optimizers_are_accepted_and_ignored(client, dataset):
         json={"dataset_id": dataset["id"], "optimizer": {"type": "gd", "lr": 0.1, "batch_size": 8}},
     )
     assert r.status_code == 202
-    assert r.get_json()["config"]["optimizer"] == {"type": "gd", "lr": 0.1}
+    assert r.get_json()["config"]["optimizer"] == {
+        "type": "gd",
+        "lr": 0.1,
+        "weight_decay": 0.0,
+        "clip_norm": None,
+        "schedule": None,
+    }
 
 
 def test_every_invalid_field_is_reported_at_once(client, dataset):

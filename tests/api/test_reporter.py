@@ -55,8 +55,8 @@ def test_an_epochs_last_train_point_waits_for_its_dev_point(settings, store):
     job_id, config = running_job(store)
     reporter = RedisReporter(store, job_id, config, settings)
     reporter.plan(epochs=2, steps_per_epoch=2, log_every=1, total_steps=4, lr=0.01)
-    reporter.train_point(1, 0, 1.0, 1.0)
-    reporter.train_point(2, 0, 0.5, 0.8)
+    reporter.train_point(1, 0, 1.0, 1.0, 0.01)
+    reporter.train_point(2, 0, 0.5, 0.8, 0.01)
     reporter.flush()
     page = store.history.read(job_id, 0, 100)
     assert page["train"]["step"] == [1]  # step 2 ends epoch 1: it waits for epoch 1's dev point
@@ -71,19 +71,19 @@ def test_a_held_job_checkpoints_then_waits_until_released_or_cancelled(settings,
     job_id, config = running_job(store, hold_at=2)
     reporter = RedisReporter(store, job_id, config, hooks)
     reporter.plan(epochs=2, steps_per_epoch=2, log_every=1, total_steps=4, lr=0.01)
-    reporter.train_point(1, 0, 1.0, 1.0)
+    reporter.train_point(1, 0, 1.0, 1.0, 0.01)
     assert reporter.tick() == Signal.CONTINUE
-    reporter.train_point(2, 0, 0.5, 0.8)
+    reporter.train_point(2, 0, 0.5, 0.8, 0.01)
     assert reporter.tick() == Signal.CHECKPOINT  # reached: a checkpoint first, then the wait
     store.holds.release(config["dataset_id"])
     assert reporter.tick() == Signal.CONTINUE  # released: it goes on, and holds no more
-    reporter.train_point(3, 1, 0.4, 0.7)
+    reporter.train_point(3, 1, 0.4, 0.7, 0.01)
     assert reporter.tick() == Signal.CONTINUE
 
     job_id, config = running_job(store, hold_at=1)
     reporter = RedisReporter(store, job_id, config, hooks)
     reporter.plan(epochs=2, steps_per_epoch=2, log_every=1, total_steps=4, lr=0.01)
-    reporter.train_point(1, 0, 1.0, 1.0)
+    reporter.train_point(1, 0, 1.0, 1.0, 0.01)
     assert reporter.tick() == Signal.CHECKPOINT
     assert store.jobs.cancel("t", job_id) == "requested"
     assert reporter.tick() == Signal.CANCEL  # a held job answers a cancel as usual
@@ -96,5 +96,5 @@ def test_a_deployment_ignores_holds(settings, store):
     reporter = RedisReporter(store, job_id, config, settings)
     reporter.plan(epochs=2, steps_per_epoch=2, log_every=1, total_steps=4, lr=0.01)
     for step in range(1, 5):
-        reporter.train_point(step, (step - 1) // 2, 1.0, 1.0)
+        reporter.train_point(step, (step - 1) // 2, 1.0, 1.0, 0.01)
         assert reporter.tick() == Signal.CONTINUE

@@ -97,6 +97,26 @@ def grids(draw, bias_range: bool) -> dict[str, Any]:
     return grid
 
 
+@st.composite
+def schedules(draw, plateau: bool) -> dict[str, Any]:
+    """A valid `optimizer.schedule`; plateau only when the job has a dev split."""
+    kind = draw(st.sampled_from(["step", "exponential", "cosine"] + (["plateau"] if plateau else [])))
+    decay = st.floats(min_value=0, max_value=1, exclude_min=True)
+    schedule: dict[str, Any] = {"type": kind}
+    if kind == "step":
+        schedule["step_size"] = draw(integral(st.integers(1, 1000)))
+        maybe(draw, schedule, "gamma", decay)
+    elif kind == "exponential":
+        schedule["gamma"] = draw(decay)
+    elif kind == "cosine":
+        maybe(draw, schedule, "t_max", st.one_of(st.none(), integral(st.integers(1, 10**6))))
+    else:
+        factors = st.floats(min_value=0, max_value=1, exclude_min=True, exclude_max=True)
+        maybe(draw, schedule, "factor", factors)
+        maybe(draw, schedule, "patience", integral(st.integers(0, 1000)))
+    return schedule
+
+
 split_fraction = st.one_of(st.just(0), st.just(0.0), st.floats(min_value=0.01, max_value=0.45))
 
 
@@ -138,6 +158,14 @@ def job_requests(draw) -> dict[str, Any]:
     maybe(draw, split, "test", split_fraction)
     if split or draw(st.booleans()):
         req["split"] = split
+    if exhaustive:  # the search takes no step options but their defaults
+        maybe(draw, optimizer, "weight_decay", st.sampled_from([None, 0, 0.0]))
+        maybe(draw, optimizer, "clip_norm", st.none())
+        maybe(draw, optimizer, "schedule", st.none())
+    else:
+        maybe(draw, optimizer, "weight_decay", st.one_of(st.none(), non_negative))
+        maybe(draw, optimizer, "clip_norm", st.one_of(st.none(), positive))
+        maybe(draw, optimizer, "schedule", st.one_of(st.none(), schedules(plateau=split.get("dev", 0) > 0)))
     if draw(st.booleans()):
         stopping: dict[str, Any] = {}
         maybe(draw, stopping, "patience", integral(st.integers(1, 1000)))
@@ -177,6 +205,9 @@ def expected_config(req: dict[str, Any]) -> dict[str, Any]:
     else:
         default_lr = 0.001 if kind == "adam" else 0.01
         optimizer["lr"] = default_lr if given.get("lr") is None else given["lr"]
+        optimizer["weight_decay"] = given.get("weight_decay") or 0.0
+        optimizer["clip_norm"] = given.get("clip_norm")
+        optimizer["schedule"] = expected_schedule(given.get("schedule"), req.get("epochs", 100))
     if kind in ("minibatch", "momentum", "adam"):
         optimizer["batch_size"] = given.get("batch_size") or 32
     if kind == "momentum":
@@ -218,6 +249,19 @@ def expected_config(req: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def expected_schedule(given: dict[str, Any] | None, epochs: int) -> dict[str, Any] | None:
+    """torch's defaults (step's gamma 0.1; plateau's factor 0.1, patience 10); cosine over the run."""
+    if given is None:
+        return None
+    defaults = {
+        "step": {"gamma": 0.1},
+        "exponential": {},
+        "cosine": {"t_max": epochs},
+        "plateau": {"factor": 0.1, "patience": 10},
+    }[given["type"]]
+    return {**defaults, **{k: v for k, v in given.items() if v is not None}}
+
+
 def integer_fields(config: dict[str, Any]) -> list[Any]:
     values = [config["epochs"], config["seed"]]
     if config["model"]["type"] == "mlp":
@@ -226,6 +270,8 @@ def integer_fields(config: dict[str, Any]) -> list[Any]:
         values.append(config["optimizer"]["batch_size"])
     if config["early_stopping"]:
         values.append(config["early_stopping"]["patience"])
+    schedule = config["optimizer"].get("schedule") or {}
+    values += [schedule[k] for k in ("step_size", "t_max", "patience") if k in schedule]
     if "grid" in config["optimizer"]:
         grid = config["optimizer"]["grid"]
         values += [r["steps"] for r in grid["w"] + ([grid["b"]] if grid["b"] else [])]
@@ -302,6 +348,10 @@ def invalid_changes(req: dict[str, Any]) -> list[tuple[str, list[Any]]]:
         ("optimizer.batch_size", [0, -4, 1.5, "8", True]),
         ("optimizer.momentum", [1, 1.5, -0.1, "x", True]),
         ("optimizer.betas", [[1.0, 0.5], [0.5], [0.5, 0.5, 0.5], "x", 0.9]),
+        ("optimizer.weight_decay", [-0.1, "0.1", True, []]),
+        ("optimizer.clip_norm", [0, -1.0, "1", True]),
+        ("optimizer.schedule", ["step", 5, [], {}]),
+        ("optimizer.schedule.type", ["linear", 3, None]),
         ("epochs", [0, -1, 1.5, "5", True, None, LIMITS.max_epochs + 1]),
         ("tolerance", [-1e-9, "x", True, None]),
         ("split", ["x", 5, []]),
@@ -330,7 +380,21 @@ def invalid_changes(req: dict[str, Any]) -> list[tuple[str, list[Any]]]:
             (f"{path}.max", ["x", True, None]),
             (f"{path}.steps", [0, -1, 1.5, "2", True, None]),
         ]
+    schedule = req["optimizer"].get("schedule")
+    if schedule is not None:
+        bounds = {
+            "step": [("step_size", [0, 1.5, "2", True, None]), ("gamma", [0, 1.5, -1, "x", True])],
+            "exponential": [("gamma", [0, 1.5, "x", True, None])],
+            "cosine": [("t_max", [0, 1.5, "x", True])],
+            "plateau": [("factor", [0, 1, 1.5, "x", True, None]), ("patience", [-1, 1.5, "x", True, None])],
+        }[schedule["type"]]
+        changes += [(f"optimizer.schedule.{key}", values) for key, values in bounds]
+    if req["optimizer"]["type"] != "exhaustive" and not req.get("split", {}).get("dev"):
+        changes.append(("optimizer.schedule", [{"type": "plateau"}]))  # no dev split to watch
     if req["optimizer"]["type"] == "exhaustive":
+        changes.append(("optimizer.weight_decay", [0.5]))  # no gradient steps to decay
+        changes.append(("optimizer.clip_norm", [1.0]))
+        changes.append(("optimizer.schedule", [{"type": "exponential", "gamma": 0.5}]))
         changes.append(("optimizer.grid.w", [[], "x", [{"min": 0, "max": 1, "steps": 1}] * 2]))
         changes.append(("loss", ["cross_entropy"]))  # one output per class: no grid over its weights
     return changes
@@ -375,15 +439,18 @@ KNOWN = {
     "dataset_id", "model", "loss", "optimizer", "epochs", "tolerance", "split", "early_stopping",
     "smoothing", "standardize", "seed", "max_runtime_seconds", "type", "bias", "hidden", "activation",
     "lr", "batch_size", "momentum", "betas", "grid", "w", "b", "min", "max", "steps", "dev", "test",
-    "patience", "min_delta",
+    "patience", "min_delta", "weight_decay", "clip_norm", "schedule", "step_size", "gamma", "t_max",
+    "factor",
 }  # fmt: skip
 unknown_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True).filter(lambda k: k not in KNOWN)
 
 
 def object_paths(req: dict[str, Any]) -> list[str]:
     """Every object of a job request, present or not (an absent one is made to hold the key)."""
-    return ["", "model", "optimizer", "split", "early_stopping"] + (
-        ["optimizer.grid", *range_paths(req)] if req["optimizer"].get("grid") else []
+    return (
+        ["", "model", "optimizer", "split", "early_stopping"]
+        + (["optimizer.grid", *range_paths(req)] if req["optimizer"].get("grid") else [])
+        + (["optimizer.schedule"] if req["optimizer"].get("schedule") else [])
     )
 
 

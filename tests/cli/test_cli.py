@@ -50,7 +50,9 @@ def test_upload_train_watch_history_predict(url, tmp_path):
     history = descent(url, "history", job, "--plot")
     assert history.returncode == 0 and "* smoothed" in history.stdout and "|" in history.stdout
     table = descent(url, "history", job)
-    assert table.stdout.splitlines()[0] == "step\tepoch\tloss\tsmoothed"
+    assert table.stdout.splitlines()[0] == "step\tepoch\tloss\tsmoothed\tlr"
+    rates = {line.split("\t")[4] for line in table.stdout.splitlines()[1:]}
+    assert len(rates) == 1 and float(rates.pop()) > 0  # each point's learning rate: the one "auto" chose
     features = tmp_path / "x.csv"
     features.write_text("x\n5\n6\n")
     predicted = descent(url, "predict", job, str(features))

@@ -22,7 +22,14 @@ from tests.support.holds import Hold, wait_held
 from tests.support.processes import WORKER_DEADLINE, RedisServer, Worker, wait_beating, wait_for
 
 JOB = {
-    "optimizer": {"type": "momentum", "lr": 0.001, "batch_size": 4},
+    # a schedule and weight decay: the resumed attempt continues the checkpoint's rate and schedule
+    "optimizer": {
+        "type": "momentum",
+        "lr": 0.001,
+        "batch_size": 4,
+        "weight_decay": 1e-4,
+        "schedule": {"type": "step", "step_size": 10, "gamma": 0.5},
+    },
     "epochs": 150,
     "tolerance": 0,
     "split": {"dev": 0.2},
@@ -60,6 +67,7 @@ def assert_same_run(done: dict, ref: dict, hist: dict, ref_hist: dict) -> None:
     for key in ("train_loss", "dev_loss", "r2", "epochs_run", "steps"):
         assert done["result"][key] == ref["result"][key]
     assert hist == ref_hist
+    assert len(set(hist["train"]["lr"])) > 2  # the schedule went on across the attempts
     steps = hist["train"]["step"]
     assert steps == list(range(1, len(steps) + 1))
 

@@ -67,13 +67,14 @@ def test_the_bytes_are_safetensors_with_the_documented_layout(sample: bytes) -> 
     assert tensors["optimizer.0.step"].shape == () and float(tensors["optimizer.0.step"]) == 9
     assert tensors["shuffle.state"].dtype == np.uint8 and tensors["scaling.x_center"].dtype == np.float64
     header = _header(sample)
-    assert (header["format"], header["version"]) == ("descent.checkpoint", 1)
+    assert (header["format"], header["version"]) == ("descent.checkpoint", 2)
     meta = header["meta"]
     assert meta["parameters"] == names
     assert (meta["step"], meta["epoch"], meta["batch"], meta["steps_per_epoch"]) == (9, 1, 4, 5)
     assert meta["history"]["count"] == 9 % meta["log_every"]
     assert (header["train_points"], header["dev_points"]) == (9 // meta["log_every"], 1)
     assert meta["tracker"]["best_epoch"] == 1
+    assert meta["schedule"] == {"epoch": 1, "lr": 0.05, "best": "inf", "bad_epochs": 0}  # no schedule
     assert json.loads(json.dumps(meta, allow_nan=False)) == meta  # plain JSON
 
 
@@ -166,7 +167,8 @@ def test_an_unchanged_rewrite_decodes(sample: bytes) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        _set("version", 2),
+        _set("version", 1),  # before `schedule`
+        _set("version", 3),
         _set("format", "something.else"),
         _set("train_points", -1),
         _set("train_points", 1.5),
@@ -191,6 +193,12 @@ def test_an_unchanged_rewrite_decodes(sample: bytes) -> None:
         _set("meta.data.features", 4),
         _set("meta.metrics", [1, 2]),
         _set("meta.scaling.y_scale", 0.0),
+        _set("meta.schedule", _DELETE),
+        _set("meta.schedule.epoch", 0),  # not the completed epochs
+        _set("meta.schedule.lr", -0.1),
+        _set("meta.schedule.lr", "nan"),
+        _set("meta.schedule.best", None),
+        _set("meta.schedule.bad_epochs", 2),  # more than the completed epochs
     ],
 )
 def test_decode_rejects_a_forged_header(sample: bytes, change: Any) -> None:

@@ -158,6 +158,52 @@ CASES: dict[str, Case] = {
         164,
         "early_stopped",
     ),
+    # schedules mid-way: the rate of the resumed epoch and the schedule's state come from the
+    # checkpoint (sgd: compiled; weight decay moves minibatch to dense; clipping and plateau on an MLP)
+    "sgd_cosine": Case(
+        linear_data(18, [1.0, 2.0], 0.0, noise=0.5),
+        config({"type": "sgd", "lr": 0.02, "schedule": {"type": "cosine"}}, epochs=4, max_history_points=10),
+        25,
+        36,
+        "max_epochs",
+    ),
+    "minibatch_step_weight_decay": Case(
+        linear_data(50, [1.0, -1.0, 0.5], 0.2, noise=0.4),
+        config(
+            {
+                "type": "minibatch",
+                "lr": 0.05,
+                "batch_size": 8,
+                "weight_decay": 0.05,
+                "schedule": {"type": "step", "step_size": 2, "gamma": 0.5},
+            },
+            epochs=8,
+            tolerance=0.0,
+            max_history_points=20,
+        ),
+        17,
+        28,
+        "max_epochs",
+    ),
+    "mlp_adam_plateau_clip": Case(
+        _sine(60),
+        config(
+            {
+                "type": "adam",
+                "lr": 0.05,
+                "batch_size": 16,
+                "clip_norm": 0.5,
+                "schedule": {"type": "plateau", "factor": 0.5, "patience": 0},
+            },
+            model={"type": "mlp", "hidden": [8, 4], "activation": "tanh"},
+            epochs=12,
+            tolerance=0.0,
+            split={"dev": 0.2, "test": 0.0},
+        ),
+        17,
+        24,
+        "max_epochs",
+    ),
     # "auto" by the smoothness rule (no range test)
     "sgd_auto": Case(_sine(30), config({"type": "sgd", "lr": "auto"}, epochs=3), 40, 60, "max_epochs"),
     # "auto" by the range test (its ticks come first; it is not run again on resume)
@@ -181,7 +227,7 @@ class Store:
     """What the worker keeps across attempts: the history, truncated to each checkpoint's counts."""
 
     train: dict[str, list[Any]] = field(
-        default_factory=lambda: {"step": [], "epoch": [], "loss": [], "smoothed": []}
+        default_factory=lambda: {"step": [], "epoch": [], "loss": [], "smoothed": [], "lr": []}
     )
     dev: dict[str, list[Any]] = field(default_factory=lambda: {"step": [], "epoch": [], "loss": []})
     epochs: list[dict[str, Any]] = field(default_factory=list)

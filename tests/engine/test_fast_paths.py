@@ -3,7 +3,9 @@
 The fast paths compute the same updates in another order of float32 operations, so histories,
 parameters and results agree within float32 rounding, never bit for bit; each path is checked on
 its own to resume bit for bit from its checkpoints (also with batched ticks), to stop where the
-plain loop stops (divergence, cancel), and to be the path `choose_path()` takes.
+plain loop stops (divergence, cancel), and to be the path `choose_path()` takes — with schedules
+on every path, and weight decay and clipping on the dense path (a linear job with either leaves
+the compiled path for it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import pytest
 
 from descent.spec import JobConfig
-from tests.support.engine import config, linear_data
+from tests.support.engine import assert_fast_run_is_the_plain_run, config, linear_data
 from worker.engine import Diverged, ListReporter, Signal, Suspended, decode_checkpoint, train
 from worker.engine.losses import LOSSES
 from worker.engine.updates import UpdatePath, choose_path
@@ -69,6 +71,83 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "early_stopping": {"patience": 2},
         },
     ),
+    # schedules on the compiled path: the kernel takes each epoch's rate
+    "gd_step_schedule": (
+        COMPILED,
+        {
+            "optimizer": {
+                "type": "gd",
+                "lr": 0.1,
+                "schedule": {"type": "step", "step_size": 10, "gamma": 0.5},
+            },
+            "epochs": 60,
+        },
+    ),
+    "sgd_exponential": (
+        COMPILED,
+        {
+            "optimizer": {"type": "sgd", "lr": 0.01, "schedule": {"type": "exponential", "gamma": 0.7}},
+            "epochs": 4,
+        },
+    ),
+    "minibatch_cosine": (
+        # t_max 4 of 10 epochs: down to 0 and up again
+        COMPILED,
+        {
+            "optimizer": {
+                "type": "minibatch",
+                "lr": 0.05,
+                "batch_size": 16,
+                "schedule": {"type": "cosine", "t_max": 4},
+            }
+        },
+    ),
+    "minibatch_plateau_dev": (
+        COMPILED,
+        {
+            "optimizer": {
+                "type": "minibatch",
+                "lr": 0.05,
+                "batch_size": 16,
+                "schedule": {"type": "plateau", "factor": 0.5, "patience": 1},
+            },
+            "epochs": 20,
+            "split": {"dev": 0.25},
+        },
+    ),
+    # weight decay or clipping: the dense path, also for the linear model with gd, sgd, minibatch
+    "gd_weight_decay": (DENSE, {"optimizer": {"type": "gd", "lr": 0.1, "weight_decay": 0.1}, "epochs": 60}),
+    "minibatch_clip": (
+        DENSE,
+        {"optimizer": {"type": "minibatch", "lr": 0.05, "batch_size": 16, "clip_norm": 0.1}, "epochs": 10},
+    ),
+    "sgd_weight_decay_clip_step": (
+        DENSE,
+        {
+            "optimizer": {
+                "type": "sgd",
+                "lr": 0.01,
+                "weight_decay": 0.02,
+                "clip_norm": 0.5,
+                "schedule": {"type": "step", "step_size": 1, "gamma": 0.5},
+            },
+            "epochs": 3,
+        },
+    ),
+    "linear_adam_weight_decay_clip": (
+        DENSE,
+        {
+            "optimizer": {
+                "type": "adam",
+                "lr": 0.02,
+                "batch_size": 16,
+                "weight_decay": 0.01,
+                "clip_norm": 0.5,
+                "schedule": {"type": "exponential", "gamma": 0.9},
+            },
+            "epochs": 8,
+        },
+    ),
     # the dense path: other optimizers on the linear model, and MLPs, under mse
     "linear_momentum": (
         DENSE,
@@ -90,6 +169,35 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "mlp_sgd_identity": (
         DENSE,
         {"optimizer": {"type": "sgd", "lr": 0.002}, "model": {**MLP, "activation": "identity"}, "epochs": 2},
+    ),
+    "mlp_momentum_weight_decay_cosine": (
+        DENSE,
+        {
+            "optimizer": {
+                "type": "momentum",
+                "lr": 0.01,
+                "batch_size": 16,
+                "weight_decay": 0.05,
+                "schedule": {"type": "cosine"},
+            },
+            "model": {**MLP, "activation": "tanh"},
+        },
+    ),
+    "mlp_adam_clip_plateau": (
+        DENSE,
+        {
+            "optimizer": {
+                "type": "adam",
+                "lr": 0.03,
+                "batch_size": 32,
+                "weight_decay": 0.001,
+                "clip_norm": 0.2,
+                "schedule": {"type": "plateau", "factor": 0.5, "patience": 0},
+            },
+            "model": MLP,
+            "epochs": 20,
+            "split": {"dev": 0.25},
+        },
     ),
     "mlp_minibatch_dev": (
         DENSE,
@@ -116,48 +224,11 @@ def _job(name: str) -> tuple[str, np.ndarray, np.ndarray, JobConfig]:
     return path, x, y, config(raw.pop("optimizer"), **raw)
 
 
-def _close(a: Any, b: Any, rtol: float, atol: float) -> None:
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=rtol, atol=atol)
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_fast_path_gives_the_plain_loops_numbers(name: str) -> None:
     path, x, y, cfg = _job(name)
     assert choose_path(cfg, LOSSES[cfg.loss], 1, True) == path
-    plain, fast = ListReporter(), ListReporter()
-    ref = train(x, y, cfg, plain, fast=False)
-    out = train(x, y, cfg, fast, fast=True)
-
-    # the same schedule: steps, epochs, plan, points, outcome
-    assert fast.plans == plain.plans
-    assert fast.train["step"] == plain.train["step"] and fast.train["epoch"] == plain.train["epoch"]
-    assert fast.dev["step"] == plain.dev["step"]
-    assert (out.outcome, out.steps, out.epochs_run, out.log_every) == (
-        ref.outcome,
-        ref.steps,
-        ref.epochs_run,
-        ref.log_every,
-    )
-    # the same numbers within float32 rounding (single-sample sgd losses may be near 0: atol)
-    scale = float(np.var(y))
-    _close(fast.train["loss"], plain.train["loss"], 2e-4, 1e-6 * scale)
-    _close(fast.train["smoothed"], plain.train["smoothed"], 2e-4, 1e-6 * scale)
-    _close(fast.dev["loss"], plain.dev["loss"], 2e-4, 1e-6 * scale)
-    _close(np.hstack([np.ravel(v) for v in _flat(out.params)]), np.hstack(_flat(ref.params)), 2e-4, 2e-5)
-    for key in ("train_loss", "r2", "dev_loss", "dev_r2", "test_loss"):
-        got, want = getattr(out, key), getattr(ref, key)
-        assert (got is None) == (want is None)
-        if want is not None:
-            assert got == pytest.approx(want, rel=2e-4, abs=1e-7)
-    assert out.lr == ref.lr
-
-
-def _flat(params: Any) -> list[np.ndarray]:
-    if isinstance(params, dict):
-        return [np.ravel(np.asarray(params["weights"], dtype=float)), np.ravel(np.asarray(params["bias"]))]
-    return [
-        np.ravel(np.asarray(v, dtype=float)) for layer in params for v in (layer["weight"], layer["bias"])
-    ]
+    assert_fast_run_is_the_plain_run(x, y, cfg)
 
 
 def test_other_jobs_take_the_plain_loop() -> None:
@@ -172,6 +243,28 @@ def test_other_jobs_take_the_plain_loop() -> None:
         assert choose_path(cfg, LOSSES[cfg.loss], 1, True) == PLAIN
     cfg = config({"type": "gd"})
     assert choose_path(cfg, LOSSES["mse"], 1, False) == PLAIN
+
+
+@pytest.mark.parametrize("kind", ["gd", "sgd", "minibatch", "momentum", "adam"])
+@pytest.mark.parametrize("model", ["linear", "mlp"])
+def test_each_option_takes_the_path_updates_py_names(kind: str, model: str) -> None:
+    """A schedule keeps a job on its path; weight decay or clipping moves a compiled job to DENSE
+    (the kernel has neither); jobs on the autograd path stay there with any of them."""
+    base = {"type": kind, "lr": 0.01}
+    path = COMPILED if model == "linear" and kind in ("gd", "sgd", "minibatch") else DENSE
+    options = {
+        "none": ({}, path),
+        "schedule": ({"schedule": {"type": "exponential", "gamma": 0.9}}, path),
+        "weight_decay": ({"weight_decay": 1e-4}, DENSE),
+        "clip_norm": ({"clip_norm": 1.0}, DENSE),
+        "all": ({"weight_decay": 1e-4, "clip_norm": 1.0, "schedule": {"type": "cosine"}}, DENSE),
+    }
+    for extra, expected in options.values():
+        cfg = config({**base, **extra}, model={"type": model})
+        assert choose_path(cfg, LOSSES["mse"], 1, True) == expected
+        assert choose_path(cfg, LOSSES["mse"], 1, False) == PLAIN
+        classifier = config({**base, **extra}, model={"type": model}, loss="bce")
+        assert choose_path(classifier, LOSSES["bce"], 1, True) == PLAIN
 
 
 def test_the_parameter_alone_picks_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,7 +302,7 @@ def _numbers(out: Any) -> dict[str, Any]:
 def _resume_chain(x: np.ndarray, y: np.ndarray, cfg: JobConfig, at: list[int], batched: bool) -> tuple:
     """Suspend at tick `at[i]` of attempt i, resume from the checkpoint's bytes each time, keeping
     the history the worker would keep (cut back to each checkpoint's counts)."""
-    train_hist: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": []}
+    train_hist: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": [], "lr": []}
     dev_hist: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": []}
     resume = None
     for tick in [*at, None]:
@@ -245,6 +338,10 @@ def _resume_chain(x: np.ndarray, y: np.ndarray, cfg: JobConfig, at: list[int], b
         ("linear_adam", [11, 50]),
         ("mlp_adam_relu", [9, 40]),
         ("mlp_momentum_tanh", [100]),
+        ("minibatch_plateau_dev", [30, 77]),
+        ("sgd_weight_decay_clip_step", [250, 400]),
+        ("linear_adam_weight_decay_clip", [11, 50]),
+        ("mlp_adam_clip_plateau", [9, 40]),
     ],
 )
 def test_a_fast_run_resumed_from_its_checkpoints_is_the_uninterrupted_fast_run(
@@ -259,7 +356,17 @@ def test_a_fast_run_resumed_from_its_checkpoints_is_the_uninterrupted_fast_run(
     assert _numbers(out) == _numbers(ref)
 
 
-@pytest.mark.parametrize("name", ["sgd", "sgd_windows_dev", "minibatch", "minibatch_early_stopping"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sgd",
+        "sgd_windows_dev",
+        "minibatch",
+        "minibatch_early_stopping",
+        "sgd_exponential",
+        "minibatch_plateau_dev",
+    ],
+)
 def test_a_batched_run_resumed_from_its_checkpoints_is_the_uninterrupted_run(name: str) -> None:
     # with batched ticks a checkpoint falls after a chunk of updates: wherever that is, the resumed
     # run continues it exactly

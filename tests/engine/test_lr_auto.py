@@ -42,6 +42,15 @@ def test_gd_auto_solves_the_worked_example() -> None:
     assert abs(reporter.train["loss"][1]) < 1e-9  # the cost after one update
 
 
+def test_weight_decay_adds_to_the_curvature() -> None:
+    # L2 adds weight_decay·I to the Hessian: 1/(28/3 + 0.5), and gd then lands on the minimum of
+    # cost + (0.5/2)·w², w = 2·(28/3) / (28/3 + 0.5), in one step
+    cfg = config({"type": "gd", "lr": "auto", "weight_decay": 0.5}, epochs=1, **NO_BIAS)
+    out, _ = run(X, Y, cfg)
+    assert out.lr == pytest.approx(1 / (28 / 3 + 0.5), rel=1e-12)
+    assert out.params["weights"][0] == pytest.approx(2 * (28 / 3) / (28 / 3 + 0.5), rel=1e-6)
+
+
 def test_the_diverged_message_states_the_stability_bound() -> None:
     with pytest.raises(Diverged) as caught:
         run(X, Y, config({"type": "gd", "lr": 1.0}, epochs=100, **NO_BIAS))

@@ -15,7 +15,14 @@ STORED = {
     "dataset_id": "ds_559b7f25e6073f62eeb2c85530b1c2b2",
     "model": {"type": "linear", "bias": True},
     "loss": "mse",
-    "optimizer": {"type": "minibatch", "lr": 0.01, "batch_size": 32},
+    "optimizer": {
+        "type": "minibatch",
+        "lr": 0.01,
+        "weight_decay": 0.0,
+        "clip_norm": None,
+        "schedule": None,
+        "batch_size": 32,
+    },
     "epochs": 100,
     "tolerance": 1e-7,
     "split": {"dev": 0.2, "test": 0.0, "stratify": False},
@@ -36,6 +43,9 @@ BEFORE_FEATURES = {
     "split": {"dev": 0.2, "test": 0.0},
 }
 """The same config as the version before preprocessing stored it."""
+
+BEFORE_SCHEDULES = {**STORED, "optimizer": {"type": "minibatch", "lr": 0.01, "batch_size": 32}}
+"""The same config as the version before weight decay, clipping and schedules stored it."""
 
 
 def read(config: dict[str, Any]) -> JobConfig:
@@ -74,6 +84,20 @@ def test_a_config_stored_before_preprocessing_reads_as_it_ran() -> None:
     cfg = read(BEFORE_FEATURES)
     assert not cfg.split.stratify and cfg.positive is None
     assert cfg.features.include is None and cfg.features.exclude == [] and cfg.features.fitted is None
+
+
+def test_a_config_stored_before_schedules_reads_as_it_ran() -> None:
+    """No weight decay, no clipping, the one rate: the job it was."""
+    opt = read(BEFORE_SCHEDULES).optimizer
+    assert (opt.weight_decay, opt.clip_norm, opt.schedule) == (0.0, None, None)
+
+
+def test_a_cosine_schedule_spans_the_jobs_epochs_unless_told() -> None:
+    """The config shows the number: a sweep over `epochs` gets a cosine over each child's run."""
+    cosine = {**STORED["optimizer"], "schedule": {"type": "cosine", "t_max": None}}
+    assert read({**STORED, "optimizer": cosine, "epochs": 40}).optimizer.schedule.t_max == 40
+    cosine["schedule"] = {"type": "cosine", "t_max": 7}
+    assert read({**STORED, "optimizer": cosine, "epochs": 40}).optimizer.schedule.t_max == 7
 
 
 def test_the_json_of_a_config_is_what_was_stored() -> None:

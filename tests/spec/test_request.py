@@ -24,6 +24,8 @@ from descent.spec import (
 )
 
 GRID = {"w": {"min": 0, "max": 1, "steps": 2}}
+STEPS = {"weight_decay": 0.0, "clip_norm": None, "schedule": None}
+"""What every gradient type's config has around its steps, by default: nothing."""
 
 
 def request(**fields: Any) -> JobRequest:
@@ -45,7 +47,7 @@ def test_a_minimal_request_resolves_to_every_default() -> None:
         "dataset_id": "d",
         "model": {"type": "linear", "bias": True},
         "loss": "mse",
-        "optimizer": {"type": "gd", "lr": 0.01},
+        "optimizer": {"type": "gd", "lr": 0.01, **STEPS},
         "epochs": 100,
         "tolerance": 1e-7,
         "split": {"dev": 0.0, "test": 0.0, "stratify": False},
@@ -90,7 +92,8 @@ def test_the_readme_walk_through_request_gives_the_readme_config_json() -> None:
     config = JobRequest.model_validate(sent).resolve(max_history_points=100000).model_dump()
     assert json.dumps(config, separators=(",", ":")) == (
         '{"dataset_id":"ds_559b7f25e6073f62eeb2c85530b1c2b2","model":{"type":"linear","bias":false},'
-        '"loss":"mse","optimizer":{"type":"gd","lr":0.01},"epochs":100,"tolerance":0.0,'
+        '"loss":"mse","optimizer":{"type":"gd","lr":0.01,"weight_decay":0.0,"clip_norm":null,'
+        '"schedule":null},"epochs":100,"tolerance":0.0,'
         '"split":{"dev":0.0,"test":0.0,"stratify":false},"early_stopping":null,"smoothing":0.4,'
         '"standardize":false,"seed":0,"max_runtime_seconds":3600,"features":{"include":null,'
         '"exclude":[],"impute":"mean","missing_indicator":false,"max_categories":20},"data":{"train_fraction":1.0},"positive":null,'
@@ -102,13 +105,32 @@ def test_the_readme_walk_through_request_gives_the_readme_config_json() -> None:
     "optimizer, config",
     [
         ({"type": "exhaustive", "grid": GRID}, {"type": "exhaustive", "grid": {"w": [GRID["w"]], "b": None}}),
-        ({"type": "sgd"}, {"type": "sgd", "lr": 0.01}),
-        ({"type": "minibatch"}, {"type": "minibatch", "lr": 0.01, "batch_size": 32}),
-        ({"type": "momentum"}, {"type": "momentum", "lr": 0.01, "batch_size": 32, "momentum": 0.9}),
-        ({"type": "adam"}, {"type": "adam", "lr": 0.001, "batch_size": 32, "betas": [0.9, 0.999]}),
+        ({"type": "sgd"}, {"type": "sgd", "lr": 0.01, **STEPS}),
+        ({"type": "minibatch"}, {"type": "minibatch", "lr": 0.01, **STEPS, "batch_size": 32}),
+        ({"type": "momentum"}, {"type": "momentum", "lr": 0.01, **STEPS, "batch_size": 32, "momentum": 0.9}),
+        ({"type": "adam"}, {"type": "adam", "lr": 0.001, **STEPS, "batch_size": 32, "betas": [0.9, 0.999]}),
         (
             {"type": "adam", "lr": 0.1, "betas": [0.8, 0.99]},
-            {"type": "adam", "lr": 0.1, "batch_size": 32, "betas": [0.8, 0.99]},
+            {"type": "adam", "lr": 0.1, **STEPS, "batch_size": 32, "betas": [0.8, 0.99]},
+        ),
+        (
+            {
+                "type": "sgd",
+                "weight_decay": 1e-4,
+                "clip_norm": 5,
+                "schedule": {"type": "step", "step_size": 10},
+            },
+            {
+                "type": "sgd",
+                "lr": 0.01,
+                "weight_decay": 1e-4,
+                "clip_norm": 5.0,
+                "schedule": {"type": "step", "step_size": 10, "gamma": 0.1},
+            },
+        ),
+        (
+            {"type": "gd", "schedule": {"type": "cosine"}},  # over the job's 100 epochs
+            {"type": "gd", "lr": 0.01, **STEPS, "schedule": {"type": "cosine", "t_max": 100}},
         ),
     ],
 )
@@ -119,7 +141,7 @@ def test_each_optimizer_type_resolves_to_its_own_keys_and_defaults(optimizer, co
 def test_keys_of_other_types_are_checked_then_dropped() -> None:
     """So a sweep can vary the type over one base: a batch_size is fine for gd, but must be valid."""
     every = {"lr": 0.5, "batch_size": 8, "momentum": 0.5, "betas": [0.5, 0.5], "grid": GRID}
-    assert resolved(optimizer={"type": "gd", **every})["optimizer"] == {"type": "gd", "lr": 0.5}
+    assert resolved(optimizer={"type": "gd", **every})["optimizer"] == {"type": "gd", "lr": 0.5, **STEPS}
     assert resolved(optimizer={"type": "exhaustive", **every})["optimizer"]["type"] == "exhaustive"
     assert errors(optimizer={"type": "gd", "batch_size": 0}) == [
         (("optimizer", "batch_size"), "greater_than_equal")
@@ -127,7 +149,17 @@ def test_keys_of_other_types_are_checked_then_dropped() -> None:
 
 
 def test_the_generated_optimizer_has_every_key_of_every_type() -> None:
-    assert set(Optimizer.model_fields) == {"type", "lr", "batch_size", "momentum", "betas", "grid"}
+    assert set(Optimizer.model_fields) == {
+        "type",
+        "lr",
+        "weight_decay",
+        "clip_norm",
+        "schedule",
+        "batch_size",
+        "momentum",
+        "betas",
+        "grid",
+    }
     assert set(OPTIMIZER_TYPES) == {*SEARCH_TYPES, *GRADIENT_TYPES}
     assert OPTIMIZER_TYPES == ("exhaustive", "gd", "sgd", "minibatch", "momentum", "adam")
 
@@ -180,6 +212,80 @@ def test_a_whole_number_is_an_integer() -> None:
         ({"optimizer": {"type": "adam", "betas": [0.9]}}, ("optimizer", "betas"), "value_error"),
         ({"optimizer": {"type": "adam", "betas": [0.9, 1.0]}}, ("optimizer", "betas"), "value_error"),
         ({"optimizer": {"type": "adam", "batch_size": 1.5}}, ("optimizer", "batch_size"), "int_type"),
+        (
+            {"optimizer": {"type": "gd", "weight_decay": -0.1}},
+            ("optimizer", "weight_decay"),
+            "greater_than_equal",
+        ),
+        (
+            {"optimizer": {"type": "gd", "weight_decay": float("nan")}},
+            ("optimizer", "weight_decay"),
+            "finite_number",
+        ),
+        ({"optimizer": {"type": "gd", "weight_decay": "0.1"}}, ("optimizer", "weight_decay"), "float_type"),
+        ({"optimizer": {"type": "gd", "clip_norm": 0}}, ("optimizer", "clip_norm"), "greater_than"),
+        ({"optimizer": {"type": "gd", "clip_norm": -1}}, ("optimizer", "clip_norm"), "greater_than"),
+        (
+            {"optimizer": {"type": "gd", "clip_norm": float("inf")}},
+            ("optimizer", "clip_norm"),
+            "finite_number",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "linear"}}},
+            ("optimizer", "schedule"),
+            "union_tag_invalid",
+        ),
+        ({"optimizer": {"type": "gd", "schedule": {}}}, ("optimizer", "schedule"), "union_tag_not_found"),
+        (
+            {"optimizer": {"type": "gd", "schedule": "step"}},
+            ("optimizer", "schedule"),
+            "model_attributes_type",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "step"}}},
+            ("optimizer", "schedule", "step", "step_size"),
+            "missing",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "step", "step_size": 0}}},
+            ("optimizer", "schedule", "step", "step_size"),
+            "greater_than_equal",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "step", "step_size": 2, "gamma": 1.5}}},
+            ("optimizer", "schedule", "step", "gamma"),
+            "less_than_equal",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "exponential"}}},
+            ("optimizer", "schedule", "exponential", "gamma"),
+            "missing",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "exponential", "gamma": 0}}},
+            ("optimizer", "schedule", "exponential", "gamma"),
+            "greater_than",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "cosine", "t_max": 0}}},
+            ("optimizer", "schedule", "cosine", "t_max"),
+            "greater_than_equal",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "plateau", "factor": 1.0}}},
+            ("optimizer", "schedule", "plateau", "factor"),
+            "less_than",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "plateau", "patience": -1}}},
+            ("optimizer", "schedule", "plateau", "patience"),
+            "greater_than_equal",
+        ),
+        (
+            {"optimizer": {"type": "gd", "schedule": {"type": "step", "step_size": 2, "warmup": 3}}},
+            ("optimizer", "schedule", "step", "warmup"),
+            "extra_forbidden",
+        ),
         ({"optimizer": {"type": "exhaustive", "grid": {"w": []}}}, ("optimizer", "grid", "w"), "too_short"),
         (
             {"optimizer": {"type": "exhaustive", "grid": {"w": {"min": 1, "max": 0, "steps": 3}}}},

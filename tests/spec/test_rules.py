@@ -58,6 +58,31 @@ def test_exhaustive_search_refuses_cross_entropy_and_says_why() -> None:
     assert "one output per class" in message
 
 
+@pytest.mark.parametrize(
+    "key, value",
+    [("weight_decay", 0.01), ("clip_norm", 1.0), ("schedule", {"type": "exponential", "gamma": 0.9})],
+)
+def test_exhaustive_search_takes_no_step_options(key: str, value: Any) -> None:
+    """It makes no gradient steps: an option about them is a mistake (a 400), not a key to ignore."""
+    job = request(optimizer={**exhaustive(), key: value})
+    assert faults(job) == {
+        f"optimizer.{key}": f"exhaustive search makes no gradient steps: it takes no {key}"
+    }
+    assert faults(request(optimizer={**exhaustive(), "weight_decay": 0, "clip_norm": None})) == {}
+
+
+def test_a_plateau_schedule_needs_a_dev_split() -> None:
+    plateau = {"type": "gd", "schedule": {"type": "plateau"}}
+    assert faults(request(optimizer=plateau)) == {
+        "optimizer.schedule": "plateau steps on the dev loss: hold out a dev split (split.dev > 0)"
+    }
+    assert faults(request(optimizer=plateau, split={"test": 0.2})) == faults(request(optimizer=plateau))
+    assert faults(request(optimizer=plateau, split={"dev": 0.2})) == {}
+    assert faults(request(optimizer=plateau, split={"folds": 5, "fold": 0})) == {}  # a fold is the dev split
+    other = {"type": "gd", "schedule": {"type": "step", "step_size": 5}}
+    assert faults(request(optimizer=other)) == {}
+
+
 def test_a_bias_range_needs_a_model_with_a_bias() -> None:
     job = request(model={"bias": False}, optimizer=exhaustive(b=RANGE))
     assert faults(job) == {"optimizer.grid.b": "the model has no bias (model.bias is false)"}

@@ -11,7 +11,7 @@ import redis as redis_lib
 
 from descent.store import Store, keys
 from descent.store.datasets import UNPUBLISHED_SECONDS
-from descent.store.records import TRAIN_POINT, encode_dev, encode_train
+from descent.store.records import TRAIN_FORMATS, TRAIN_POINT, encode_dev, encode_train
 from tests.support.tables import category, datetime, number, table, text
 
 
@@ -148,7 +148,7 @@ def test_history_pages_are_exact_with_windows(store, tenant):
     store.jobs.transition(job_id, ("queued",), "running")
     store.jobs.plan(job_id, log_every=3, steps_per_epoch=4, config={"dataset_id": "x"})
     steps = [*range(3, 19, 3), 20]
-    train = [(s, (s - 1) // 4, float(s), float(s) / 2) for s in steps]
+    train = [(s, (s - 1) // 4, float(s), float(s) / 2, 0.1 / (1 + (s - 1) // 4)) for s in steps]
     dev = [(4 * e, e, 100.0 + e) for e in range(1, 6)]
     store.jobs.flush(job_id, encode_train(train[:3]), encode_dev(dev[:2]), None, None)
     store.jobs.flush(job_id, encode_train(train[3:]), encode_dev(dev[2:]), None, None)
@@ -157,6 +157,7 @@ def test_history_pages_are_exact_with_windows(store, tenant):
             page = store.history.read(job_id, after, limit)
             expected = [s for s in steps if s > after][:limit]
             assert page["train"]["step"] == expected
+            assert page["train"]["lr"] == [t[4] for t in train if t[0] in expected]
             nxt = expected[-1] if expected else after
             assert page["next"] == nxt
             assert page["dev"]["step"] == [d[0] for d in dev if after < d[0] <= nxt]
@@ -167,19 +168,48 @@ def test_history_pages_are_exact_with_windows(store, tenant):
     assert store.history.read(job_id, 20, 10)["complete"] is True
 
 
+def test_a_history_written_before_points_had_a_rate_still_reads(store, tenant):
+    """Format 1 records (no `lr`), in a job planned before `train_format` existed: every point gets
+    the job's one rate from its config; cutting it back to a checkpoint counts its records' size."""
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    store.jobs.transition(job_id, ("queued",), "running")
+    config = {"dataset_id": "x", "optimizer": {"type": "sgd", "lr": 0.25}}
+    store.redis.hset(
+        keys.job(job_id), mapping={"log_every": 1, "steps_per_epoch": 2, "config": json.dumps(config)}
+    )
+    old = np.array([(s, (s - 1) // 2, float(s), float(s) / 2) for s in (1, 2, 3, 4)], dtype=TRAIN_FORMATS[1])
+    assert TRAIN_FORMATS[1].itemsize < TRAIN_POINT.itemsize
+    store.jobs.flush(job_id, old.tobytes(), b"", None, None)
+    page = store.history.read(job_id, 1, 2)
+    assert page["train"] == {
+        "step": [2, 3],
+        "epoch": [0, 1],
+        "loss": [2.0, 3.0],
+        "smoothed": [1.0, 1.5],
+        "lr": [0.25, 0.25],
+    }
+    store.jobs.truncate_history(job_id, 3, 0)
+    assert store.history.read(job_id, 0, 100)["train"]["step"] == [1, 2, 3]
+    store.redis.hset(
+        keys.job(job_id), "config", json.dumps({"dataset_id": "x", "optimizer": {"type": "gd", "lr": "auto"}})
+    )
+    assert store.history.read(job_id, 0, 100)["train"]["lr"] == [None, None, None]  # never planned: unknown
+
+
 def test_a_flush_sent_again_is_not_appended_twice_and_a_lost_write_is_reported(store, tenant):
     """A worker whose answer was lost (Redis killed after applying its write) sends the same points
     again; with the lengths it knows, the points are stored once. Points Redis acknowledged and then
     lost in a crash show up as a gap, reported to the writer."""
     job_id = make_job(store, tenant, make_dataset(store, tenant))
     store.jobs.transition(job_id, ("queued",), "running")
-    first = encode_train([(s, 0, float(s), float(s)) for s in (1, 2, 3)])
+    store.jobs.plan(job_id, log_every=1, steps_per_epoch=5, config={"dataset_id": "x"})
+    first = encode_train([(s, 0, float(s), float(s), 0.1) for s in (1, 2, 3)])
     dev = encode_dev([(3, 1, 9.0)])
     done = store.jobs.flush(job_id, first, dev, None, None, written=(0, 0))
     assert done.written == (len(first), len(dev)) and done.lost == (0, 0)
     again = store.jobs.flush(job_id, first, dev, None, None, written=(0, 0))  # the answer was lost
     assert again.written == done.written
-    more = encode_train([(s, 0, float(s), float(s)) for s in (4, 5)])
+    more = encode_train([(s, 0, float(s), float(s), 0.1) for s in (4, 5)])
     store.jobs.flush(
         job_id,
         first[-TRAIN_POINT.itemsize :] + more,
@@ -191,7 +221,7 @@ def test_a_flush_sent_again_is_not_appended_twice_and_a_lost_write_is_reported(s
     assert store.history.read(job_id, 0, 100)["train"]["step"] == [1, 2, 3, 4, 5]
     assert store.history.read(job_id, 0, 100)["dev"]["step"] == [3]
     store.jobs.truncate_history(job_id, 4, 1)  # as if Redis lost point 5 in a crash
-    later = encode_train([(6, 1, 6.0, 6.0)])
+    later = encode_train([(6, 1, 6.0, 6.0, 0.05)])
     lost = store.jobs.flush(job_id, later, b"", None, None, written=(5 * TRAIN_POINT.itemsize, len(dev)))
     assert lost.lost == (TRAIN_POINT.itemsize, 0)
     assert store.history.read(job_id, 0, 100)["train"]["step"] == [1, 2, 3, 4, 6]

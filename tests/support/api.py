@@ -69,7 +69,7 @@ def wait_sweep(client: Any, sweep_id: str, timeout: float = WORKER_DEADLINE) -> 
 
 def full_history(client: Any, job_id: str) -> dict[str, dict[str, list[Any]]]:
     """Every train and dev point of an ended job, paged with `next` until `complete`."""
-    train: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": []}
+    train: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": [], "smoothed": [], "lr": []}
     dev: dict[str, list[Any]] = {"step": [], "epoch": [], "loss": []}
     after = 0
     while True:

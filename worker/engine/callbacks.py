@@ -39,9 +39,9 @@ class Reporter(Protocol):
     Two optional members (looked up with getattr) let the compiled updates (updates.py) skip
     per-update Python work: `batched_ticks = True` says tick() may come once per chunk of updates
     (a few milliseconds of training) instead of after every update — for a reporter whose tick()
-    is driven by the clock, like the worker's; and `train_points(steps, epoch, losses, smoothed)`
-    takes several history points at once (numpy arrays, one epoch), in place of one train_point
-    call each. Without them every update is ticked and every point reported singly.
+    is driven by the clock, like the worker's; and `train_points(steps, epoch, losses, smoothed,
+    lr)` takes several history points at once (numpy arrays, one epoch and rate), in place of one
+    train_point call each. Without them every update is ticked and every point reported singly.
     """
 
     def plan(
@@ -53,8 +53,9 @@ class Reporter(Protocol):
         lr None."""
         ...
 
-    def train_point(self, step: int, epoch: int, loss: float, smoothed: float) -> None:
-        """A history point: mean cost of the window ending at `step` (1-based), 0-based `epoch`."""
+    def train_point(self, step: int, epoch: int, loss: float, smoothed: float, lr: float) -> None:
+        """A history point: mean cost of the window ending at `step` (1-based), 0-based `epoch`,
+        and `lr`, the learning rate of that step."""
         ...
 
     def dev_point(self, step: int, epoch: int, loss: float) -> None:
@@ -105,7 +106,7 @@ class ListReporter:
 
     plans: list[dict[str, Any]] = field(default_factory=list)
     train: dict[str, list[Any]] = field(
-        default_factory=lambda: {"step": [], "epoch": [], "loss": [], "smoothed": []}
+        default_factory=lambda: {"step": [], "epoch": [], "loss": [], "smoothed": [], "lr": []}
     )
     dev: dict[str, list[Any]] = field(default_factory=lambda: {"step": [], "epoch": [], "loss": []})
     epochs: list[dict[str, Any]] = field(default_factory=list)
@@ -129,17 +130,19 @@ class ListReporter:
             }
         )
 
-    def train_point(self, step: int, epoch: int, loss: float, smoothed: float) -> None:
+    def train_point(self, step: int, epoch: int, loss: float, smoothed: float, lr: float) -> None:
         self.train["step"].append(step)
         self.train["epoch"].append(epoch)
         self.train["loss"].append(loss)
         self.train["smoothed"].append(smoothed)
+        self.train["lr"].append(lr)
 
-    def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any) -> None:
+    def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any, lr: float) -> None:
         self.train["step"] += [int(s) for s in steps]
         self.train["epoch"] += [epoch] * len(steps)
         self.train["loss"] += [float(v) for v in losses]
         self.train["smoothed"] += [float(v) for v in smoothed]
+        self.train["lr"] += [lr] * len(steps)
 
     def dev_point(self, step: int, epoch: int, loss: float) -> None:
         self.dev["step"].append(step)

@@ -6,7 +6,7 @@ checks types, ranges and internal consistency and raises ValueError on anything 
 whether a checkpoint fits the job (config, data, model) is resume.check_fits's business.
 
 Format: a safetensors file — never pickle, never torch.load — whose metadata key
-"descent.checkpoint" holds the JSON {"format": "descent.checkpoint", "version": 1,
+"descent.checkpoint" holds the JSON {"format": "descent.checkpoint", "version": 2,
 "train_points": n, "dev_points": m, "meta": {...}}.
 
 Tensors:
@@ -23,8 +23,12 @@ Meta keys (floats as JSON numbers; NaN and ±infinity as the strings "nan", "inf
 `config`; `data`: {rows, features, outputs}; `parameters`; `lr`, `log_every`, `batch_size`,
 `steps_per_epoch`; `step`, `epoch`, `batch`, `epoch_cost_sum`, `first_cost`, `previous_cost`;
 `history`: the open window {sum, count, step, epoch} and `smoothed`; `tracker`: null or
-{best_loss, best_epoch, stale_epochs}; `metrics`; `elapsed_seconds`; `scaling`: {y_center,
-y_scale} — each the RunState field of that name (run_state.py says what they mean).
+{best_loss, best_epoch, stale_epochs}; `schedule`: {epoch, lr, best, bad_epochs}; `metrics`;
+`elapsed_seconds`; `scaling`: {y_center, y_scale} — each the RunState field of that name
+(run_state.py says what they mean).
+
+Version 2 added `schedule` (weight decay, clipping and schedules came with it, and their keys are
+in every config since, so a version 1 checkpoint would not fit its job's config anyway).
 """
 
 from __future__ import annotations
@@ -48,10 +52,10 @@ from .checkpoint_fields import (
     optional_number,
     positive,
 )
-from .run_state import RunState, TrackerState, WindowState
+from .run_state import RunState, ScheduleState, TrackerState, WindowState
 
 FORMAT = "descent.checkpoint"
-VERSION = 1
+VERSION = 2
 METADATA_KEY = "descent.checkpoint"
 """The safetensors metadata key that holds the checkpoint's JSON."""
 OPTIMIZER_KEYS = frozenset({"momentum_buffer", "step", "exp_avg", "exp_avg_sq"})
@@ -136,6 +140,12 @@ def _meta(state: RunState) -> dict[str, Any]:
             "smoothed": f(w.smoothed),
         },
         "tracker": tracker,
+        "schedule": {
+            "epoch": state.schedule.epoch,
+            "lr": f(state.schedule.lr),
+            "best": f(state.schedule.best),
+            "bad_epochs": state.schedule.bad_epochs,
+        },
         "metrics": {k: v if isinstance(v, int) else f(v) for k, v in state.metrics.items()},
         "elapsed_seconds": f(state.elapsed_seconds),
         "scaling": {"y_center": f(state.y_center), "y_scale": f(state.y_scale)},
@@ -212,6 +222,7 @@ def _state(meta: Any, train_points: int, dev_points: int) -> RunState:
             smoothed=optional_number(hist("smoothed"), "meta.history.smoothed"),
         ),
         tracker=_tracker(get("tracker")),
+        schedule=_schedule(get("schedule")),
         metrics=metrics(get("metrics")),
         elapsed_seconds=elapsed(get("elapsed_seconds")),
         y_center=number(field(scaling, "y_center", "meta.scaling"), "meta.scaling.y_center"),
@@ -235,6 +246,22 @@ def _tracker(value: Any) -> TrackerState | None:
         best_loss=optional_number(field(value, "best_loss", "meta.tracker"), "meta.tracker.best_loss"),
         best_epoch=None if best_epoch is None else integer(best_epoch, "meta.tracker.best_epoch", 1),
         stale_epochs=integer(field(value, "stale_epochs", "meta.tracker"), "meta.tracker.stale_epochs"),
+    )
+
+
+def _schedule(value: Any) -> ScheduleState:
+    """meta.schedule: the rate may have decayed to 0 (a float underflow), never below or past finite."""
+    def get(key: str) -> Any:
+        return field(value, key, "meta.schedule")
+
+    lr = number(get("lr"), "meta.schedule.lr")
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"checkpoint meta.schedule.lr: must be a finite number ≥ 0, got {lr!r}")
+    return ScheduleState(
+        epoch=integer(get("epoch"), "meta.schedule.epoch"),
+        lr=lr,
+        best=number(get("best"), "meta.schedule.best"),
+        bad_epochs=integer(get("bad_epochs"), "meta.schedule.bad_epochs"),
     )
 
 
@@ -314,6 +341,8 @@ def _check_consistency(state: RunState) -> None:
         raise ValueError("checkpoint: first_cost and previous_cost must be null exactly in epoch 0")
     if state.batch == 0 and state.epoch_cost_sum != 0.0:
         raise ValueError("checkpoint: an epoch's cost sum must be 0 before its first batch")
+    if state.schedule.epoch != state.epoch or state.schedule.bad_epochs > state.epoch:
+        raise ValueError("checkpoint: the schedule's steps must equal the completed epochs")
     tracker = state.tracker
     if tracker is None:
         if state.dev_points != 0 or state.best:

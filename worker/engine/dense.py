@@ -15,6 +15,7 @@ from collections.abc import Callable
 import torch
 
 from .models import EngineModel
+from .optimizers import clip_gradients
 
 _ACTIVATIONS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], str]] = {
     "relu": (torch.relu_, "relu"),
@@ -31,15 +32,21 @@ class DenseStep:
     and m rows, the loss is mean(r²) and the backward pass is δ_L = 2r/m, ∇W_i = δᵢᵀhᵢ₋₁,
     ∇bᵢ = Σδᵢ, δᵢ₋₁ = (δᵢWᵢ) ⊙ act'(hᵢ₋₁), with act' from the activation's output: 1 for identity,
     [h > 0] for relu (aten's threshold_backward, as autograd), 1 − h² for tanh, h(1 − h) for
-    sigmoid. The gradients go into .grad; then the optimizer steps. A fused Adam steps through
-    torch._fused_adam_ directly — the call its step() makes, without the per-step bookkeeping
-    around it (~20 µs instead of ~90 µs for an MLP's six tensors; its state stays torch.optim's).
+    sigmoid. The gradients go into .grad, are clipped to `clip_norm` (optimizers.clip_gradients, as
+    the autograd step does); then the optimizer steps, with its weight decay. A fused Adam steps
+    through torch._fused_adam_ directly — the call its step() makes (weight decay included),
+    without the per-step bookkeeping around it (~20 µs instead of ~90 µs for an MLP's six tensors;
+    its state stays torch.optim's).
     Returns the batch's loss as a float.
     """
 
-    def __init__(self, model: EngineModel, optimizer: torch.optim.Optimizer) -> None:
+    def __init__(
+        self, model: EngineModel, optimizer: torch.optim.Optimizer, clip_norm: float | None = None
+    ) -> None:
         self.layers = model.linear_layers()
         self.optimizer = optimizer
+        self.clip_norm = clip_norm
+        self.parameters = list(model.parameters())
         self.act, self.kind = _ACTIVATIONS[model.activation]
         for lin in self.layers:
             for p in lin.parameters():
@@ -52,7 +59,6 @@ class DenseStep:
             and not group["amsgrad"]
             and not group["maximize"]
             and not group.get("decoupled_weight_decay", False)
-            and group["weight_decay"] == 0
             and not isinstance(group["lr"], torch.Tensor)
         )
 
@@ -79,6 +85,7 @@ class DenseStep:
                     torch.sum(delta, 0, out=lin.bias.grad)
                 if i > 0:
                     delta = self._backward_activation(torch.mm(delta, lin.weight), hs[i])
+            clip_gradients(self.parameters, self.clip_norm)
             self._step()
         return loss.item() / m
 
@@ -104,7 +111,7 @@ class DenseStep:
             lr=group["lr"],
             beta1=beta1,
             beta2=beta2,
-            weight_decay=0.0,
+            weight_decay=group["weight_decay"],
             eps=group["eps"],
             maximize=False,
             grad_scale=None,

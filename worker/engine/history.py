@@ -4,6 +4,9 @@ Why windows: a job keeps at most `max_history_points` points, so a long job repo
 each window of consecutive updates, labelled with the window's last (1-based, global) step. The
 last, partial window is emitted by `flush()`, which the loop calls however training ends (except
 on Suspended: the partial window then lives on in the checkpoint, see `state()`).
+
+Each point also carries `lr`, the learning rate of its window's last update: the rate set (by
+schedules.ScheduledRate) when the point is emitted, since the rate changes only between epochs.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class TrainHistory:
         self._count = 0
         self._step = 0
         self._epoch = 0
+        self.lr = math.nan
+        """The rate the updates being added train at (set before the first update)."""
         self.points = 0
         """Points emitted so far (a resumed run starts from its checkpoint's count)."""
 
@@ -59,7 +64,7 @@ class TrainHistory:
         their sum, added in order as the epoch loop adds its costs one by one.
 
         Emits the completed windows through `reporter.train_points(steps, epoch, losses,
-        smoothed)` when the reporter has it (arrays), else `train_point` for each.
+        smoothed, lr)` when the reporter has it (arrays), else `train_point` for each.
         """
         state = np.array(
             [
@@ -88,10 +93,12 @@ class TrainHistory:
             self.points += emitted
             batch = getattr(self.reporter, "train_points", None)
             if batch is not None:
-                batch(steps[:emitted], epoch, losses[:emitted], smoothed[:emitted])
+                batch(steps[:emitted], epoch, losses[:emitted], smoothed[:emitted], self.lr)
             else:
                 for i in range(emitted):
-                    self.reporter.train_point(int(steps[i]), epoch, float(losses[i]), float(smoothed[i]))
+                    self.reporter.train_point(
+                        int(steps[i]), epoch, float(losses[i]), float(smoothed[i]), self.lr
+                    )
         return float(state[4])
 
     def flush(self) -> None:
@@ -112,7 +119,7 @@ class TrainHistory:
 
     def _emit(self) -> None:
         loss = self._sum / self._count
-        self.reporter.train_point(self._step, self._epoch, loss, self.smoother.update(loss))
+        self.reporter.train_point(self._step, self._epoch, loss, self.smoother.update(loss), self.lr)
         self.points += 1
         self._sum = 0.0
         self._count = 0

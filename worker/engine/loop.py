@@ -4,7 +4,8 @@ One epoch loop for every job: it draws the epoch's permutation, has the run's `U
 compiled, dense or autograd) make the updates, and handles the rest once — per update (or chunk of
 compiled updates) the history window, divergence, tick() with its cancel and checkpoint signals,
 and the deadline; per epoch the dev loss, early stopping and convergence (epoch_end.py). An "auto"
-learning rate is chosen first (lr_auto.py). Everything reported is in original units.
+learning rate is chosen first (lr_auto.py); a schedule steps between epochs (schedules.py).
+Everything reported is in original units.
 
 Checkpoints: on CHECKPOINT or SUSPEND the run's whole state (run_state.RunState) is encoded
 (checkpoint.py) and handed to reporter.save_checkpoint right after that update's bookkeeping — for
@@ -49,6 +50,7 @@ from .optimizers import METHODS
 from .result import TrainOutput, final_numbers
 from .resume import check_fits, config_fingerprint
 from .run_state import RunState
+from .schedules import ScheduledRate
 from .search import search
 from .updates import UpdatePath, choose_path, intra_op_threads, make_updates
 
@@ -129,7 +131,7 @@ class GradientDescentRun:
         self.batch_size = self.method.batch_size(config.optimizer, self.rows)
         self.path = choose_path(config, self.loss, outputs, fast)
         self.updates = make_updates(
-            self.path, part, self.scaling, self.loss, self.train_loss, config.standardize, self.batch_size
+            self.path, part, self.scaling, self.loss, self.train_loss, config, self.batch_size
         )
         self.model = model_spec.build(
             config.model,
@@ -152,6 +154,7 @@ class GradientDescentRun:
             resume.log_every if resume is not None else log_every(total_steps, config.max_history_points)
         )
         self.history = TrainHistory(reporter, self.log_every, config.smoothing)
+        self.rate = ScheduledRate(config.optimizer.schedule, self.lr, self.updates, self.history)
         self.shuffler = generator(config.seed, SHUFFLE_STREAM)
         self.epoch_end = EpochEnd(
             config,
@@ -218,7 +221,7 @@ class GradientDescentRun:
         """2/L for a linear model under mse (named in Diverged messages), else None."""
         if self.config.model.type != "linear" or self.config.loss != "mse":
             return None
-        return mse_stability_bound(self.updates.features(), self.bias)
+        return mse_stability_bound(self.updates.features(), self.bias, self.config.optimizer.weight_decay)
 
     def run(self) -> TrainOutput:
         """All epochs, then the result; on any EngineError the partial window is reported first,
@@ -242,9 +245,10 @@ class GradientDescentRun:
             outcome = self.epoch_end.after(epoch + 1, self.step, cost)
             if outcome is not None:
                 return outcome
-            if pending and epoch + 1 < self.config.epochs:
-                # asked on the epoch's last update: the checkpoint comes after the epoch-end work
-                self._checkpoint(pending, 0, 0.0, f"after epoch {epoch + 1} at step {self.step}")
+            if epoch + 1 < self.config.epochs:  # another epoch follows (the last keeps its rate)
+                self.rate.after_epoch(self.epoch_end.metrics.get("dev_loss"))
+                if pending:  # asked on the epoch's last update: after the epoch-end work and the rate
+                    self._checkpoint(pending, 0, 0.0, f"after epoch {epoch + 1} at step {self.step}")
         return "max_epochs"
 
     def _epoch(self, epoch: int) -> tuple[float, Signal | bool]:
@@ -340,6 +344,7 @@ class GradientDescentRun:
             previous_cost=ends.previous_cost,
             window=self.history.state(),
             tracker=ends.tracker_state(),
+            schedule=self.rate.state(),
             metrics=dict(ends.metrics),
             elapsed_seconds=self.deadline.elapsed(),
             y_center=self.scaling.y_center,
@@ -381,6 +386,7 @@ class GradientDescentRun:
         self.optimizer.load_state_dict(saved)
         self.epoch_end.restore(state, {k: _tensor_copy(v) for k, v in state.best.items()})
         self.history.restore(state.window, state.train_points)
+        self.rate.restore(state.schedule)
         self.step = state.step
         self.epochs_run = state.epoch
         self.next_batch = state.batch

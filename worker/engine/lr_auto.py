@@ -8,7 +8,9 @@ huber (ψ'' ≤ 1), 1/4 for bce (σ' ≤ 1/4) and 1/2 for cross_entropy (the sof
 diag(p) − ppᵀ has no eigenvalue above 1/2). λ_max comes from the d×d matrix XᵀX/N, built in
 float64 in chunks of rows (so 10⁶ rows cost one pass over the data), by numpy's eigvalsh for
 d ≤ 512 and by power iteration above. Under mse, gradient descent is stable exactly when lr < 2/L;
-that bound is what a Diverged message names for a linear model under mse.
+that bound is what a Diverged message names for a linear model under mse. Weight decay adds
+weight_decay·I to the Hessian (torch's L2 adds weight_decay·w to the gradient, bias included), so
+with it L, and each per-sample constant below, grow by weight_decay.
 
 The rules, applied in this order:
 1. exhaustive: no learning rate (None).
@@ -86,7 +88,7 @@ def auto_lr(
     opt = config.optimizer
     if config.model.type == "linear" and curvature is not None and opt.type != "adam":
         momentum = opt.momentum if opt.type == "momentum" else 0.0
-        lr = smoothness_lr(features, bias, curvature, batch_size, momentum)
+        lr = smoothness_lr(features, bias, curvature, batch_size, momentum, opt.weight_decay)
         if lr is not None:
             return lr
     return run_range_test()
@@ -143,9 +145,10 @@ def curvature(x: np.ndarray, bias: bool, constant: float) -> float:
     return constant * max(largest_eigenvalue(gram(x, bias)), 0.0)
 
 
-def mse_stability_bound(x: np.ndarray, bias: bool) -> float | None:
-    """2/L for mse (L = 2·λ_max(XᵀX/N)): gradient descent diverges above it. None when L = 0."""
-    lipschitz = curvature(x, bias, 2.0)
+def mse_stability_bound(x: np.ndarray, bias: bool, weight_decay: float = 0.0) -> float | None:
+    """2/L for mse (L = 2·λ_max(XᵀX/N) + weight_decay): gradient descent diverges above it. None
+    when L = 0."""
+    lipschitz = curvature(x, bias, 2.0) + weight_decay
     return 2.0 / lipschitz if lipschitz > 0 else None
 
 
@@ -159,17 +162,24 @@ def max_row_norm2(x: np.ndarray, bias: bool) -> float:
 
 
 def smoothness_lr(
-    x: np.ndarray, bias: bool, constant: float, batch_size: int, momentum: float = 0.0
+    x: np.ndarray,
+    bias: bool,
+    constant: float,
+    batch_size: int,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
 ) -> float | None:
-    """Rule 2 of the module docstring; None when L = 0."""
-    lipschitz = curvature(x, bias, constant)
-    if not (lipschitz > 0 and math.isfinite(lipschitz)):
+    """Rule 2 of the module docstring; None when the data's L is 0 (weight decay alone does not
+    set the rate: rule 3 then)."""
+    data_curvature = curvature(x, bias, constant)
+    if not (data_curvature > 0 and math.isfinite(data_curvature)):
         return None
+    lipschitz = data_curvature + weight_decay
     n, b = x.shape[0], batch_size
     if b >= n:
         lr = 1.0 / lipschitz
     else:
-        l_max = constant * max_row_norm2(x, bias)
+        l_max = constant * max_row_norm2(x, bias) + weight_decay
         expected = n * (b - 1) / (b * (n - 1)) * lipschitz + (n - b) / (b * (n - 1)) * l_max
         lr = 1.0 / (2.0 * expected)
     return lr * (1.0 - momentum)

@@ -2,7 +2,9 @@
 
 Why a registry: gd, sgd and minibatch are one algorithm (torch.optim.SGD) fed different batches;
 momentum is torch.optim.SGD with heavy-ball momentum (v ← m·v + g, w ← w − lr·v, v₀ = g₀) and adam
-is torch.optim.Adam (eps 1e-8, no weight decay), both fed shuffled minibatches. Each entry says
+is torch.optim.Adam (eps 1e-8), both fed shuffled minibatches. Each is made with the job's
+`weight_decay` (torch.optim's L2: g ← g + weight_decay·w inside step(), 0 by default), and
+`clip_gradients` is the job's `clip_norm`, applied between backward and step. Each entry says
 both halves; the learning rate is passed in because "auto" is resolved after the model exists.
 Each also names the per-parameter state its optimizer keeps, which a checkpoint carries.
 """
@@ -44,24 +46,35 @@ def _kernel(fused: bool) -> dict[str, bool]:
     return {"fused": True} if fused else {"foreach": FOREACH}
 
 
+def clip_gradients(parameters: list[torch.nn.Parameter], clip_norm: float | None) -> None:
+    """`optimizer.clip_norm`: scale the gradients so that their total 2-norm is at most clip_norm,
+    by torch.nn.utils.clip_grad_norm_ itself (None: nothing)."""
+    if clip_norm is not None:
+        torch.nn.utils.clip_grad_norm_(parameters, clip_norm)
+
+
 def _plain_sgd(
     params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig, lr: float, fused: bool = False
 ) -> torch.optim.Optimizer:
     """w ← w − lr·∇cost, exactly the course's update."""
-    return torch.optim.SGD(params, lr=lr, **_kernel(fused))
+    return torch.optim.SGD(params, lr=lr, weight_decay=cfg.weight_decay, **_kernel(fused))
 
 
 def _momentum(
     params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig, lr: float, fused: bool = False
 ) -> torch.optim.Optimizer:
     """Heavy ball as torch.optim.SGD defines it (dampening 0, not Nesterov)."""
-    return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, **_kernel(fused))
+    return torch.optim.SGD(
+        params, lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **_kernel(fused)
+    )
 
 
 def _adam(
     params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig, lr: float, fused: bool = False
 ) -> torch.optim.Optimizer:
-    return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas), **_kernel(fused))
+    return torch.optim.Adam(
+        params, lr=lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay, **_kernel(fused)
+    )
 
 
 def _no_state(cfg: OptimizerConfig) -> frozenset[str]:

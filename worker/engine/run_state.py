@@ -35,6 +35,20 @@ class TrackerState:
     stale_epochs: int
 
 
+@dataclass(frozen=True)
+class ScheduleState:
+    """The learning-rate schedule's bookkeeping (schedules.LrSchedule), with or without a schedule."""
+
+    epoch: int
+    """Steps taken (= epochs completed: the schedule steps between epochs)."""
+    lr: float
+    """The rate the epoch in progress trains at."""
+    best: float
+    """plateau: the best dev loss so far (infinite before the first); else unused."""
+    bad_epochs: int
+    """plateau: epochs since the dev loss last improved; else 0."""
+
+
 @dataclass
 class RunState:
     """Everything a run needs to continue exactly where it stopped (the arrays are copies)."""
@@ -48,7 +62,8 @@ class RunState:
     parameters: list[str]
     """The model's parameter names, in the optimizer's order."""
     lr: float
-    """The learning rate in use ("auto" is not chosen again)."""
+    """The learning rate the run started with ("auto" is not chosen again); the rate in use is
+    `schedule.lr`."""
     log_every: int
     batch_size: int
     steps_per_epoch: int
@@ -67,6 +82,7 @@ class RunState:
     window: WindowState
     tracker: TrackerState | None
     """None without a dev split."""
+    schedule: ScheduleState
     metrics: dict[str, float | int | None]
     """The last epoch's live metrics."""
     elapsed_seconds: float

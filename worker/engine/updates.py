@@ -8,13 +8,22 @@ differs is only how an update is computed, chosen from the config alone by `choo
 - AUTOGRAD — zero_grad, forward, loss, backward, step with a torch.optim optimizer: the reference,
   taken by every job with `train(..., fast=False)` and by every job no other path covers (losses
   other than mse, classification).
-- COMPILED — a linear model (one output) under mse with gd, sgd or minibatch: every update in
-  numba (kernels.descend), on the split standardized once. Full-batch runs keep a feature-major
-  copy; shuffled runs read the rows through each epoch's permutation (the autograd path's, drawn
-  from the same generator), so the job holds its raw data and at most one copy of it. With a
-  reporter that has `batched_ticks`, one call makes a chunk of updates (`chunked`).
+- COMPILED — a linear model (one output) under mse with gd, sgd or minibatch, without weight decay
+  or gradient clipping: every update in numba (kernels.descend), on the split standardized once.
+  Full-batch runs keep a feature-major copy; shuffled runs read the rows through each epoch's
+  permutation (the autograd path's, drawn from the same generator), so the job holds its raw data
+  and at most one copy of it. With a reporter that has `batched_ticks`, one call makes a chunk of
+  updates (`chunked`).
 - DENSE — any other linear model or MLP under mse: dense.DenseStep, a hand-written backward pass
   and torch.optim's fused optimizer, on the autograd path's batches.
+
+Regularization and schedules (`optimizer.weight_decay`, `clip_norm`, `schedule`): every path takes
+a schedule — it only sets the rate between epochs (`set_lr`), which the kernel takes as an
+argument and the torch optimizers read from their param group. Weight decay is torch.optim's own
+(the optimizer is made with it, fused or not) and clipping is optimizers.clip_gradients between
+backward and step, on the AUTOGRAD and DENSE paths alike; the compiled kernel has neither, so a
+job with either takes DENSE instead of COMPILED (the simple choice: one implementation of each,
+torch's; tests/engine/test_fast_paths.py says which path each option takes).
 
 COMPILED and DENSE give AUTOGRAD's numbers within float32 rounding (tests/engine/test_fast_paths.py);
 all three are deterministic, so a checkpointed and resumed run equals the uninterrupted run of the
@@ -39,6 +48,7 @@ from .data import Part, Scaling
 from .dense import DenseStep
 from .losses import LossSpec
 from .models import EngineModel
+from .optimizers import clip_gradients
 
 SMALL_DATA_CELLS = 1 << 22
 """A DENSE run on at most this many training cells (16 MiB of float32) permutes a copy of them
@@ -61,7 +71,9 @@ def choose_path(config: JobConfig, loss: LossSpec, outputs: int, fast: bool) -> 
     """AUTOGRAD, COMPILED or DENSE for this job; `fast=False` always takes AUTOGRAD."""
     if not fast or config.loss != "mse" or outputs != 1 or not loss.regression:
         return UpdatePath.AUTOGRAD
-    if config.model.type == "linear" and config.optimizer.type in ("gd", "sgd", "minibatch"):
+    opt = config.optimizer
+    plain_steps = opt.weight_decay == 0 and opt.clip_norm is None  # what the kernel computes
+    if config.model.type == "linear" and opt.type in ("gd", "sgd", "minibatch") and plain_steps:
         return UpdatePath.COMPILED
     return UpdatePath.DENSE
 
@@ -85,6 +97,10 @@ class Updates(Protocol):
 
     def bind(self, model: EngineModel, optimizer: torch.optim.Optimizer, lr: float) -> None:
         """Update `model`'s parameters with `optimizer` (made for this path) at rate `lr`."""
+        ...
+
+    def set_lr(self, lr: float) -> None:
+        """Train at rate `lr` from the next update on (a schedule's step, between epochs)."""
         ...
 
     def start_epoch(self, order: torch.Tensor) -> None:
@@ -113,10 +129,12 @@ def make_updates(
     scaling: Scaling,
     loss: LossSpec,
     train_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    standardize: bool,
+    config: JobConfig,
     batch_size: int,
 ) -> Updates:
-    """The strategy for `path` on the raw training split `part` (`train_loss`: AUTOGRAD's loss)."""
+    """The strategy for `path` on the raw training split `part` (`train_loss`: AUTOGRAD's loss),
+    with the job's `standardize` and `optimizer.clip_norm` (which COMPILED does not take)."""
+    standardize, clip_norm = config.standardize, config.optimizer.clip_norm
     if path == UpdatePath.COMPILED:
         return CompiledUpdates(part.x, part.y, scaling, standardize, batch_size)
     if standardize:
@@ -127,7 +145,7 @@ def make_updates(
     targets = loss.targets(y) if loss.multiclass else tensor_view(y)
     dense = path == UpdatePath.DENSE
     return TorchUpdates(
-        x, targets, batch_size, dense, train_loss, gather=dense and x.numel() > SMALL_DATA_CELLS
+        x, targets, batch_size, dense, train_loss, dense and x.numel() > SMALL_DATA_CELLS, clip_norm
     )
 
 
@@ -147,12 +165,15 @@ class TorchUpdates:
         dense: bool,
         train_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         gather: bool = False,
+        clip_norm: float | None = None,
     ) -> None:
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.dense = dense
         self.train_loss = train_loss
         self.gather = gather
+        self.clip_norm = clip_norm
+        self.optimizer: torch.optim.Optimizer | None = None
         self.threads: int | None = None
         self._x, self._y = x, y
         self._order: torch.Tensor | None = None
@@ -165,11 +186,18 @@ class TorchUpdates:
         return self.x, self.y
 
     def bind(self, model: EngineModel, optimizer: torch.optim.Optimizer, lr: float) -> None:
+        self.optimizer = optimizer
         if self.dense:
-            self._step = DenseStep(model, optimizer)
+            self._step = DenseStep(model, optimizer, self.clip_norm)
             self.threads = dense_threads(model, self.batch_size)
         else:
-            self._step = AutogradStep(model, optimizer, self.train_loss)
+            self._step = AutogradStep(model, optimizer, self.train_loss, self.clip_norm)
+
+    def set_lr(self, lr: float) -> None:
+        """The rate is the optimizer's: both steps read it from its param group at each update."""
+        assert self.optimizer is not None, "bind() first"
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def start_epoch(self, order: torch.Tensor) -> None:
         if self.gather:
@@ -193,20 +221,24 @@ class TorchUpdates:
 
 
 class AutogradStep:
-    """The reference update: zero_grad, forward, loss, backward, step; returns the batch's loss."""
+    """The reference update: zero_grad, forward, loss, backward, (clip,) step; returns the batch's loss."""
 
     def __init__(
         self,
         model: EngineModel,
         optimizer: torch.optim.Optimizer,
         train_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        clip_norm: float | None = None,
     ) -> None:
         self.model, self.optimizer, self.train_loss = model, optimizer, train_loss
+        self.clip_norm = clip_norm
+        self.parameters = list(model.parameters())
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
         self.optimizer.zero_grad()
         loss = self.train_loss(self.model(xb), yb)
         loss.backward()
+        clip_gradients(self.parameters, self.clip_norm)
         self.optimizer.step()
         return loss.item()
 
@@ -270,6 +302,9 @@ class CompiledUpdates:
         self.w = linear.weight.detach().numpy()[0]
         self.has_bias = linear.bias is not None
         self.b = linear.bias.detach().numpy() if self.has_bias else np.zeros(1, dtype=np.float32)
+        self.lr = lr
+
+    def set_lr(self, lr: float) -> None:
         self.lr = lr
 
     def start_epoch(self, order: torch.Tensor) -> None:
