@@ -169,6 +169,10 @@ class Client:
     def get_sweep(self, sweep_id: str) -> dict[str, Any]:
         return self.json("GET", f"/v1/sweeps/{sweep_id}")
 
+    def sweeps(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """A page of the tenant's sweeps, newest first: {"sweeps": [...], "next_cursor": ...}."""
+        return self.json("GET", "/v1/sweeps", query={"limit": limit, "cursor": cursor})
+
     def watch(self, job_id: str, interval: float = 0.2) -> Iterator[dict[str, Any]]:
         """The job, every `interval` seconds, until it has ended (the last one yielded is final)."""
         while True:
