@@ -6,7 +6,9 @@
     descent history JOB [--plot]
     descent predict JOB FILE
     descent cancel JOB
-    descent sweep DATASET --grid optimizer.lr=0.001,0.01 [--base JSON] [--watch]
+    descent sweep DATASET --grid optimizer.lr=0.001,0.01 [--folds K] [--base JSON] [--set K=V] [--watch]
+    descent sweep DATASET --search tpe --space optimizer.lr=1e-4:1:log [--trials N] [--pruner hyperband] [...]
+    descent sweeps [SWEEP] [--watch] [--cursor C]
 
 DESCENT_URL (default http://localhost:8000), DESCENT_API_KEY and DESCENT_PROGRESS come from the
 environment (descent.settings.ClientSettings).
@@ -23,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .cli_results import result_table
+from .cli_sweep import add_sweep_options, sweep_lines, sweep_request, sweeps_lines
 from .client import TERMINAL, ApiError, Client
 from .settings import ClientSettings
 from .termplot import plot, progress_bar
@@ -66,45 +70,17 @@ def job_request(args: argparse.Namespace) -> dict[str, Any]:
             body[name] = getattr(args, name)
     if args.dev is not None or args.test is not None:
         body["split"] = {"dev": args.dev or 0.0, "test": args.test or 0.0}
-    for assignment in args.set or []:
+    return with_assignments(body, args.set)
+
+
+def with_assignments(body: dict[str, Any], assignments: list[str] | None) -> dict[str, Any]:
+    """`body` with each `--set KEY=VALUE` set (a dotted KEY, a JSON VALUE or a string)."""
+    for assignment in assignments or []:
         key, sep, value = assignment.partition("=")
         if not sep:
             raise SystemExit(f"descent: --set wants KEY=VALUE, got {assignment!r}")
         set_path(body, key, parse_value(value))
     return body
-
-
-def result_table(job: dict[str, Any]) -> str:
-    """The end of a job as aligned `key  value` lines."""
-    rows: list[tuple[str, str]] = [("job", job["id"]), ("status", job["status"])]
-    if job.get("error"):
-        rows.append(("error", f"{job['error']['type']}: {job['error']['message']}"))
-    result = job.get("result") or {}
-    for key in (
-        "outcome",
-        "train_loss",
-        "dev_loss",
-        "test_loss",
-        "r2",
-        "accuracy",
-        "epochs_run",
-        "steps",
-        "seconds",
-    ):
-        value = result.get(key)
-        if value is not None:
-            rows.append((key, f"{value:.6g}" if isinstance(value, float) else str(value)))
-    params = result.get("params")
-    if isinstance(params, dict):
-        rows.append(("weights", json.dumps(params["weights"])))
-        rows.append(("bias", json.dumps(params["bias"])))
-        names, weights = params.get("feature_names"), params["weights"]
-        if names and len(names) == len(weights) and not isinstance(weights[0], list) and len(names) > 1:
-            rows += [(f"  {name}", f"{w:.6g}") for name, w in zip(names, weights, strict=True)]
-    elif isinstance(params, list):
-        rows.append(("layers", " → ".join(str(len(layer["bias"])) for layer in params)))
-    width = max(len(k) for k, _ in rows if not k.startswith("  "))  # a feature's name may be long
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
 def watch(client: Client, job_id: str, out: Any, always_progress: bool = False) -> int:
@@ -206,28 +182,28 @@ def run(args: argparse.Namespace, client: Client, settings: ClientSettings | Non
         print(f"{job['id']}  {job['status']}")
         return EXIT_OK
     if args.command == "sweep":
-        grid = {}
-        for spec in args.grid:
-            key, sep, values = spec.partition("=")
-            if not sep:
-                raise SystemExit(f"descent: --grid wants KEY=V1,V2,…, got {spec!r}")
-            grid[key] = [parse_value(v) for v in values.split(",")]
-        base = json.loads(args.base) if args.base else {}
-        sweep = client.sweep({"dataset_id": args.dataset, "base": base, "grid": grid})
+        base = with_assignments(json.loads(args.base) if args.base else {}, args.set)
+        sweep = client.sweep(sweep_request(args, base))
         print(f"{sweep['id']}  {len(sweep['jobs'])} jobs")
-        while args.watch and sweep["status"] != "done":
-            time.sleep(0.5)
-            sweep = client.get_sweep(sweep["id"])
-        for job in sweep["jobs"]:
-            loss = job.get(sweep["ranked_by"])
-            shown = f"{loss:.6g}" if isinstance(loss, float) else "-"
-            print(
-                f"{job['id']}  {job['status']:<9}  {sweep['ranked_by']} {shown:<12}  {json.dumps(job['overrides'])}"
-            )
-        if sweep.get("best_job_id"):
-            print(f"best: {sweep['best_job_id']}")
+        if args.watch:
+            print("\n".join(sweep_lines(wait_sweep(client, sweep))))
+        return EXIT_OK
+    if args.command == "sweeps":
+        if args.sweep:
+            sweep = client.get_sweep(args.sweep)
+            print("\n".join(sweep_lines(wait_sweep(client, sweep) if args.watch else sweep)))
+        else:
+            print("\n".join(sweeps_lines(client.sweeps(limit=args.limit, cursor=args.cursor))))
         return EXIT_OK
     raise AssertionError(args.command)
+
+
+def wait_sweep(client: Client, sweep: dict[str, Any]) -> dict[str, Any]:
+    """The sweep, polled until it is done."""
+    while sweep["status"] != "done":
+        time.sleep(0.5)
+        sweep = client.get_sweep(sweep["id"])
+    return sweep
 
 
 def parser() -> argparse.ArgumentParser:
@@ -269,11 +245,31 @@ def parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("job")
     pr.add_argument("file")
-    sw = sub.add_parser("sweep", help="one job per combination of the --grid values")
+    sw = sub.add_parser(
+        "sweep",
+        help="start a sweep: a grid, K-fold cross-validation, or a random/TPE search",
+        description="Start a sweep of child jobs around a base job (--base JSON, then --set KEY=VALUE):\n"
+        "  a grid       one child per combination of the --grid values;\n"
+        "  --folds K    each grid point K times, each fold the dev split in turn (alone: K-fold\n"
+        "               cross-validation of the base job);\n"
+        "  --search     random or TPE: --trials children drawn from --space, --parallel at once.\n"
+        "--watch waits, then prints the children ranked, the candidates' mean ± std over the folds,\n"
+        "a search's trials and pruning, and the best overrides (descent sweeps SWEEP does later).",
+        epilog="examples:\n"
+        "  descent sweep DS --grid optimizer.lr=0.001,0.01,0.1 --grid 'model.hidden=[16,16],[32]' --set epochs=50\n"
+        "  descent sweep DS --grid data.train_fraction=0.1,0.2,0.5,1 --set split.dev=0.3 --watch\n"
+        "  descent sweep DS --grid optimizer.lr=0.01,0.1 --folds 5 --watch\n"
+        "  descent sweep DS --search tpe --trials 40 --parallel 4 --pruner hyperband \\\n"
+        "      --space optimizer.lr=1e-4:1:log --space optimizer.batch_size=8:256:8 --space 'model.hidden=[16],[32,32]'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sw.add_argument("dataset")
-    sw.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2")
-    sw.add_argument("--base", help="the common job request as JSON")
-    sw.add_argument("--watch", action="store_true")
+    add_sweep_options(sw)
+    ss = sub.add_parser("sweeps", help="list the sweeps (newest first), or show one")
+    ss.add_argument("sweep", nargs="?", help="a sweep id: its children, candidates or trials")
+    ss.add_argument("--watch", action="store_true", help="with a sweep id: wait until it is done")
+    ss.add_argument("--limit", type=int, help="sweeps per page")
+    ss.add_argument("--cursor", help="the page after a previous one (its `older:` line)")
     return p
 
 
@@ -286,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     except ApiError as exc:
         print(f"descent: {exc.line()}", file=sys.stderr)
         return EXIT_UNAVAILABLE if exc.status == 0 or exc.status >= 500 else EXIT_REFUSED
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # cli_sweep.UsageError is a ValueError
         print(f"descent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

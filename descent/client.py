@@ -199,6 +199,10 @@ class Client:
     def get_sweep(self, sweep_id: str) -> dict[str, Any]:
         return self.json("GET", f"/v1/sweeps/{sweep_id}")
 
+    def sweeps(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """A page of the tenant's sweeps, newest first: {"sweeps": [...], "next_cursor": ...}."""
+        return self.json("GET", "/v1/sweeps", query={"limit": limit, "cursor": cursor})
+
     # -- listing, reading, deleting, exporting ------------------------------------------------------
     def datasets(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Every dataset of the tenant, newest first (pages followed as they are read)."""
@@ -218,10 +222,6 @@ class Client:
     def delete_job(self, job_id: str) -> None:
         """ApiError 409 while it is queued or running (cancel it first)."""
         self.request("DELETE", f"/v1/jobs/{job_id}")
-
-    def sweeps(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        """Every sweep of the tenant, newest first, as the list summarizes them."""
-        return self._pages("/v1/sweeps", "sweeps", {"limit": limit})
 
     def export(self, job_id: str, format: str = "json") -> Any:
         """A succeeded job's model: the JSON document, or the bytes of a `safetensors` or `onnx` file."""

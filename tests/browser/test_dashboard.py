@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.support.api import full_history, get_job, submit, upload, wait_job
+from tests.support.browser import COUNT_COLOUR, COUNT_NON_BACKGROUND, dataset_chosen, seen_pixels
 from tests.support.data import WORKED
 from tests.support.holds import Hold, wait_held
 from tests.support.processes import ROOT, WORKER_DEADLINE, wait_for
@@ -21,26 +22,6 @@ pytestmark = pytest.mark.timeout(240)
 SMOOTHED_RGB = (0x00, 0x72, 0xB2)  # views/job.js SMOOTHED
 DEV_RGB = (0xD5, 0x5E, 0x00)  # views/job.js DEV
 
-COUNT_COLOUR = """([selector, rgb, tolerance]) => {
-  const canvas = document.querySelector(selector);
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let n = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (Math.abs(data[i] - rgb[0]) <= tolerance && Math.abs(data[i + 1] - rgb[1]) <= tolerance
-        && Math.abs(data[i + 2] - rgb[2]) <= tolerance) n++;
-  }
-  return n;
-}"""
-
-COUNT_NON_BACKGROUND = """(selector) => {
-  const canvas = document.querySelector(selector);
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let n = 0;
-  for (let i = 0; i < data.length; i += 4) if (data[i] < 250 || data[i + 1] < 250 || data[i + 2] < 250) n++;
-  return n;
-}"""
-
-
 def demo_csv(rows: int = 1000) -> bytes:
     """y = 3·x1 − 2·x2 + 1 plus a little noise: a fit that converges to R² ≈ 0.98."""
     rng = np.random.default_rng(7)
@@ -48,11 +29,6 @@ def demo_csv(rows: int = 1000) -> bytes:
     y = 3 * x[:, 0] - 2 * x[:, 1] + 1 + rng.normal(scale=0.5, size=rows)
     lines = ["x1,x2,y", *(f"{a:.5f},{b:.5f},{c:.5f}" for (a, b), c in zip(x, y, strict=True))]
     return ("\n".join(lines) + "\n").encode()
-
-
-def seen_pixels(page, script: str, arg: object, more_than: int) -> None:
-    """Until the canvas check `script` (COUNT_COLOUR, COUNT_NON_BACKGROUND) counts more than `more_than`."""
-    page.wait_for_function(f"([arg, n]) => ({script})(arg) > n", arg=[arg, more_than])
 
 
 def enter_key(page, key: str) -> None:
@@ -85,7 +61,7 @@ def test_upload_train_watch_the_curve_and_screenshot(page, stack):
     assert page.locator("#dataset-columns svg.mini-chart").count() == 3  # a histogram per number column
     page.get_by_role("link", name="Train on it").click()
     page.get_by_role("heading", name="New training job").wait_for()
-    page.wait_for_function("document.getElementById('f-dataset-id').value !== ''")
+    dataset_chosen(page)
     uploaded = stack.api.get("/v1/datasets").get_json()["datasets"][0]
     assert uploaded["name"] == "browser-demo" and (uploaded["rows"], uploaded["features"]) == (1000, 2)
     assert page.get_by_label("Dataset").input_value() == uploaded["id"]

@@ -8,4 +8,5 @@
 - `stack`: docker-compose.yml's commands started natively (e2e and browser tests, bench/).
 - `engine`: job specs and data for the engine's tests.
 - `metrics`: scikit-learn's metrics as the reference for a job's `result.metrics`.
+- `browser`: what the dashboard's browser tests ask a page (canvas pixels, downloads).
 """

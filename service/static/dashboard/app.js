@@ -3,12 +3,15 @@
 import { getKey, onUnauthorized, setKey } from "./api.js";
 import { notice, routeChanged } from "./ui.js";
 import { h } from "./util.js";
+import { compareView } from "./views/compare.js";
 import { datasetView } from "./views/dataset.js";
 import { datasetsView } from "./views/datasets.js";
 import { jobView } from "./views/job.js";
 import { jobFormView } from "./views/jobform.js";
 import { jobsView } from "./views/jobs.js";
 import { sweepView } from "./views/sweep.js";
+import { sweepFormView } from "./views/sweepform.js";
+import { sweepsView } from "./views/sweeps.js";
 
 const ROUTES = [
   { path: /^\/?$/, view: datasetsView, nav: "datasets", title: "Datasets" },
@@ -17,7 +20,10 @@ const ROUTES = [
   { path: /^\/new$/, view: jobFormView, nav: "new", title: "New job" },
   { path: /^\/jobs$/, view: jobsView, nav: "jobs", title: "Jobs" },
   { path: /^\/jobs\/([^/]+)$/, view: jobView, nav: "jobs", title: "Job" },
-  { path: /^\/sweeps\/([^/]+)$/, view: sweepView, nav: "jobs", title: "Sweep" },
+  { path: /^\/compare$/, view: compareView, nav: "jobs", title: "Compare jobs" },
+  { path: /^\/sweeps$/, view: sweepsView, nav: "sweeps", title: "Sweeps" },
+  { path: /^\/sweeps\/new$/, view: sweepFormView, nav: "sweeps", title: "New sweep" },
+  { path: /^\/sweeps\/([^/]+)$/, view: sweepView, nav: "sweeps", title: "Sweep" },
 ];
 
 let current = null; // the AbortController of the view on screen: aborting it stops its polls and streams

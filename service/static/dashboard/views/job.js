@@ -3,11 +3,14 @@
 // their cost surface instead.
 
 import { api, followEvents } from "../api.js";
-import { Heatmap, LineChart } from "../chart.js";
+import { LineChart } from "../chart.js";
 import { heading, notice, showError } from "../ui.js";
 import {
   ENDED, duration, fill, h, modelSummary, num, optimizerSummary, pct, progressBar, shortId, smooth, statusBadge, swatch, when,
 } from "../util.js";
+import { downloadButton } from "./compare.js";
+import { resultView } from "./jobresult.js";
+import { SurfaceCard } from "./surface.js";
 
 const RAW = "#56b4e9";
 const SMOOTHED = "#0072b2";
@@ -37,7 +40,6 @@ class JobPage {
     this.smoothed = [];
     this.beta = 0.4;
     this.complete = false;
-    this.surfaceLoaded = false;
     this.rate = null; // {t, fraction} at the first running progress seen, for the ETA
   }
 
@@ -78,7 +80,10 @@ class JobPage {
       h("h2", { id: "result-title" }, "Result"), this.resultSlot);
 
     const main = [];
-    if (this.exhaustive) main.push(this.buildSurfaceCard());
+    if (this.exhaustive) {
+      this.surface = new SurfaceCard(this.id, this.signal);
+      main.push(this.surface.element);
+    }
     else main.push(this.buildLossCard());
     main.push(this.configCard());
 
@@ -87,7 +92,8 @@ class JobPage {
         heading("Job ", h("span", { class: "mono", title: job.id }, shortId(job.id)), " ", this.statusSlot),
         h("div", { class: "head-actions" },
           this.cancelButton,
-          h("a", { class: "button secondary", href: `#/new?from=${encodeURIComponent(job.id)}` }, "Train again with changes"))),
+          h("a", { class: "button secondary", href: `#/new?from=${encodeURIComponent(job.id)}` }, "Train again with changes"),
+          h("a", { class: "button secondary", href: `#/sweeps/new?from=${encodeURIComponent(job.id)}` }, "Sweep around it"))),
       h("p", { class: "muted subtitle" },
         modelSummary(job.config.model), " · ", job.config.loss, " · ", optimizerSummary(job.config.optimizer),
         " · dataset ", h("a", { href: `#/jobs?dataset=${encodeURIComponent(job.dataset_id)}`, class: "mono", title: job.dataset_id }, shortId(job.dataset_id)),
@@ -131,7 +137,8 @@ class JobPage {
       h("label", { class: "legend-item", for: input.id }, input, swatch(color), text);
     this.devToggle = toggle(this.show.dev, DEV, "dev loss");
     return h("section", { class: "card", "aria-labelledby": "loss-title" },
-      h("h2", { id: "loss-title" }, "Loss"),
+      h("div", { class: "card-head" }, h("h2", { id: "loss-title" }, "Loss"),
+        downloadButton(this.id, this.signal, "Download history (CSV)")),
       h("div", { class: "chart-controls" },
         h("div", { class: "slider" },
           h("label", { for: "smoothing" }, "Smoothing β"), slider, betaOut,
@@ -169,61 +176,6 @@ class JobPage {
       : this.complete ? "This job recorded no loss history." : "No points yet.";
     this.caption.textContent = text;
     this.chart.canvas.setAttribute("aria-label", `Loss curve: ${text}`);
-  }
-
-  buildSurfaceCard() {
-    const canvas = h("canvas", { class: "chart", role: "img", "aria-label": "Cost surface: not loaded yet" });
-    this.surfaceCanvas = canvas;
-    this.surfaceCaption = h("figcaption", { class: "small muted" }, "The cost surface appears once the search has finished.");
-    this.surfaceLog = h("input", { id: "surface-log", type: "checkbox", checked: true, onchange: () => this.surfacePlot?.update({ log: this.surfaceLog.checked }) });
-    this.surfaceFigure = h("figure", { class: "chart-figure", id: "surface-figure", "data-loaded": "false" }, canvas, this.surfaceCaption);
-    return h("section", { class: "card", "aria-labelledby": "surface-title" },
-      h("h2", { id: "surface-title" }, "Cost surface"),
-      h("div", { class: "chart-controls" }, h("label", { class: "check-inline", for: "surface-log" }, this.surfaceLog, "Log scale")),
-      this.surfaceFigure);
-  }
-
-  async loadSurface() {
-    if (this.surfaceLoaded) return;
-    this.surfaceLoaded = true;
-    let surface;
-    try {
-      surface = await api.get(`/v1/jobs/${encodeURIComponent(this.id)}/surface`, { signal: this.signal });
-    } catch (err) {
-      this.surfaceCaption.textContent = err.message;
-      return;
-    }
-    const names = Object.keys(surface.axes);
-    const best = argmin(surface.cost);
-    // a curve reads best on a linear scale (its minimum is often exactly 0); a heat map's colours
-    // on a log one (the valley would otherwise be one flat colour)
-    this.surfaceLog.checked = names.length > 1;
-    const at = (k) => surface.axes[names[k]][best.index[k]];
-    const where = names.map((name, k) => `${name} = ${num(at(k))}`).join(", ");
-    const text = `Minimum cost ${num(best.value)} at ${where}.`;
-    if (names.length === 1) {
-      const plot = new LineChart(this.surfaceCanvas, { xLabel: names[0], yLabel: "cost", log: this.surfaceLog.checked });
-      plot.update({
-        series: [{ label: "cost", x: surface.axes[names[0]], y: surface.cost, color: SMOOTHED, width: 2 }],
-        markers: [{ x: at(0), y: best.value, color: "#d00000", label: `min at ${names[0]} = ${num(at(0))}` }],
-      });
-      this.surfacePlot = plot;
-    } else {
-      // two axes: the whole matrix; more: the slice through the minimum along the first two
-      const z = surface.axes[names[0]].map((_, i) =>
-        surface.axes[names[1]].map((_, j) => valueAt(surface.cost, [i, j, ...best.index.slice(2)])));
-      const plot = new Heatmap(this.surfaceCanvas, {
-        xLabel: names[0], yLabel: names[1], zLabel: "cost", log: this.surfaceLog.checked,
-        best: { x: at(0), y: at(1), label: "min" },
-      });
-      plot.update({ x: surface.axes[names[0]], y: surface.axes[names[1]], z });
-      this.surfacePlot = plot;
-    }
-    this.signal.addEventListener("abort", () => this.surfacePlot.destroy());
-    const slice = names.length > 2 ? ` Shown: ${names[0]} × ${names[1]} through the minimum (${names.slice(2).map((n, k) => `${n} = ${num(at(k + 2))}`).join(", ")}).` : "";
-    this.surfaceCaption.textContent = text + slice;
-    this.surfaceCanvas.setAttribute("aria-label", `Cost surface over ${names.join(", ")}. ${text}`);
-    this.surfaceFigure.dataset.loaded = "true";
   }
 
   onEvent({ event, data }) {
@@ -289,7 +241,7 @@ class JobPage {
     this.renderProgress();
     this.renderMetrics();
     this.renderResult();
-    if (this.exhaustive && job.status === "succeeded") this.loadSurface();
+    if (this.exhaustive && job.status === "succeeded") this.surface.load();
     this.drawLoss();
   }
 
@@ -349,21 +301,7 @@ class JobPage {
   renderResult() {
     const r = this.job.result;
     this.resultCard.hidden = !r;
-    if (!r) return;
-    const known = [
-      ["train_loss", "train loss"], ["dev_loss", "dev loss"], ["test_loss", "test loss"],
-      ["r2", "R² (train)"], ["dev_r2", "R² (dev)"], ["test_r2", "R² (test)"],
-      ["accuracy", "accuracy (train)"], ["dev_accuracy", "accuracy (dev)"], ["test_accuracy", "accuracy (test)"],
-      ["epochs_run", "epochs run"], ["steps", "steps"],
-    ];
-    const skip = new Set(["outcome", "params", "seconds", ...known.map(([k]) => k)]);
-    const rows = [...known, ...Object.keys(r).filter((k) => !skip.has(k) && typeof r[k] === "number").map((k) => [k, k.replace(/_/g, " ")])]
-      .filter(([k]) => r[k] != null);
-    fill(this.resultSlot,
-      h("p", {}, h("span", { class: `badge outcome outcome-${r.outcome}`, id: "outcome" }, r.outcome)),
-      h("dl", { class: "facts", id: "result-facts" }, rows.map(([k, label]) => [h("dt", {}, label), h("dd", { class: "num", "data-key": k }, num(r[k]))])),
-      h("h3", {}, "Parameters"),
-      paramsView(r.params));
+    if (r) fill(this.resultSlot, resultView(r));
   }
 
   configCard() {
@@ -389,56 +327,6 @@ class JobPage {
   }
 }
 
-function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 function append(target, values) {
   for (const v of values) target.push(v);
-}
-
-function vector(values) {
-  return Array.isArray(values) ? `[${values.map((v) => (Array.isArray(v) ? vector(v) : num(v))).join(", ")}]` : num(values);
-}
-
-function paramsView(params) {
-  if (!params) return h("p", { class: "muted" }, "—");
-  if (Array.isArray(params)) {
-    return h("div", {},
-      h("ul", { class: "plain" }, params.map((layer, i) =>
-        h("li", {}, `layer ${i + 1}: ${layer.weight.length} × ${layer.weight[0]?.length ?? 0} weights, ${plural(layer.bias.length, "bias", "biases")}`))),
-      h("details", {}, h("summary", {}, "All parameters (JSON)"), h("pre", { class: "json" }, JSON.stringify(params, null, 1))));
-  }
-  const names = params.feature_names;
-  if (names && names.length === params.weights.length && !Array.isArray(params.weights[0])) {
-    // one weight per encoded feature, by name (`Sex=female`, `Age_missing`, `date.month`)
-    return h("dl", { class: "facts", id: "params" },
-      names.map((name, i) => [h("dt", { class: "mono" }, name), h("dd", { class: "num" }, num(params.weights[i]))]),
-      h("dt", {}, "bias"), h("dd", { class: "num" }, vector(params.bias)));
-  }
-  return h("dl", { class: "facts", id: "params" },
-    h("dt", {}, "w"), h("dd", { class: "num" }, vector(params.weights)),
-    h("dt", {}, "b"), h("dd", { class: "num" }, vector(params.bias)));
-}
-
-/** The smallest finite value of a nested array and its index path. */
-function argmin(cost) {
-  let best = { value: Infinity, index: [] };
-  const path = [];
-  const walk = (node, depth) => {
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        path[depth] = i;
-        walk(node[i], depth + 1);
-      }
-    } else if (node != null && Number.isFinite(node) && node < best.value) {
-      best = { value: node, index: path.slice(0, depth) };
-    }
-  };
-  walk(cost, 0);
-  return best;
-}
-
-function valueAt(cost, index) {
-  return index.reduce((node, i) => node?.[i], cost);
 }

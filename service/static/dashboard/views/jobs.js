@@ -1,8 +1,10 @@
-// #/jobs[?status=…&dataset=…&sweep=…]: the jobs, newest first, polled every 1.5 s.
+// #/jobs[?status=…&dataset=…&sweep=…]: the jobs, newest first, polled every 1.5 s. Ticked jobs are
+// compared on one chart (#/compare).
 
 import { api } from "../api.js";
 import { heading, showError } from "../ui.js";
 import { every, fill, h, modelSummary, num, optimizerSummary, progressBar, shortId, statusBadge, when } from "../util.js";
+import { COMPARE_MAX, compareHref } from "./compare.js";
 
 const STATUSES = ["", "queued", "running", "succeeded", "failed", "cancelled"];
 
@@ -22,6 +24,19 @@ export function jobsView(main, { query, signal }) {
   }, STATUSES.map((s) => h("option", { value: s }, s || "all")));
   const box = h("div", { class: "table-box" }, h("p", { class: "muted" }, "Loading…"));
   const names = new Map();
+  const picked = []; // job ids ticked for the comparison, in the order they were ticked
+  const compare = h("button", {
+    type: "button", id: "compare-button", class: "secondary", disabled: true,
+    onclick: () => { location.hash = compareHref(picked); },
+  }, "Compare ticked jobs");
+  const pick = (id, on) => {
+    const at = picked.indexOf(id);
+    if (on && at < 0) picked.push(id);
+    if (!on && at >= 0) picked.splice(at, 1);
+    compare.disabled = picked.length === 0;
+    compare.textContent = picked.length ? `Compare ${picked.length} job${picked.length === 1 ? "" : "s"}` : "Compare ticked jobs";
+    for (const input of box.querySelectorAll("input.pick")) input.disabled = !input.checked && picked.length >= COMPARE_MAX;
+  };
   main.append(
     heading("Jobs"),
     h("div", { class: "toolbar" },
@@ -29,6 +44,7 @@ export function jobsView(main, { query, signal }) {
       dataset ? h("span", { class: "chip" }, `dataset ${shortId(dataset)}`, " ", h("a", { href: "#/jobs", "aria-label": "Show all datasets" }, "×")) : null,
       sweep ? h("span", { class: "chip" }, h("a", { href: `#/sweeps/${encodeURIComponent(sweep)}` }, `sweep ${shortId(sweep)}`)) : null,
       h("span", { class: "spacer" }),
+      compare,
       h("a", { class: "button", href: "#/new" }, "New job")),
     h("section", { class: "card", "aria-label": "Jobs" }, box),
   );
@@ -49,7 +65,7 @@ export function jobsView(main, { query, signal }) {
       const snapshot = JSON.stringify(jobs);
       if (snapshot === last) return; // unchanged: keep the table (and the reader's focus) as it is
       last = snapshot;
-      fill(box, jobs.length ? table(jobs, names) : h("p", { class: "muted" }, "No job here yet. ", h("a", { href: "#/new" }, "Start one.")));
+      fill(box, jobs.length ? table(jobs, names, picked, pick) : h("p", { class: "muted" }, "No job here yet. ", h("a", { href: "#/new" }, "Start one.")));
       first = false;
     } catch (err) {
       if (first) fill(box, h("p", { class: "muted" }, "Could not load the jobs."));
@@ -59,14 +75,20 @@ export function jobsView(main, { query, signal }) {
   });
 }
 
-function table(jobs, names) {
+function table(jobs, names, picked, pick) {
   return h("table", { class: "data jobs" },
     h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Compare")),
       ["Job", "Dataset", "Model", "Optimizer", "Status", "Progress", "Train loss", "Created"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, jobs.map((job) => {
       const loss = job.result?.train_loss ?? job.metrics?.train_loss;
       const p = job.progress || {};
+      const ticked = picked.includes(job.id);
       return h("tr", { "data-job": job.id, "data-status": job.status },
+        h("td", {}, h("input", {
+          type: "checkbox", class: "pick", checked: ticked, disabled: !ticked && picked.length >= COMPARE_MAX,
+          "aria-label": `Compare ${job.id}`, onchange: (e) => pick(job.id, e.target.checked),
+        })),
         h("td", {}, h("a", { href: `#/jobs/${encodeURIComponent(job.id)}`, class: "mono", title: job.id }, shortId(job.id)),
           job.sweep_id ? h("div", { class: "small" }, h("a", { href: `#/sweeps/${encodeURIComponent(job.sweep_id)}` }, "sweep")) : null),
         h("td", {}, names.get(job.dataset_id) || h("span", { class: "mono small", title: job.dataset_id }, shortId(job.dataset_id))),

@@ -1,9 +1,14 @@
-// #/sweeps/{id}: a sweep's children ranked by its metric, and their loss curves overlaid.
+// #/sweeps/{id}: a sweep's children ranked by its metric and their loss curves overlaid; a search's
+// trials, cross-validation's candidates (sweepsummary.js); the learning and validation curves
+// (curves.js).
 
 import { api } from "../api.js";
 import { LineChart, PALETTE } from "../chart.js";
 import { heading, showError } from "../ui.js";
 import { duration, ENDED, every, fill, h, num, shortId, statusBadge, swatch } from "../util.js";
+import { hasLearningCurve, learningCurveCard, validationCurveCard } from "./curves.js";
+import { overridesText } from "./sweeps.js";
+import { candidatesCard, childTag, renderHead } from "./sweepsummary.js";
 
 const CURVES = [
   ["smoothed", "train loss (smoothed)"],
@@ -23,10 +28,16 @@ export function sweepView(main, { params: [sweepId], signal }) {
   const legend = h("ul", { class: "legend sweep-legend", "aria-label": "Jobs in the chart" });
   const figure = h("figure", { class: "chart-figure", id: "sweep-figure", "data-curves": "0" }, canvas, legend);
   let sweep = null;
+  const candidates = candidatesCard();
+  const learning = learningCurveCard();
+  const validation = validationCurveCard();
 
   main.append(
     heading("Sweep ", h("span", { class: "mono", title: sweepId }, shortId(sweepId))),
     headSlot,
+    candidates,
+    learning,
+    validation,
     h("section", { class: "card", "aria-labelledby": "sweep-curves-title" },
       h("h2", { id: "sweep-curves-title" }, "Loss curves"),
       h("div", { class: "chart-controls" },
@@ -95,8 +106,12 @@ export function sweepView(main, { params: [sweepId], signal }) {
       }
     }
     renderHead(headSlot, sweep);
+    candidates.update(sweep);
+    learning.update(sweep);
+    validation.update(sweep);
     fill(tableSlot, rankTable(sweep, histories));
-    fill(legend, sweep.jobs.map((job) => h("li", { class: "legend-item" }, swatch(histories.get(job.id).color), overridesText(job.overrides))));
+    fill(legend, sweep.jobs.map((job) => h("li", { class: "legend-item" }, swatch(histories.get(job.id).color),
+      overridesText(job.overrides), childTag(job) ? ` · ${childTag(job)}` : "")));
     try {
       await refreshHistories();
     } catch (err) {
@@ -108,38 +123,30 @@ export function sweepView(main, { params: [sweepId], signal }) {
   });
 }
 
-function renderHead(slot, sweep) {
-  const counts = Object.entries(sweep.counts || {}).map(([s, n]) => `${n} ${s}`).join(", ");
-  fill(slot,
-    h("p", { class: "subtitle" },
-      h("span", { class: `badge status-${sweep.status === "done" ? "succeeded" : "running"}` }, sweep.status), " ",
-      `${sweep.jobs.length} jobs (${counts || "none yet"}) · ranked by ${sweep.ranked_by.replace("_", " ")} · `,
-      h("a", { href: `#/jobs?sweep=${encodeURIComponent(sweep.id)}` }, "as a job list")),
-    sweep.grid ? h("p", { class: "small muted" }, "Grid: ",
-      Object.entries(sweep.grid).map(([k, values], i) => [i ? "; " : "", h("code", {}, k), ` ∈ {${values.map((v) => JSON.stringify(v)).join(", ")}}`])) : null);
-}
-
 function rankTable(sweep, histories) {
   let rank = 0;
+  const rows = hasLearningCurve(sweep); // else every child trains on the same rows
+  const tags = sweep.jobs.some((j) => childTag(j));
+  const head = ["#", "", "Job", tags ? "Fold / trial" : null, "Overrides", "Status", rows ? "Train rows" : null, "Train loss", "Dev loss", "Time"];
   return h("table", { class: "data", id: "sweep-table" },
-    h("thead", {}, h("tr", {}, ["#", "", "Job", "Overrides", "Status", "Train loss", "Dev loss", "Time"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, head.filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, sweep.jobs.map((job) => {
-      const ranked = job.status === "succeeded" && job[sweep.ranked_by] != null;
+      const pruned = job.outcome === "pruned";
+      const ranked = job.status === "succeeded" && !pruned && job[sweep.ranked_by] != null;
       const best = job.id === sweep.best_job_id;
       return h("tr", { class: best ? "best" : null, "data-job": job.id },
         h("td", { class: "num" }, ranked ? String(++rank) : "—"),
         h("td", {}, swatch(histories.get(job.id)?.color || "#999")),
         h("td", {}, h("a", { class: "mono", href: `#/jobs/${encodeURIComponent(job.id)}`, title: job.id }, shortId(job.id)),
           best ? [" ", h("span", { class: "badge best-badge" }, "best")] : null),
+        tags ? h("td", { class: "small" }, childTag(job)) : null,
         h("td", {}, overridesText(job.overrides)),
         h("td", {}, statusBadge(job.status, job.error),
+          pruned ? [" ", h("span", { class: "badge outcome" }, "pruned")] : null,
           job.error && ENDED.has(job.status) ? h("div", { class: "small muted" }, job.error.message) : null),
+        rows ? h("td", { class: "num" }, job.train_rows ?? "—") : null,
         h("td", { class: "num" }, num(job.train_loss)),
         h("td", { class: "num" }, num(job.dev_loss)),
         h("td", { class: "num" }, duration(job.seconds)));
     })));
-}
-
-function overridesText(overrides) {
-  return Object.entries(overrides || {}).map(([k, v]) => `${k.split(".").pop()} = ${typeof v === "number" ? num(v) : JSON.stringify(v)}`).join(", ") || "(base)";
 }
