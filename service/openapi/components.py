@@ -16,7 +16,7 @@ from descent.settings import Settings
 from descent.spec.schedule import SCHEDULE_CLASSES
 from descent.store.paging import CURSOR_PATTERN
 
-from .. import schemas
+from .. import schemas, sweep_schemas
 from ..sweep_plan import PATH
 from .parts import REF, ref
 
@@ -36,8 +36,8 @@ MODELS: list[type[BaseModel]] = [
     schemas.PredictRequest,
     schemas.Prediction,
     schemas.ModelExport,
-    schemas.SweepResource,
-    schemas.SweepList,
+    sweep_schemas.SweepResource,
+    sweep_schemas.SweepList,
 ]
 """The models whose schemas are components (and whatever they reference)."""
 
