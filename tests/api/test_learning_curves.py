@@ -8,22 +8,14 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 import pytest
 
 from tests.support.api import problem, upload, wait_sweep
-from tests.support.data import WORKED
+from tests.support.data import WORKED, noisy_cubic
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 FRACTIONS = [0.05, 0.1, 0.2, 0.5, 1.0]
-
-
-def noisy_cubic(rows: int = 600) -> str:
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-2, 2, rows)
-    y = x**3 - 2 * x + rng.normal(0, 1.0, rows)  # the noise's variance, 1, is the best dev cost
-    return "x,y\n" + "".join(f"{a:.6f},{b:.6f}\n" for a, b in zip(x, y, strict=True))
 
 
 def test_dev_cost_falls_and_flattens_while_train_cost_rises_toward_it(client):
