@@ -78,6 +78,9 @@ class Searcher:
     def advance(self, sweep_id: str, wait: float | None = 30.0) -> bool:
         """Tell the study of ended trials and start new ones; False when another process held the
         lock for longer than `wait` seconds (it is doing the same)."""
+        sweep = self.store.sweeps.record(sweep_id)
+        if sweep is None or "search" not in sweep["request"]:
+            return True  # a grid sweep (or gone): nothing to advance, no lock taken
         lock = self.store.sweeps.lock(sweep_id, blocking_timeout=wait)
         if not lock.acquire():
             return False
