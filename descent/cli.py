@@ -9,22 +9,28 @@
     descent sweep DATASET --grid optimizer.lr=0.001,0.01 [--folds K] [--base JSON] [--set K=V] [--watch]
     descent sweep DATASET --search tpe --space optimizer.lr=1e-4:1:log [--trials N] [--pruner hyperband] [...]
     descent sweeps [SWEEP] [--watch] [--cursor C]
+    descent list datasets|jobs [--status S] [--dataset D] [--sweep S]
+    descent export JOB [--format json|safetensors|onnx] [-o FILE]
+    descent delete dataset|job ID...
 
 DESCENT_URL (default http://localhost:8000), DESCENT_API_KEY and DESCENT_PROGRESS come from the
 environment (descent.settings.ClientSettings).
 Exit codes: 0 done, 1 the job failed or was cancelled, 2 bad usage, 3 the API refused the
-request (4xx), 4 the API could not be reached or failed (5xx), 130 interrupted.
+request (4xx), 4 the API could not be reached or failed (5xx), 130 interrupted. Output piped into
+a reader that stops early (`descent list jobs | head`) ends the command quietly with 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from .cli_catalogue import add_catalogue_commands, delete, export, list_lines
 from .cli_results import result_table
 from .cli_sweep import add_sweep_options, sweep_lines, sweep_request, sweeps_lines
 from .client import TERMINAL, ApiError, Client
@@ -195,6 +201,24 @@ def run(args: argparse.Namespace, client: Client, settings: ClientSettings | Non
         else:
             print("\n".join(sweeps_lines(client.sweeps(limit=args.limit, cursor=args.cursor))))
         return EXIT_OK
+    if args.command == "list":
+        for line in list_lines(client, args):
+            print(line)
+        return EXIT_OK
+    if args.command == "export":
+        told = export(client, args, sys.stdout.buffer)
+        if told:
+            print(told, file=sys.stderr)
+        return EXIT_OK
+    if args.command == "delete":
+        refused = False
+        for item, error in delete(client, args.kind, args.ids):
+            if error is None:
+                print(f"deleted {item}")
+            else:
+                refused = True
+                print(f"descent: {item}: {error.line()}", file=sys.stderr)
+        return EXIT_REFUSED if refused else EXIT_OK
     raise AssertionError(args.command)
 
 
@@ -270,7 +294,15 @@ def parser() -> argparse.ArgumentParser:
     ss.add_argument("--watch", action="store_true", help="with a sweep id: wait until it is done")
     ss.add_argument("--limit", type=int, help="sweeps per page")
     ss.add_argument("--cursor", help="the page after a previous one (its `older:` line)")
+    add_catalogue_commands(sub)
     return p
+
+
+def quiet_stdout() -> None:
+    """Standard output's reader has gone (`| head` has what it wanted): point standard output at
+    /dev/null, so that Python's flush at exit does not complain about the broken pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     client = Client(settings.url, settings.api_key or None)
     try:
         return run(args, client, settings)
+    except BrokenPipeError:  # the API client turns its own socket errors into ApiError: this is stdout
+        quiet_stdout()
+        return EXIT_OK
     except ApiError as exc:
         print(f"descent: {exc.line()}", file=sys.stderr)
         return EXIT_UNAVAILABLE if exc.status == 0 or exc.status >= 500 else EXIT_REFUSED

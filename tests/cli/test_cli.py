@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import cli as descent
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 CSV = "x,y\n1,2\n2,4\n3,6\n4,8\n"
-
-
-def descent(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DESCENT_URL": url, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "descent.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_upload_train_watch_history_predict(url, tmp_path):
