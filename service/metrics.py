@@ -80,7 +80,7 @@ class StoreCollector:
             labels=["tenant", "limit"],
         )
         for tenant in tenants:
-            stored.add_metric([tenant], store.tenants.stored(tenant))
+            stored.add_metric([tenant], store.tenants.stored_for_metrics(tenant))
             quota.add_metric([tenant], self.app.config["SETTINGS"].tenant_storage_bytes)
             open_jobs.add_metric([tenant], store.jobs.open_count(tenant))
             for limit, count in store.tenants.refusals(tenant).items():

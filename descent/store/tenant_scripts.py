@@ -19,7 +19,11 @@ from .scripts import LuaScript
 LEDGER_KEYS = ("sizes", "parts", "checks", "total")
 """A tenant's ledger: `keys.tenant_storage`, `_parts`, `_checks`, `_total`."""
 
-RECONCILE = """
+MAX_CHECKS = 2000
+"""Members one read measures at most: bounds the script's time (a tenant has at most
+DESCENT_MAX_OPEN_JOBS open jobs, each due at every read, and whatever expired meanwhile)."""
+
+RECONCILE = f"local MAX_CHECKS = {MAX_CHECKS}\n" + """
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -34,10 +38,13 @@ local function size_of(key)
   end
   return 0
 end
--- Measure the members whose check time has come; the tenant's total after.
+-- Measure the members whose check time has come (at most MAX_CHECKS, the oldest first: the rest
+-- at the next read); the tenant's total after. Writes only what changed, so a read of a ledger
+-- with nothing new still works on a Redis at its maxmemory.
 local function reconcile(now)
-  local total = tonumber(redis.call('GET', K.total) or '0')
-  for _, member in ipairs(redis.call('ZRANGEBYSCORE', K.checks, '-inf', now)) do
+  local before = tonumber(redis.call('GET', K.total) or '0')
+  local total = before
+  for _, member in ipairs(redis.call('ZRANGEBYSCORE', K.checks, '-inf', now, 'LIMIT', 0, MAX_CHECKS)) do
     local old = tonumber(redis.call('HGET', K.sizes, member) or '0')
     local parts = cjson.decode(redis.call('HGET', K.parts, member) or '[]')
     local ttl = -2
@@ -50,14 +57,16 @@ local function reconcile(now)
     else
       local size = 0
       for _, key in ipairs(parts) do size = size + size_of(key) end
-      redis.call('HSET', K.sizes, member, size)
-      total = total + size - old
-      if ttl < 0 then ttl = 0 end
-      redis.call('ZADD', K.checks, now + ttl, member)
+      if size ~= old then
+        redis.call('HSET', K.sizes, member, size)
+        total = total + size - old
+      end
+      -- without a TTL (an open job) it stays due: measured again at every read
+      if ttl >= 0 then redis.call('ZADD', K.checks, now + ttl, member) end
     end
   end
   if total < 0 then total = 0 end
-  redis.call('SET', K.total, string.format('%d', total))
+  if total ~= before then redis.call('SET', K.total, string.format('%d', total)) end
   return total
 end
 """

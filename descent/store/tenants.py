@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from redis import Redis
 from redis.client import Pipeline
+from redis.exceptions import OutOfMemoryError
 
 from . import keys, scripts, tenant_scripts
 
@@ -82,6 +83,14 @@ class TenantStore:
     def stored(self, tenant: str) -> int:
         """The bytes the tenant stores now (its ledger brought up to date)."""
         return int(self._usage(keys=ledger(tenant)))
+
+    def stored_for_metrics(self, tenant: str) -> int:
+        """`stored`, or the last total measured when Redis is at its maxmemory and refuses the
+        ledger's writes: /metrics must still answer when the store is full."""
+        try:
+            return self.stored(tenant)
+        except OutOfMemoryError:
+            return int(self.redis.get(keys.tenant_storage_total(tenant)) or 0)
 
     def reserve_dataset(self, tenant: str, dataset_id: str, size: int, quota: int) -> Reservation:
         """Count `size` bytes for a dataset about to be written, unless they would take the tenant
