@@ -72,7 +72,16 @@ class Settings:
     api_keys: str = field(default="", repr=False)
     """``tenant:key,…``; empty runs the service open, as one tenant."""
     max_open_jobs: int = 100
-    """Queued plus running jobs of one tenant."""
+    """Queued plus running jobs of one tenant; one more is a 429 with Retry-After."""
+    tenant_storage_bytes: int = 0
+    """Bytes one tenant may keep in Redis (datasets, job records, histories, checkpoints); an upload
+    that would pass it is a 403. 0: no quota."""
+    rate_limit: float = 0.0
+    """Requests per second one tenant may make (all API processes together); more are a 429 with
+    Retry-After. 0: no limit."""
+    rate_burst: int = 0
+    """Requests a tenant may make at once before DESCENT_RATE_LIMIT paces it (the bucket's size);
+    0: one second's worth of the rate (at least 1)."""
     retention_seconds: int = 7 * 24 * 3600
     """How long ended jobs (with their histories) and unused datasets are kept."""
     idempotency_seconds: int = 24 * 3600
@@ -159,6 +168,18 @@ class Settings:
     def __post_init__(self) -> None:
         if self.log_format not in ("json", "text"):
             raise ValueError(f"DESCENT_LOG_FORMAT={self.log_format!r} is not json or text")
+        for name, value in (
+            ("DESCENT_TENANT_STORAGE_BYTES", self.tenant_storage_bytes),
+            ("DESCENT_RATE_LIMIT", self.rate_limit),
+            ("DESCENT_RATE_BURST", self.rate_burst),
+        ):
+            if not 0 <= value < float("inf"):  # NaN too
+                raise ValueError(f"{name}={value!r} must be a finite number >= 0 (0 turns it off)")
+
+    @property
+    def burst(self) -> int:
+        """The rate limiter's bucket: DESCENT_RATE_BURST, or one second's worth of requests."""
+        return self.rate_burst if self.rate_burst > 0 else max(1, round(self.rate_limit))
 
     @property
     def worker_live_seconds(self) -> float:

@@ -15,7 +15,7 @@ from redis.retry import Retry
 from descent.settings import Settings
 from descent.store import Store, connect
 
-from . import auth, body_limit, errors, metrics
+from . import auth, body_limit, errors, limits, metrics
 
 log = logging.getLogger("descent.api")
 
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     body_limit.init_app(app)
     metrics.init_app(app)
     auth.init_app(app, settings.api_keys)
+    limits.init_app(app)  # after auth: it paces the tenant auth found
 
     from .dashboard import bp as dashboard_bp
     from .datasets import bp as datasets_bp

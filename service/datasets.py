@@ -10,10 +10,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from descent.settings import Settings
 from descent.store import BadCursor, DeleteOutcome
+from descent.store.datasets import column_bytes
 from descent.store.records import now, now_score
 from descent.table import Table
 
-from . import context
+from . import context, limits
 from .idempotency import idempotent
 from .openapi import parts as apidoc
 from .problems import Problem, invalid
@@ -96,8 +97,10 @@ _DATASET_LINKS = {
 @bp.post("")
 @idempotent("datasets")
 def create() -> tuple[Response, int, dict[str, str]]:
+    limits.check_room()
     table, name = _parse_upload()
     dataset_id = "ds_" + secrets.token_hex(16)
+    limits.reserve_dataset(dataset_id, column_bytes(table))
     datasets = context.store().datasets
     # the columns go to Redis while they are described (Redis writes its append-only file meanwhile)
     written = _WRITERS.submit(datasets.put_columns, dataset_id, table)
@@ -166,6 +169,9 @@ def _create_doc(settings: Settings) -> dict[str, Any]:
             },
             {
                 "400": "invalid data: `errors` names every fault (row and column for CSV)",
+                "403": "over the tenant's storage quota (DESCENT_TENANT_STORAGE_BYTES = "
+                f"{settings.tenant_storage_bytes}; 0: none): the quota, what it stores and what the "
+                "upload needs",
                 "409": apidoc.IDEMPOTENCY_CONFLICT,
                 "413": apidoc.too_large(settings),
                 "415": "not CSV, Parquet, Arrow IPC, multipart/form-data or application/json",

@@ -6,7 +6,7 @@ context, URL matching, four hooks, a Response object); with two hundred pollers 
 Redis, is what fills the CPU. This WSGI middleware answers exactly those two requests when they
 succeed — the same store call, the same JSON bytes, the same latency metric — and hands everything
 else to Flask untouched: another route, method or query, a missing or foreign job, a bad key, a
-Redis error. So every error, and every rule about what is an error, stays in one place (the
+Redis error, a tenant over its request rate (the limiter's answer goes along, service/limits.py). So every error, and every rule about what is an error, stays in one place (the
 views), and tests compare the two paths byte for byte.
 """
 
@@ -21,6 +21,7 @@ from flask import Flask
 
 from .auth import tenant_or_none
 from .jobs import MAX_AFTER
+from .limits import PACED
 
 log = logging.getLogger("descent.api")
 
@@ -43,6 +44,8 @@ class FastPolls:
         self.latency = app.extensions["descent.http_latency"]
         self.page_size = app.config["SETTINGS"].history_page_size
         self.dumps = app.json.dumps
+        settings = app.config["SETTINGS"]
+        self.rate = (settings.rate_limit, settings.burst) if settings.rate_limit > 0 else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -75,6 +78,10 @@ class FastPolls:
         tenant = tenant_or_none(environ.get("HTTP_AUTHORIZATION", ""), self.keys)
         if tenant is None:
             return None
+        if self.rate is not None:  # one token per request: Flask's limiter reads this answer
+            environ[PACED] = self.store.tenants.take(tenant, *self.rate)
+            if environ[PACED] > 0:
+                return None
         if history:
             page = self.store.history.read(job_id, after, limit, tenant)
             return None if page is None else (HISTORY_ROUTE, self._json(page))

@@ -12,6 +12,7 @@ from descent.store.states import STATUSES
 
 from . import context
 from .idempotency import idempotent
+from .limits import check_room
 from .openapi import parts as apidoc
 from .problems import Problem, invalid
 from .schemas import MAX_SEED
@@ -34,6 +35,7 @@ def create() -> tuple[Response, int, dict[str, str]]:
     if req is None:  # the request's own faults first, then whether its dataset exists
         raise reject(errors)
     dataset = context.training_dataset(req.dataset_id)
+    check_room()
     job = submit(job_config(req, dataset, context.settings()))
     if job is None:  # the dataset was deleted between the lookup and the write
         raise context.not_found("dataset", req.dataset_id)
@@ -51,7 +53,8 @@ def _create_doc(settings: Settings) -> dict[str, Any]:
             {"202": apidoc.json_response("JobResource", "queued", apidoc.CREATED_HEADERS, links=_JOB_LINKS)},
             {
                 "400": "invalid request (`errors` names every bad field), a request that does not "
-                "fit the dataset or a limit, or DESCENT_MAX_OPEN_JOBS open jobs already",
+                "fit the dataset or a limit",
+                "403": apidoc.over_quota(settings),
                 "404": "unknown dataset, or not yours",
                 "409": apidoc.IDEMPOTENCY_CONFLICT,
                 "413": apidoc.too_large(settings),

@@ -21,6 +21,7 @@ from descent.queue import training_queue
 from descent.settings import Settings
 from descent.store.ops import DURATION_BUCKETS
 
+from .auth import OPEN_TENANT
 from .openapi import parts as apidoc
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -58,6 +59,33 @@ class StoreCollector:
         )
         histogram.add_metric([], buckets, durations.get("sum", 0.0))
         yield histogram
+        yield from self._tenants(store)
+
+    def _tenants(self, store: Any) -> Iterator[Metric]:
+        """Each configured tenant's use of its limits (labels: the tenants of DESCENT_API_KEYS, or
+        the one open tenant): a bounded set, whatever clients send."""
+        keys = self.app.extensions.get("descent.keys") or []
+        tenants = sorted({tenant for tenant, _ in keys}) or [OPEN_TENANT]
+        stored = GaugeMetricFamily(
+            "descent_tenant_stored_bytes", "Bytes a tenant keeps in Redis (datasets, jobs, histories, checkpoints)",
+            labels=["tenant"],
+        )
+        quota = GaugeMetricFamily(
+            "descent_tenant_storage_quota_bytes", "DESCENT_TENANT_STORAGE_BYTES (0: none)", labels=["tenant"]
+        )
+        open_jobs = GaugeMetricFamily("descent_tenant_open_jobs", "A tenant's queued plus running jobs", labels=["tenant"])
+        refused = CounterMetricFamily(
+            "descent_tenant_requests_limited",
+            "A tenant's requests refused by a limit: rate (429), open_jobs (429), storage (403)",
+            labels=["tenant", "limit"],
+        )
+        for tenant in tenants:
+            stored.add_metric([tenant], store.tenants.stored_for_metrics(tenant))
+            quota.add_metric([tenant], self.app.config["SETTINGS"].tenant_storage_bytes)
+            open_jobs.add_metric([tenant], store.jobs.open_count(tenant))
+            for limit, count in store.tenants.refusals(tenant).items():
+                refused.add_metric([tenant, limit], count)
+        yield from (stored, quota, open_jobs, refused)
 
 
 def init_app(app: Flask) -> None:

@@ -23,6 +23,8 @@ class Problem(Exception):
     errors: list[dict[str, Any]] = field(default_factory=list)
     slug: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Extension members of the document (RFC 9457 §3.2): a limit's variable, value and use."""
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
@@ -38,6 +40,7 @@ class Problem(Exception):
         }
         if self.errors:
             doc["errors"] = self.errors
+        doc.update(self.extra)
         return doc
 
 

@@ -125,6 +125,11 @@ class ProblemDoc(Exact):
     status: int = Field(ge=400, le=599)
     detail: str
     errors: list[FieldError] = absent(description="every invalid field (present on most 400s)")
+    limit: str = absent(description="the variable of the per-tenant limit that refused the request (403, 429)")
+    quota_bytes: int = absent(ge=0, description="403 quota-exceeded: the tenant's storage quota")
+    stored_bytes: int = absent(ge=0, description="403 quota-exceeded: the bytes the tenant stores already")
+    requested_bytes: int = absent(ge=0, description="403 quota-exceeded: the bytes the upload needs")
+    retry_after: int = absent(ge=1, description="429: seconds to wait, as the Retry-After header says")
 
 
 class DatasetStats(Exact):

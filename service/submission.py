@@ -9,16 +9,7 @@ from descent.queue import enqueue_training
 from descent.store import JobStatus, OpenJobsLimit
 
 from . import context
-from .problems import Problem, invalid
-
-
-def open_jobs_limit(limit: int) -> Problem:
-    """400 naming DESCENT_MAX_OPEN_JOBS: the tenant must wait for jobs to end, or cancel some."""
-    return invalid(
-        f"You have {limit} queued or running jobs, the most DESCENT_MAX_OPEN_JOBS = {limit} allows; "
-        "wait for some to end or cancel them.",
-        [{"field": "body", "message": f"over DESCENT_MAX_OPEN_JOBS = {limit}"}],
-    )
+from .limits import open_jobs_limit
 
 
 def new_job_id() -> str:

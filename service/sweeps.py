@@ -16,9 +16,10 @@ from descent.store import BadCursor, CancelOutcome
 
 from . import context
 from .idempotency import idempotent
+from .limits import check_room, open_jobs_limit
 from .openapi import parts as apidoc
 from .problems import Problem, invalid
-from .submission import new_job_id, open_jobs_limit, submit
+from .submission import new_job_id, submit
 from .sweep_plan import FOLD_PATHS, SweepPlan, plan
 from .sweep_view import resource, stalled, summary
 from .validation import job_config, parse_job_request
@@ -39,6 +40,7 @@ def create() -> tuple[Response, int, dict[str, str]]:
     settings = context.settings()
     sweep = plan(context.json_body(), settings)
     dataset = context.training_dataset(sweep.dataset_id)
+    check_room()
     if sweep.search is not None:
         return _create_search(sweep, dataset, settings)
     children = sweep.children()
@@ -62,7 +64,7 @@ def create() -> tuple[Response, int, dict[str, str]]:
     sweep_id = "sweep_" + secrets.token_hex(16)
     limit = settings.max_open_jobs
     if context.store().jobs.open_count(context.tenant()) + len(children) > limit:
-        raise open_jobs_limit(limit)
+        raise open_jobs_limit(limit, len(children))
     records = [
         {"id": new_job_id(), "overrides": c.overrides, "candidate": c.candidate, **({"fold": c.fold} if c.fold is not None else {})}
         for c in children
@@ -96,7 +98,7 @@ def _create_search(sweep: SweepPlan, dataset: dict[str, Any], settings: Settings
     if errors:
         raise invalid(f"{len(errors)} problem(s) with the search's jobs", errors[:50])
     if context.store().jobs.open_count(context.tenant()) + sweep.search.parallel > settings.max_open_jobs:
-        raise open_jobs_limit(settings.max_open_jobs)
+        raise open_jobs_limit(settings.max_open_jobs, sweep.search.parallel)
     metric = "dev_loss" if configs[0]["split"]["dev"] > 0 else "train_loss"
     sweep_id = "sweep_" + secrets.token_hex(16)
     store = context.store()
@@ -159,7 +161,8 @@ def _create_doc(settings: Settings) -> dict[str, Any]:
             {
                 "400": "invalid request, a child that would be an invalid job (named by its `grid.` "
                 f"or `base.` path), more than DESCENT_MAX_SWEEP_CHILDREN = {settings.max_sweep_children} "
-                "children, or over DESCENT_MAX_OPEN_JOBS",
+                "children, or more children at once than DESCENT_MAX_OPEN_JOBS allows",
+                "403": apidoc.over_quota(settings),
                 "404": "unknown dataset, or not yours",
                 "409": apidoc.IDEMPOTENCY_CONFLICT,
                 "413": apidoc.too_large(settings),

@@ -17,6 +17,7 @@ from .packing import ZeroCopyPacker
 from .paging import BadCursor
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 from .sweeps import SweepStore
+from .tenants import TenantStore
 
 __all__ = [
     "BadCursor",
@@ -50,6 +51,7 @@ class Store:
         self.idempotency = IdempotencyStore(redis, idempotency_seconds)
         self.ops = OpsStore(redis)
         self.holds = HoldStore(redis)
+        self.tenants = TenantStore(redis)
 
 
 def connect(url: str, **options: object) -> Redis:

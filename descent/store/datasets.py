@@ -17,7 +17,7 @@ from redis import Redis
 
 from descent.table import Column, Table
 
-from . import keys, scripts
+from . import keys, scripts, tenants
 from .paging import page
 from .states import DeleteOutcome
 
@@ -70,6 +70,7 @@ class DatasetStore:
         pipe.hset(keys.dataset(dataset_id), mapping=mapping)
         pipe.expire(keys.dataset(dataset_id), self.retention_seconds)
         pipe.zadd(keys.tenant_datasets(tenant), {dataset_id: meta["created_score"]})
+        tenants.recheck(pipe, tenant, keys.dataset(dataset_id))  # its reserved size, measured
         pipe.execute()
 
     def get(self, tenant: str, dataset_id: str) -> dict[str, Any] | None:
@@ -138,19 +139,27 @@ class DatasetStore:
 
     def delete(self, tenant: str, dataset_id: str) -> DeleteOutcome:
         """DELETED, MISSING (or not yours) or IN_USE (a queued or running job uses it)."""
-        result = self._delete(
+        pipe = self.redis.pipeline(transaction=True)
+        self._delete(
             keys={
                 "dataset": keys.dataset(dataset_id),
                 "dataset_active": keys.dataset_active_jobs(dataset_id),
                 "tenant_datasets": keys.tenant_datasets(tenant),
             },
             args=[tenant, dataset_id],
+            client=pipe,
         )
-        return DeleteOutcome(result.decode())
+        tenants.recheck(pipe, tenant, keys.dataset(dataset_id))  # its bytes freed at the next read
+        return DeleteOutcome(pipe.execute()[0].decode())
 
 
 _DTYPES = {"number": "<f4", "category": "<i4", "datetime": "<f8"}
 """How each kind of column is stored (descent/table.py)."""
+
+
+def column_bytes(table: Table) -> int:
+    """The bytes `put_columns` writes for `table`: what an upload reserves of its tenant's quota."""
+    return sum(table.rows * np.dtype(_DTYPES[c.kind]).itemsize for c in table.columns if c.values is not None)
 
 
 def _numbers_only(meta: dict[str, Any], fields: dict[bytes, bytes]) -> Table:

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from redis import Redis
 
-from . import keys, scripts
+from . import keys, scripts, tenants
 from .ops import observe_duration
 from .paging import page
 from .records import TRAIN_FORMAT, now, now_score, seconds_since
@@ -88,7 +88,10 @@ class JobStore:
         args: list[Any] = [tenant, job_id, now_score(), max_open, self.retention_seconds]
         for name, value in fields.items():
             args += [name, value]
-        created = self._create(keys=job_keys, args=args)
+        pipe = self.redis.pipeline(transaction=True)
+        self._create(keys=job_keys, args=args, client=pipe)
+        tenants.track(pipe, tenant, tenants.job_parts(job_id))  # left again at once if not created
+        created = pipe.execute()[0]
         if created == -1:
             raise OpenJobsLimit(tenant)
         if not created:
@@ -257,7 +260,10 @@ class JobStore:
         }
         if sweep_id:
             job_keys["sweep_jobs"] = keys.sweep_jobs(sweep_id.decode())
-        return DeleteOutcome(self._delete(keys=job_keys, args=[tenant, job_id]).decode())
+        pipe = self.redis.pipeline(transaction=True)
+        self._delete(keys=job_keys, args=[tenant, job_id], client=pipe)
+        tenants.recheck(pipe, tenant, keys.job(job_id))
+        return DeleteOutcome(pipe.execute()[0].decode())
 
     def transition(
         self,

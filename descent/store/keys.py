@@ -32,6 +32,36 @@ def tenant_open_jobs(tenant: str) -> str:
     return f"{PREFIX}tenant:{tenant}:open"
 
 
+def tenant_storage(tenant: str) -> str:
+    """Hash: the bytes each of a tenant's resources holds, by the resource's key (store/usage.py)."""
+    return f"{PREFIX}tenant:{tenant}:storage"
+
+
+def tenant_storage_parts(tenant: str) -> str:
+    """Hash: the keys each counted resource is made of (JSON list, its main key first)."""
+    return f"{PREFIX}tenant:{tenant}:storage:parts"
+
+
+def tenant_storage_checks(tenant: str) -> str:
+    """Sorted set: each counted resource scored by when (unix ms) its size is measured again."""
+    return f"{PREFIX}tenant:{tenant}:storage:checks"
+
+
+def tenant_storage_total(tenant: str) -> str:
+    """String: the sum of `tenant_storage`'s sizes, kept with it in the same scripts."""
+    return f"{PREFIX}tenant:{tenant}:storage:total"
+
+
+def tenant_rate(tenant: str) -> str:
+    """String: the rate limiter's theoretical arrival time (GCRA, unix µs), expiring when idle."""
+    return f"{PREFIX}tenant:{tenant}:rate"
+
+
+def tenant_limited(tenant: str) -> str:
+    """Hash: requests of the tenant refused by each limit (rate, open_jobs, storage), for /metrics."""
+    return f"{PREFIX}tenant:{tenant}:limited"
+
+
 def tenant_jobs(tenant: str) -> str:
     """Sorted set of a tenant's jobs by creation time."""
     return f"{PREFIX}tenant:{tenant}:jobs"

@@ -46,6 +46,14 @@ def documents(path: str, method: str) -> Callable[[OperationDoc], OperationDoc]:
     return register
 
 
+def over_quota(settings: Settings) -> str:
+    """The 403 of the operations that add to a tenant's storage."""
+    return (
+        "the tenant stores its whole quota already (DESCENT_TENANT_STORAGE_BYTES = "
+        f"{settings.tenant_storage_bytes}; 0: none); delete datasets or jobs"
+    )
+
+
 def too_large(settings: Settings) -> str:
     """The 413 of every operation with a request body."""
     return (
@@ -162,7 +170,8 @@ def paging(settings: Settings) -> list[dict[str, Any]]:
 
 
 def responses(ok: dict[str, dict[str, Any]], errors: dict[str, str], public: bool = False) -> dict[str, Any]:
-    """The successful answers, the listed errors, and what every /v1 operation can answer."""
+    """The successful answers, the listed errors, and what every /v1 operation can answer (401,
+    429, 503)."""
     out: dict[str, Any] = dict(ok)
     for status, description in errors.items():
         out[status] = problem_response(description)
@@ -170,6 +179,11 @@ def responses(ok: dict[str, dict[str, Any]], errors: dict[str, str], public: boo
         out["401"] = problem_response(
             "no valid API key (only when DESCENT_API_KEYS is set)",
             {"WWW-Authenticate": header('`Bearer realm="descent"`')},
+        )
+        out["429"] = problem_response(
+            "over the tenant's request rate (DESCENT_RATE_LIMIT), or a job or sweep over its open "
+            "jobs (DESCENT_MAX_OPEN_JOBS); retry after Retry-After seconds",
+            {"Retry-After": header("seconds to wait before retrying")},
         )
         out["503"] = problem_response(
             "the job store (Redis) is unreachable or full; retry after Retry-After seconds",

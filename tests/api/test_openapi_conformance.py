@@ -21,6 +21,7 @@ from tests.support.api import submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.holds import Hold, wait_held
 from tests.support.processes import WORKER_DEADLINE, wait_for
+from tests.support.tenants import Tenants
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -257,3 +258,19 @@ def test_idempotent_replays_and_conflicts(c):
     assert gone.status_code == 409 and "no longer exists" in gone.get_json()["detail"]
     bad_key = c.post("/v1/datasets", data=WORKED, content_type="text/csv", headers={"Idempotency-Key": "é"})
     assert bad_key.status_code == 400
+
+
+def test_the_per_tenant_limits_problems(api, settings):
+    """403 quota-exceeded and the two 429s, with their extension members and Retry-After."""
+    tenants = Tenants(settings, max_open_jobs=1, rate_limit=0.001, rate_burst=6)
+    alice = Client(tenants.client(0), api)
+    dataset_id = upload(alice.client, WORKED)  # 1 (of the burst of 6)
+    stored = int(tenants.usage()[tenants.names[0]]["stored_bytes"])
+    full = Client(tenants.client(0, tenants.add(tenant_storage_bytes=stored)), api)
+    assert full.post("/v1/datasets", data=WORKED, content_type="text/csv").status_code == 403  # 2
+    body = {"dataset_id": dataset_id, "optimizer": {"type": "gd"}}
+    assert alice.post("/v1/jobs", json=body).status_code == 202  # 3
+    assert alice.post("/v1/jobs", json=body).status_code == 429  # 4: open jobs
+    for _ in range(2):  # 5, 6
+        alice.get("/v1/datasets")
+    assert alice.get("/v1/datasets").status_code == 429  # the rate

@@ -8,7 +8,7 @@ import pytest
 
 from service import create_app
 from service.auth import parse_keys
-from tests.support.api import problem, wait_job
+from tests.support.api import As, problem, wait_job
 from tests.support.data import WORKED
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -18,18 +18,6 @@ pytestmark = pytest.mark.usefixtures("worker")
 @pytest.fixture(scope="module")
 def keyed_app(settings):
     return create_app({"SETTINGS": replace(settings, api_keys="alice:key-a, bob:key-b")})
-
-
-class As:
-    """A test client that sends one tenant's key."""
-
-    def __init__(self, app, key: str | None) -> None:
-        self.client = app.test_client()
-        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
-
-    def __getattr__(self, method):
-        call = getattr(self.client, method)
-        return lambda *a, **kw: call(*a, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
 
 def test_missing_or_wrong_key_is_401(keyed_app):
@@ -151,7 +139,12 @@ def test_open_jobs_limit_names_the_limit(settings):
     body = {"dataset_id": ds, "optimizer": {"type": "gd"}}
     assert carol.post("/v1/jobs", json=body).status_code == 202
     second = carol.post("/v1/jobs", json=body).get_json()
-    err = problem(carol.post("/v1/jobs", json=body), 400)
-    assert "DESCENT_MAX_OPEN_JOBS = 2" in err["detail"]
+    refused = carol.post("/v1/jobs", json=body)
+    err = problem(refused, 429)
+    assert "DESCENT_MAX_OPEN_JOBS = 2" in err["detail"] and err["limit"] == "DESCENT_MAX_OPEN_JOBS"
+    assert int(refused.headers["Retry-After"]) >= 1 and err["retry_after"] == int(refused.headers["Retry-After"])
+    sweep = {"dataset_id": ds, "base": {"optimizer": {"type": "gd"}}, "grid": {"seed": [1]}}
+    problem(carol.post("/v1/sweeps", json=sweep), 429)  # one more child is over the cap too
+    problem(carol.post("/v1/sweeps", json={**sweep, "grid": {"seed": [1, 2, 3]}}), 400)  # never fits
     carol.post(f"/v1/jobs/{second['id']}/cancel")
     assert carol.post("/v1/jobs", json=body).status_code == 202

@@ -17,6 +17,18 @@ ENDED = ("succeeded", "failed", "cancelled")
 """The statuses a job ends in."""
 
 
+class As:
+    """A Flask test client of `app` that sends one tenant's key (none: no Authorization header)."""
+
+    def __init__(self, app: Any, key: str | None) -> None:
+        self.client = app.test_client()
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+    def __getattr__(self, method: str) -> Any:
+        call = getattr(self.client, method)
+        return lambda *a, **kw: call(*a, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+
 def problem(response: Any, status: int) -> dict[str, Any]:
     """The body of an application/problem+json answer with `status`, checked for its fields."""
     assert response.status_code == status, response.get_data(as_text=True)

@@ -133,6 +133,11 @@ export async function followEvents(jobId, { after = 0, signal, onEvent }) {
         await sleep(retry, signal);
         continue;
       }
+      if (res.status === 429) {
+        // over the tenant's request rate: the answer says when to come back
+        await sleep(Math.max(retry, 1000 * (Number(res.headers.get("Retry-After")) || 1)), signal);
+        continue;
+      }
       throw err;
     }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
