@@ -41,7 +41,7 @@ class KeyedScript:
         self.script = script
         self._run = redis.register_script(script.source())
 
-    def __call__(self, keys: Mapping[str, str], args: Sequence[Any] = ()) -> Any:
+    def __call__(self, keys: Mapping[str, str], args: Sequence[Any] = (), client: Any = None) -> Any:
         names = self.script.keys
         unknown = set(keys) - set(names)
         if unknown:
@@ -54,7 +54,7 @@ class KeyedScript:
             ordered.append(keys[name])
         if len(ordered) < len(keys):
             raise KeyError("optional keys are given in order, none skipped")
-        return self._run(keys=ordered, args=list(args))
+        return self._run(keys=ordered, args=list(args), client=client)  # client: a pipeline, to join it
 
 
 STATE_KEYS = (

@@ -10,26 +10,14 @@ from service import create_app
 from service.auth import parse_keys
 from tests.support.api import problem, wait_job
 from tests.support.data import WORKED
+from tests.support.tenants import As
 
 pytestmark = pytest.mark.usefixtures("worker")
-
 
 
 @pytest.fixture(scope="module")
 def keyed_app(settings):
     return create_app({"SETTINGS": replace(settings, api_keys="alice:key-a, bob:key-b")})
-
-
-class As:
-    """A test client that sends one tenant's key."""
-
-    def __init__(self, app, key: str | None) -> None:
-        self.client = app.test_client()
-        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
-
-    def __getattr__(self, method):
-        call = getattr(self.client, method)
-        return lambda *a, **kw: call(*a, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
 
 def test_missing_or_wrong_key_is_401(keyed_app):
