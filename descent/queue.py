@@ -1,7 +1,13 @@
-"""The training queue: only a job id travels through RQ, serialized as JSON.
+"""The training queues: only a job id travels through RQ, serialized as JSON.
 
 The API enqueues the task by its dotted path, so it never imports the worker (or torch); the worker
 refuses any other function name (see `worker.runner`).
+
+Each tenant has an RQ queue of its own, ``<DESCENT_QUEUE_NAME>:<tenant>``; together with the shared
+queue ``<DESCENT_QUEUE_NAME>`` they are a family, and workers take from its queues in turn
+(`descent.store.fairness`; the worker's side is `worker.dequeue`). RQ stays the queue engine: its
+job records, timeouts, registries and worker bookkeeping are untouched; descent only chooses which
+of the family's queues the next job comes from.
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from __future__ import annotations
 from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
+
+from descent.store.fairness import Rotation
 
 TRAIN_TASK = "worker.tasks.train"
 """The only function a descent worker runs."""
@@ -24,16 +32,37 @@ def training_queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis, serializer=JSONSerializer)
 
 
+def tenant_queue_name(queue_name: str, tenant: str) -> str:
+    """The RQ queue of `tenant`'s jobs in the family `queue_name`."""
+    return f"{queue_name}:{tenant}"
+
+
+def rotation(redis: Redis, queue_name: str) -> Rotation:
+    """The turn-taking of the family `queue_name`'s queues."""
+    return Rotation(redis, queue_name, Queue.redis_queue_namespace_prefix)
+
+
 def enqueue_training(
-    redis: Redis, queue_name: str, job_id: str, max_runtime_seconds: int, attempt: int = 0
+    redis: Redis, queue_name: str, tenant: str, job_id: str, max_runtime_seconds: int, attempt: int = 0
 ) -> None:
-    """Put `job_id` on the queue. RQ's job id is descent's (plus the attempt when a job is handed
-    back), so the two can be matched in Redis and RQ never mixes up two attempts' records."""
-    training_queue(redis, queue_name).enqueue(
-        TRAIN_TASK,
-        job_id,
-        job_id=job_id if attempt == 0 else f"{job_id}-r{attempt}",
-        job_timeout=max_runtime_seconds + TIMEOUT_MARGIN_SECONDS,
-        result_ttl=0,
-        failure_ttl=FAILURE_TTL_SECONDS,
-    )
+    """Put `job_id` on its tenant's queue and that queue in the rotation, in one MULTI. RQ's job id
+    is descent's (plus the attempt when a job is handed back), so the two can be matched in Redis and
+    RQ never mixes up two attempts' records."""
+    queue = training_queue(redis, tenant_queue_name(queue_name, tenant))
+    with redis.pipeline(transaction=True) as pipe:
+        queue.enqueue(
+            TRAIN_TASK,
+            job_id,
+            job_id=job_id if attempt == 0 else f"{job_id}-r{attempt}",
+            job_timeout=max_runtime_seconds + TIMEOUT_MARGIN_SECONDS,
+            result_ttl=0,
+            failure_ttl=FAILURE_TTL_SECONDS,
+            pipeline=pipe,
+        )
+        rotation(redis, queue_name).mark_ready(queue.name, pipe)
+        pipe.execute()
+
+
+def queue_depth(redis: Redis, queue_name: str) -> int:
+    """Entries waiting on every queue of the family (cancelled jobs' entries until a worker skips them)."""
+    return sum(rotation(redis, queue_name).depths().values())

@@ -152,7 +152,9 @@ class Searcher:
             raise SearchPaused(sweep["id"]) from None
         if job is None:
             return False
-        enqueue_training(self.store.redis, self.settings.queue_name, child["id"], int(config["max_runtime_seconds"]))
+        enqueue_training(
+            self.store.redis, self.settings.queue_name, sweep["tenant"], child["id"], int(config["max_runtime_seconds"])
+        )
         return True
 
     def child_config(self, sweep: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from descent.queue import training_queue
+from descent.queue import queue_depth
 from descent.settings import Settings
 from descent.store.ops import DURATION_BUCKETS
 
@@ -45,8 +45,8 @@ class StoreCollector:
         running = GaugeMetricFamily("descent_jobs_running", "Jobs running right now")
         running.add_metric([], store.ops.running_count())
         yield running
-        depth = GaugeMetricFamily("descent_queue_depth", "Jobs waiting on the training queue")
-        depth.add_metric([], training_queue(store.redis, settings.queue_name).count)
+        depth = GaugeMetricFamily("descent_queue_depth", "Jobs waiting on the training queues (every tenant's)")
+        depth.add_metric([], queue_depth(store.redis, settings.queue_name))
         yield depth
         workers = GaugeMetricFamily("descent_workers_live", "Workers whose heartbeat is recent")
         workers.add_metric([], len(store.ops.live_workers(settings.worker_live_seconds)))

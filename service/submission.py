@@ -36,7 +36,11 @@ def submit(
         return None
     try:
         enqueue_training(
-            store.redis, context.settings().queue_name, job_id, int(config["max_runtime_seconds"])
+            store.redis,
+            context.settings().queue_name,
+            context.tenant(),
+            job_id,
+            int(config["max_runtime_seconds"]),
         )
     except Exception:
         store.jobs.transition(

@@ -51,6 +51,7 @@ def enqueue_owed(store: Store, settings: Settings, job_id: str) -> bool:
     enqueue_training(
         store.redis,
         settings.queue_name,
+        fields.get("tenant", ""),
         job_id,
         int(config.get("max_runtime_seconds", 3600)),
         int(fields.get("attempt", "0")),

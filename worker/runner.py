@@ -18,7 +18,8 @@ from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker
 
 from descent.logs import log_context
-from descent.queue import TRAIN_TASK
+from descent.queue import TRAIN_TASK, rotation
+from worker.dequeue import FairQueue
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
 log = logging.getLogger("descent.worker")
@@ -59,7 +60,8 @@ class DescentJob(Job):
 
 
 class DescentWorker(SimpleWorker):
-    """A SimpleWorker with the JSON serializer and `DescentJob` fixed.
+    """A SimpleWorker with the JSON serializer, `DescentJob` and `FairQueue` fixed: started on
+    DESCENT_QUEUE_NAME, it takes the jobs of every tenant's queue of that family, in turn.
 
     On SIGTERM (``docker compose stop``) RQ waits for the running job; descent's job notices
     `STOPPING`, saves a checkpoint and hands itself back to the queue, so the wait is short and no
@@ -73,7 +75,26 @@ class DescentWorker(SimpleWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["serializer"] = JSONSerializer
         kwargs["job_class"] = DescentJob
+        kwargs["queue_class"] = FairQueue
         super().__init__(*args, **kwargs)
+
+    def clean_registries(self) -> None:
+        """RQ's periodic upkeep for every queue of the family, not only the one the worker was
+        started on (the tenants' queues appear as tenants queue jobs); and any queue whose
+        entries RQ's own tools pushed (``rq requeue``) is put back in the rotation."""
+        started_on = self.queues
+        family = started_on[0].name
+        turns = rotation(self.connection, family)
+        self.queues = [
+            FairQueue(name, connection=self.connection, job_class=self.job_class, serializer=self.serializer)
+            for name in turns.queues()
+        ]
+        try:
+            super().clean_registries()
+        finally:
+            self.queues = started_on
+        for name in turns.rejoin():
+            log.warning("queue %s had entries outside the rotation; put back in it", name)
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         STOPPING.set()

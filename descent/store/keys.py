@@ -138,6 +138,29 @@ def owed_enqueues() -> str:
     return f"{PREFIX}owed-enqueues"
 
 
+def queue_ready(queue_name: str) -> str:
+    """Sorted set: the RQ queues of `queue_name`'s family (one per tenant, and the shared one)
+    that hold entries, scored by the turn each was last served at: a worker takes from the lowest
+    (descent/store/fairness.py)."""
+    return f"{PREFIX}queue:{queue_name}:ready"
+
+
+def queue_turns(queue_name: str) -> str:
+    """Hash: RQ queue name → the turn it was last served at, kept while it has no entries, so a
+    tenant that comes back takes its old place in the rotation, not the front."""
+    return f"{PREFIX}queue:{queue_name}:turns"
+
+
+def queue_clock(queue_name: str) -> str:
+    """String: the family's turn counter (INCR per job taken)."""
+    return f"{PREFIX}queue:{queue_name}:clock"
+
+
+def queue_doorbell(queue_name: str) -> str:
+    """List of at most one token: pushed when entries arrive, popped (BLPOP) by an idle worker."""
+    return f"{PREFIX}queue:{queue_name}:doorbell"
+
+
 def workers() -> str:
     """Sorted set of worker names scored by their last heartbeat (unix seconds): /readyz, /metrics."""
     return f"{PREFIX}workers"

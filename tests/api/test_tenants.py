@@ -14,7 +14,6 @@ from tests.support.data import WORKED
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-
 @pytest.fixture(scope="module")
 def keyed_app(settings):
     return create_app({"SETTINGS": replace(settings, api_keys="alice:key-a, bob:key-b")})

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import redis as redis_lib
 
-from descent.queue import training_queue
+from descent.queue import tenant_queue_name, training_queue
 from descent.store import JobStatus, Store, keys
 from tests.support.processes import RedisServer, wait_for
 from worker.heartbeat import Heartbeat
@@ -31,9 +31,12 @@ def server():
     s.stop()
 
 
+TENANT = "t"
+
+
 def running_job(store: Store, worker: str, lease_ms: int) -> str:
-    """A job that `worker` started, holding a lease of `lease_ms`."""
-    tenant, dataset_id, job_id = "t", "ds_" + uuid.uuid4().hex, "job_" + uuid.uuid4().hex
+    """A job of TENANT that `worker` started, holding a lease of `lease_ms`."""
+    tenant, dataset_id, job_id = TENANT, "ds_" + uuid.uuid4().hex, "job_" + uuid.uuid4().hex
     x, y = np.ones((3, 1), dtype=np.float32), np.ones(3, dtype=np.float32)
     store.datasets.put(tenant, {"id": dataset_id, "rows": 3, "features": 1, "created_score": 1.0}, x, y)
     config = {"dataset_id": dataset_id, "epochs": 3, "max_runtime_seconds": 60}
@@ -43,7 +46,8 @@ def running_job(store: Store, worker: str, lease_ms: int) -> str:
 
 
 def queued_ids(admin: redis_lib.Redis, queue_name: str) -> list[str]:
-    return training_queue(admin, queue_name).job_ids
+    """What waits on TENANT's queue of the family `queue_name`."""
+    return training_queue(admin, tenant_queue_name(queue_name, TENANT)).job_ids
 
 
 @pytest.mark.parametrize("who", ["reaper", "stopping worker"])

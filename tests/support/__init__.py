@@ -3,6 +3,7 @@
 - `processes`: free ports, waiting with a deadline, a throwaway redis-server, `python -m worker`.
 - `api`: the calls tests make against the API (upload, submit, wait, full history, problems), over
   Flask's test client or, through `HttpClient`, over real HTTP.
+- `tenants`: calling the API as one tenant (its key on every request).
 - `holds`: keeping a running job at a step until the test releases it.
 - `data`: the datasets tests train on.
 - `stack`: docker-compose.yml's commands started natively (e2e and browser tests, bench/).

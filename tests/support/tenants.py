@@ -104,3 +104,9 @@ class ApiServer:
                 self.proc.wait(5)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_order(jobs: dict[str, Any]) -> list[str]:
+    """The names of ended jobs (name → job resource) in the order their last attempt started,
+    from their records' `started_at` (one worker starts one job at a time, so no two tie)."""
+    return sorted(jobs, key=lambda name: jobs[name]["started_at"])

@@ -1,0 +1,133 @@
+"""Fair queueing: which of a queue family's RQ queues a worker takes its next job from.
+
+Why: with one queue, a tenant that queues 20 jobs holds every other tenant's job back behind all
+20. Each tenant gets an RQ queue of its own (`descent.queue`), and the family keeps a rotation in
+Redis: a sorted set of the queues that hold entries, each scored by the turn it was last served at.
+A worker takes from the queue served longest ago, so tenants with queued jobs take turns, and a
+tenant that queues a job after a long quiet time (or for the first time) goes next. The rotation
+lives in Redis, not in a worker, so it holds for any number of workers on any number of hosts.
+
+Both changes are one script each, so the rotation and the queues never disagree: an entry joins
+its queue and the rotation in one MULTI (`mark_ready` in the enqueuer's pipeline), and `TAKE` pops
+the entry and moves its queue's turn in one step. RQ's own queue keys are computed from the prefix
+the caller passes (descent does not name RQ's keys; see `keys`): the scripts read keys they do not
+declare, which a single Redis (descent's deployment) allows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+
+from . import keys
+from .scripts import KeyedScript, LuaScript
+
+MARK_READY = LuaScript(
+    """
+-- ARGV: the RQ queue that just got an entry. It joins the rotation at the turn it was last
+-- served at (0: never), unless it is in it already; an idle worker is woken.
+redis.call('ZADD', K.ready, 'NX', redis.call('HGET', K.turns, ARGV[1]) or 0, ARGV[1])
+redis.call('RPUSH', K.doorbell, 1)
+redis.call('LTRIM', K.doorbell, -1, -1)
+return 1
+""",
+    ("ready", "turns", "doorbell"),
+)
+
+TAKE = LuaScript(
+    """
+-- ARGV: RQ's queue key prefix, the family's shared queue. Pops the first entry of the queue served
+-- longest ago; returns {queue, entry}, or false when every queue of the family is empty.
+local prefix, shared = ARGV[1], ARGV[2]
+-- Entries RQ put on the shared queue itself (queued before per-tenant queues, or by hand) take
+-- turns like a tenant's.
+if redis.call('LLEN', prefix .. shared) > 0 then
+  redis.call('ZADD', K.ready, 'NX', redis.call('HGET', K.turns, shared) or 0, shared)
+end
+while true do
+  local head = redis.call('ZRANGE', K.ready, 0, 0)
+  if #head == 0 then return false end
+  local name = head[1]
+  local entry = redis.call('LPOP', prefix .. name)
+  if entry then
+    local turn = redis.call('INCR', K.clock)
+    redis.call('HSET', K.turns, name, turn)
+    if redis.call('LLEN', prefix .. name) > 0 then
+      redis.call('ZADD', K.ready, turn, name)
+    else
+      redis.call('ZREM', K.ready, name)
+    end
+    -- more work is waiting: wake another idle worker for it
+    if redis.call('ZCARD', K.ready) > 0 then
+      redis.call('RPUSH', K.doorbell, 1)
+      redis.call('LTRIM', K.doorbell, -1, -1)
+    end
+    return {name, entry}
+  end
+  redis.call('ZREM', K.ready, name)  -- emptied behind the rotation's back (RQ's own tools)
+end
+""",
+    ("ready", "turns", "clock", "doorbell"),
+)
+
+
+class Rotation:
+    """The rotation of the queue family `family` (DESCENT_QUEUE_NAME); `prefix` is RQ's queue key
+    prefix (``rq:queue:``), so that a queue named N is the list at prefix + N."""
+
+    def __init__(self, redis: Redis, family: str, prefix: str) -> None:
+        self.redis = redis
+        self.family = family
+        self.prefix = prefix
+        self.doorbell = keys.queue_doorbell(family)
+        self._keys = {
+            "ready": keys.queue_ready(family),
+            "turns": keys.queue_turns(family),
+            "clock": keys.queue_clock(family),
+            "doorbell": self.doorbell,
+        }
+        self._mark = KeyedScript(redis, MARK_READY)
+        self._take = KeyedScript(redis, TAKE)
+
+    def mark_ready(self, queue: str, pipeline: Any = None) -> None:
+        """`queue` has an entry: put it in the rotation (inside `pipeline`, to be atomic with the push)."""
+        mark_keys = {name: self._keys[name] for name in MARK_READY.keys}
+        self._mark(keys=mark_keys, args=[queue], client=pipeline)
+
+    def take(self) -> tuple[str, str] | None:
+        """Pop the next entry in turn: (its queue's name, the entry), or None when all are empty."""
+        taken = self._take(keys=self._keys, args=[self.prefix, self.family])
+        if not taken:
+            return None
+        queue, entry = taken
+        return queue.decode(), entry.decode()
+
+    def queues(self) -> list[str]:
+        """Every queue of the family that ever held an entry, the shared one first."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hkeys(self._keys["turns"])
+        pipe.zrange(self._keys["ready"], 0, -1)
+        served, ready = pipe.execute()
+        names = {m.decode() for m in served} | {m.decode() for m in ready}
+        return [self.family, *sorted(names - {self.family})]
+
+    def depths(self) -> dict[str, int]:
+        """Entries waiting on each queue of the family."""
+        names = self.queues()
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.llen(self.prefix + name)
+        return dict(zip(names, (int(n) for n in pipe.execute()), strict=True))
+
+    def rejoin(self) -> list[str]:
+        """Put back in the rotation every queue with entries that is not in it (entries pushed by
+        RQ's own tools, such as ``rq requeue``); returns their names."""
+        waiting = [name for name, depth in self.depths().items() if depth]
+        if not waiting:
+            return []
+        in_rotation = self.redis.zmscore(self._keys["ready"], waiting)
+        missing = [name for name, score in zip(waiting, in_rotation, strict=True) if score is None]
+        for name in missing:
+            self.mark_ready(name)
+        return missing

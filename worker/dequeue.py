@@ -1,0 +1,69 @@
+"""The worker's side of fair queueing: RQ's dequeue, taking from the tenants' queues in turn.
+
+RQ's worker pops with BLPOP over a fixed list of queues in priority order, and a list fixed at
+start-up cannot name tenants that appear later. `FairQueue` replaces only that pop (RQ's
+`Queue.dequeue_any`, which the worker calls through its `queue_class`): it asks the family's
+rotation (`descent.store.fairness`) for the next entry in turn and hands RQ the job and queue RQ
+would have, so RQ's work loop, heartbeats, registries, timeouts and failure handling run as before.
+Idle, it blocks on the family's doorbell (rung by every enqueue) and on the shared queue (entries RQ
+put there itself); the wait is cut into WAKE_SECONDS slices, so a wake-up lost with a worker that
+died holding it costs seconds, not a job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from redis import Redis
+from rq.exceptions import DequeueTimeout, NoSuchJobError
+from rq.job import Job
+from rq.queue import Queue
+
+from descent.queue import rotation
+
+WAKE_SECONDS = 5.0
+"""Longest an idle worker blocks before it looks at the rotation again by itself."""
+
+
+class FairQueue(Queue):
+    """An RQ queue whose `dequeue_any` takes the family's jobs in turn (the family: the worker's
+    first queue, DESCENT_QUEUE_NAME)."""
+
+    @classmethod
+    def dequeue_any(  # type: ignore[override]
+        cls,
+        queues: Iterable[Queue],
+        timeout: int | None,
+        connection: Redis,
+        job_class: type[Job] | None = None,
+        serializer: Any = None,
+        death_penalty_class: Any = None,
+    ) -> tuple[Job, Queue] | None:
+        """RQ's contract: (job, queue), None when `timeout` is None and nothing waits, or
+        DequeueTimeout after `timeout` seconds of waiting."""
+        family = next(iter(queues)).name
+        turns = rotation(connection, family)
+        shared_key = cls.redis_queue_namespace_prefix + family
+        deadline = None if timeout is None else time.monotonic() + timeout
+        job_cls = job_class or cls.job_class
+        while True:
+            taken = turns.take()
+            if taken is None:
+                if deadline is None:
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DequeueTimeout(timeout, [shared_key, turns.doorbell])
+                rung = connection.blpop([turns.doorbell, shared_key], min(left, WAKE_SECONDS))
+                if rung is None or rung[0].decode() != shared_key:
+                    continue  # the doorbell (or a slice ended): ask the rotation
+                taken = (family, rung[1].decode())
+            name, job_id = taken
+            options = {"death_penalty_class": death_penalty_class} if death_penalty_class else {}
+            queue = cls(name, connection=connection, job_class=job_cls, serializer=serializer, **options)
+            try:
+                return job_cls.fetch(job_id, connection=connection, serializer=serializer), queue
+            except NoSuchJobError:
+                continue  # RQ's record is gone (expired): skip the entry, as RQ does
