@@ -125,3 +125,9 @@ def test_events_stream_through_the_proxy_as_they_come(stack):
         assert json.loads(data.removeprefix("data:"))["status"] == "queued"
         assert requests.post(f"{stack.base}/v1/jobs/{job['id']}/cancel").status_code == 202
         assert next(line for line in lines if line.startswith("event: end"))  # the stream ends: no thread held
+
+
+def test_trace_which_nginx_refuses_is_the_apis_405_with_allow(stack):
+    r = requests.request("TRACE", f"{stack.base}/v1/jobs", data=b"x,y\n1,2\n")
+    problem(r, 405)
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
