@@ -1,7 +1,9 @@
 """The one error handler: whatever goes wrong leaves as application/problem+json.
 
-HTTP errors keep their status, an unreachable Redis is a 503 the client can retry, and anything
-unexpected is a 500 whose body says nothing about the code (the log has the traceback).
+HTTP errors keep their status, an unreachable Redis is a 503 the client can retry, a body that is
+not valid HTTP (a malformed chunk size, say: gunicorn raises it while the app reads the body) is the
+client's 400, and anything unexpected is a 500 whose body says nothing about the code (the log has
+the traceback).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import orjson
 import redis.exceptions
 from flask import Flask, Response
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import HTTPException
 
 from .problems import Problem
@@ -53,6 +56,19 @@ def init_app(app: Flask) -> None:
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
+
+    @app.errorhandler(ParseException)
+    @app.errorhandler(NoMoreData)
+    def _malformed_body(exc: Exception) -> Response:
+        log.warning("malformed request body: %s", exc)
+        problem = Problem(
+            400,
+            "Malformed request body",
+            f"The request body is not valid HTTP/1.1 ({exc}); send it again with a correct "
+            "Content-Length or well-formed chunks.",
+            slug="malformed-body",
+        )
+        return problem_response(problem)
 
     @app.errorhandler(redis.exceptions.ConnectionError)
     @app.errorhandler(redis.exceptions.TimeoutError)

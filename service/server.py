@@ -23,6 +23,10 @@ from gunicorn.app.base import BaseApplication
 
 from descent.settings import Settings, export_for_libraries
 
+KEEPALIVE_SECONDS = 75
+"""How long gunicorn keeps an idle keep-alive connection: longer than the proxy's upstream
+keepalive_timeout (tests/e2e/test_proxy_config.py checks the two)."""
+
 STARTED = False
 """True in a process started by `python -m service` (create_app warns under a bare gunicorn)."""
 
@@ -50,8 +54,20 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": [settings.bind],
         "workers": settings.api_processes,
-        "worker_class": "gthread",
+        # gthread, with gunicorn's own error pages (414, 431, 400 before the app) in problem+json
+        "worker_class": "service.gunicorn_worker.ProblemThreadWorker",
         "threads": settings.api_threads,
+        # Longer than the proxy keeps an idle upstream connection (keepalive_timeout 60s in
+        # deploy/nginx/nginx.conf.template): nginx closes first, so it never sends a request on a
+        # connection gunicorn is closing at that moment (a 502 for nothing). An idle keep-alive
+        # connection waits in gthread's poller, not in a thread.
+        "keepalive": KEEPALIVE_SECONDS,
+        # Wider than the proxy's large_client_header_buffers (4 × 8k: a request line or one header
+        # line up to 8 KiB), so that nginx, not gunicorn, answers an oversized request: gunicorn
+        # counts a header line with its CRLF, and its request-line limit is at most 8190.
+        "limit_request_line": 8190,
+        "limit_request_field_size": 16384,
+        "limit_request_fields": 1000,
         # The app is imported once, in the master, before the workers fork: every worker is ready
         # at the same moment (a client that opens its keep-alive connections as soon as /healthz
         # answers would otherwise land them all on the first worker up), and the imported code is

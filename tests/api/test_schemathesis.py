@@ -10,7 +10,8 @@ check, and turns off positive_data_acceptance for the three operations whose rul
 cannot state (the file says which rules, and why). The service runs with the two tenants of
 tests/api/schemathesis_auth.json, so the auth and object-level-authorization checks have
 something to check, and a queue no worker listens on: jobs stay queued, which is all the API
-needs.
+needs. It runs twice: against gunicorn, and through the compose proxy (nginx, tests/support/proxy.py)
+in front of it, as clients reach the API in a deployment.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pytest
 import requests
 
 from tests.support.processes import ROOT, free_port, wait_for
+from tests.support.proxy import Proxy
 
 AUTH_FILE = ROOT / "tests" / "api" / "schemathesis_auth.json"
 ST_TIMEOUT_SECONDS = 240
@@ -56,9 +58,10 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("gunicorn") / "error.log"
 
 
-@pytest.fixture(scope="module")
-def api_url(redis_url: str, queue_name: str, server_log: Path) -> Iterator[str]:
-    """`python -m service` (gunicorn; the command the API's container runs) on a free port."""
+@pytest.fixture(scope="module", params=["gunicorn", "proxy"])
+def api_url(request: pytest.FixtureRequest, redis_url: str, queue_name: str, server_log: Path) -> Iterator[str]:
+    """`python -m service` (gunicorn; the command the API's container runs) on a free port, alone or
+    behind the proxy."""
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -92,7 +95,14 @@ def api_url(redis_url: str, queue_name: str, server_log: Path) -> Iterator[str]:
 
     try:
         wait_for(up, 60, interval=0.1, what="gunicorn to answer /healthz")
-        yield url
+        if request.param == "proxy":
+            from descent.settings import Settings
+
+            limit = Settings.from_env(env).max_request_bytes
+            with Proxy(f"127.0.0.1:{port}", {"DESCENT_MAX_REQUEST_BYTES": str(limit)}) as proxy:
+                yield proxy.base
+        else:
+            yield url
     finally:
         proc.terminate()
         try:

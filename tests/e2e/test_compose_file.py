@@ -1,12 +1,19 @@
-"""docker-compose.yml keeps its promises: hardened services, Redis private and password-protected."""
+"""docker-compose.yml keeps its promises: hardened services, Redis private and password-protected,
+only the proxy published, in front of the API with the API's own body limit."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
 
-from tests.support.stack import compose_service
+from descent.settings import Settings
+from tests.support.processes import ROOT
+from tests.support.proxy import TEMPLATE, VARIABLES
+from tests.support.stack import compose_service, interpolate
 
-SERVICES = ("redis", "api", "worker")
+SERVICES = ("redis", "api", "proxy", "worker")
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -34,3 +41,38 @@ def test_redis_is_private_persistent_and_needs_a_password():
 
 def test_worker_has_time_to_checkpoint_on_stop():
     assert compose_service("worker")["stop_grace_period"] == "30s"
+
+
+def test_only_the_proxy_is_published():
+    services = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text()))["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    proxy = compose_service("proxy")
+    (port,) = proxy["ports"]
+    host, container = port.split(":")
+    assert host == "8000" and container == proxy["environment"]["DESCENT_PROXY_LISTEN"]
+
+
+def test_the_proxy_is_unprivileged_nginx_in_front_of_the_api():
+    proxy = compose_service("proxy")
+    assert re.fullmatch(r"nginxinc/nginx-unprivileged:1\.[23]\d(\.\d+)?-alpine", proxy["image"])
+    env = proxy["environment"]
+    assert set(VARIABLES) <= set(env)
+    assert env["NGINX_ENVSUBST_FILTER"] == "^DESCENT_"  # nginx's own $variables stay as they are
+    api_port = compose_service("api")["environment"]["DESCENT_BIND"].rsplit(":", 1)[1]
+    assert env["DESCENT_PROXY_UPSTREAM"] == f"api:{api_port}"
+    # the template the image renders is this repository's, into the file the command starts nginx with
+    mount = next(v for v in proxy["volumes"] if v.endswith(":/etc/nginx/templates/nginx.conf.template:ro"))
+    assert (ROOT / mount.split(":")[0]).resolve() == TEMPLATE
+    output = env["NGINX_ENVSUBST_OUTPUT_DIR"]
+    assert proxy["command"] == ["nginx", "-c", f"{output}/nginx.conf"] and output in proxy["tmpfs"]
+    assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+
+
+def test_the_proxy_and_the_api_take_one_body_limit():
+    """One variable for both, defaulting to the API's own default."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    (default,) = re.findall(r"\$\{DESCENT_MAX_REQUEST_BYTES:-(\d+)\}", text)  # one, shared by a YAML anchor
+    assert int(default) == Settings().max_request_bytes
+    api, proxy = compose_service("api"), compose_service("proxy")
+    assert api["environment"]["DESCENT_MAX_REQUEST_BYTES"] == proxy["environment"]["DESCENT_MAX_REQUEST_BYTES"]

@@ -7,6 +7,8 @@
 - `holds`: keeping a running job at a step until the test releases it.
 - `data`: the datasets tests train on.
 - `stack`: docker-compose.yml's commands started natively (e2e and browser tests, bench/).
+- `proxy`: the compose proxy's nginx template served by Debian's nginx; raw HTTP for malformed requests.
+- `slow_clients`: slowloris sockets and steady pollers (the proxy's tests, bench/load.py).
 - `engine`: job specs and data for the engine's tests.
 - `metrics`: scikit-learn's metrics as the reference for a job's `result.metrics`.
 - `browser`: what the dashboard's browser tests ask a page (canvas pixels, downloads).

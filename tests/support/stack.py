@@ -4,7 +4,9 @@
 `${VAR:-default}` substitution), starts them as processes on free loopback ports, waits until the
 API answers (and, if asked, until workers beat), and stops them in order: workers first (each hands
 its job back through Redis), then the API, then Redis. The e2e and browser tests use it through
-`compose_stack()`; bench/ uses `Stack` to measure descent as it runs in production.
+`compose_stack()`; bench/ uses `Stack` to measure descent as it runs in production. With
+`proxy=True` the compose proxy (nginx, tests/support/proxy.py) stands in front of the API, and
+`base` is the proxy's address (`api_base` is gunicorn's own).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import requests
 import yaml
 
 from .processes import ROOT, free_port, wait_for, wait_redis
+from .proxy import Proxy
 
 
 def interpolate(text: str) -> str:
@@ -47,13 +50,20 @@ class Stack:
 
     `env`: variables for the API and the workers on top of this process's environment (the stack
     sets REDIS_URL, DESCENT_BIND and one API process); `redis_args`: more redis-server options.
-    Each process's output goes to a log file in the stack's directory (`log(name)`).
+    Each process's output goes to a log file in the stack's directory (`log(name)`). `proxy`: nginx
+    in front, as compose runs it; clients then talk to `base`, the proxy.
     """
 
-    def __init__(self, workers: int = 1, env: dict[str, str] | None = None, redis_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        redis_args: tuple[str, ...] = (),
+        proxy: bool = False,
+    ):
         self.dir = tempfile.mkdtemp(prefix="descent-stack-")
         self.redis_port, api_port = free_port(), free_port()
-        self.base = f"http://127.0.0.1:{api_port}"
+        self.api_base = self.base = f"http://127.0.0.1:{api_port}"
         compose_url = compose_service("worker")["environment"]["REDIS_URL"]
         self.redis_url = compose_url.replace("@redis:6379", f"@127.0.0.1:{self.redis_port}")
         own = {
@@ -71,6 +81,7 @@ class Stack:
         self.redis: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.proxy: Proxy | None = None
         self._logs: list[IO[bytes]] = []
         try:
             self.redis = self._start("redis", "redis", ["--dir", self.dir, *redis_args])
@@ -79,6 +90,9 @@ class Stack:
             for _ in range(workers):
                 self.add_worker()
             wait_for(self._api_up, 60, interval=0.05, what="the API")
+            if proxy:
+                self.proxy = self.start_proxy(f"127.0.0.1:{api_port}")
+                self.base = self.proxy.base
         except BaseException:
             self.stop()
             raise
@@ -94,12 +108,24 @@ class Stack:
             command += ["--port", str(self.redis_port), "--bind", "127.0.0.1"]
         if command[0] == "python":
             command = [sys.executable, *command[1:]]
-        # a variable without a value is compose's "take it from the host": this process's, here
-        own = {k: str(v) for k, v in (compose_service(service).get("environment") or {}).items() if v is not None}
-        env = {**self.env, **{k: v for k, v in own.items() if k not in self.fixed}}
+        env = self.service_env(service)
         log = open(self.log(name), "wb")  # noqa: SIM115 - closed in stop()
         self._logs.append(log)
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """A service's environment: this process's, then its compose environment, then the stack's own."""
+        # a variable without a value is compose's "take it from the host": this process's, here
+        own = {k: str(v) for k, v in (compose_service(service).get("environment") or {}).items() if v is not None}
+        return {**self.env, **{k: v for k, v in own.items() if k not in self.fixed}}
+
+    def start_proxy(self, upstream: str) -> Proxy:
+        """nginx with compose's proxy environment, in front of `upstream`: the body limit is the
+        one the stack's API reads (the variable both services take)."""
+        from descent.settings import Settings
+
+        limit = Settings.from_env(self.service_env("api")).max_request_bytes
+        return Proxy(upstream, {**self.service_env("proxy"), "DESCENT_MAX_REQUEST_BYTES": str(limit)})
 
     def log(self, name: str) -> str:
         """The path of a process's log: redis, api, worker0, worker1, …"""
@@ -107,7 +133,7 @@ class Stack:
 
     def _api_up(self) -> bool:
         try:
-            return requests.get(self.base + "/healthz", timeout=1).status_code == 200
+            return requests.get(self.api_base + "/healthz", timeout=1).status_code == 200
         except requests.RequestException:
             return False
 
@@ -129,7 +155,9 @@ class Stack:
         return {"api": api, "workers": [w.pid for w in self.workers]}
 
     def stop(self) -> None:
-        """Workers first (each hands its job back through Redis), then the API, then Redis."""
+        """The proxy, the workers (each hands its job back through Redis), the API, then Redis."""
+        if self.proxy is not None:
+            self.proxy.stop()
         procs = [p for p in [*reversed(self.workers), self.api, self.redis] if p is not None]
         for proc in procs:
             if proc.poll() is None:
@@ -155,9 +183,10 @@ def compose_stack(
     env_overrides: dict[str, str] | None = None,
     redis_args: tuple[str, ...] = (),
     wait_for_worker: bool = False,
+    proxy: bool = False,
 ) -> Iterator[Stack]:
     """A Stack of one worker for a test, with holds honoured (DESCENT_TEST_HOOKS=1)."""
-    with Stack(1, {"DESCENT_TEST_HOOKS": "1", **(env_overrides or {})}, redis_args) as stack:
+    with Stack(1, {"DESCENT_TEST_HOOKS": "1", **(env_overrides or {})}, redis_args, proxy=proxy) as stack:
         if wait_for_worker:
             stack.wait_workers(1)
         yield stack
