@@ -19,6 +19,7 @@ from rq.worker import SimpleWorker
 
 from descent.logs import log_context
 from descent.queue import TRAIN_TASK
+from descent.store.trouble import FULL
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
 log = logging.getLogger("descent.worker")
@@ -74,6 +75,14 @@ class DescentWorker(SimpleWorker):
         kwargs["serializer"] = JSONSerializer
         kwargs["job_class"] = DescentJob
         super().__init__(*args, **kwargs)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's own heartbeat (its worker record's TTL, minutes long): a full Redis refusing one is
+        no reason to end the work loop; the next one, after the job, tries again."""
+        try:
+            super().heartbeat(timeout, pipeline)
+        except FULL as exc:
+            log.warning("worker %s: RQ heartbeat not written, redis full (%s)", self.name, exc)
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         STOPPING.set()

@@ -4,6 +4,7 @@
 - `api`: the calls tests make against the API (upload, submit, wait, full history, problems), over
   Flask's test client or, through `HttpClient`, over real HTTP.
 - `holds`: keeping a running job at a step until the test releases it.
+- `fill`: filling Redis to its maxmemory under a running job, and freeing it.
 - `data`: the datasets tests train on.
 - `stack`: docker-compose.yml's commands started natively (e2e and browser tests, bench/).
 - `engine`: job specs and data for the engine's tests.
