@@ -1,9 +1,9 @@
 """GET /metrics in Prometheus' text format, and the HTTP latency of every route.
 
-Job counts, job durations, queue depth and live workers are read from Redis at scrape time, so
-every API process reports the same numbers whichever one is scraped. HTTP latency is measured in
-the process; with Settings.metrics_dir (PROMETHEUS_MULTIPROC_DIR, which `python -m service` sets
-before prometheus_client is imported) every gunicorn process's samples are merged.
+Job counts, job durations, queue depth, live workers and how full Redis is are read from Redis at
+scrape time, so every API process reports the same numbers whichever one is scraped. HTTP latency
+is measured in the process; with Settings.metrics_dir (PROMETHEUS_MULTIPROC_DIR, which `python -m
+service` sets before prometheus_client is imported) every gunicorn process's samples are merged.
 """
 
 from __future__ import annotations
@@ -51,6 +51,15 @@ class StoreCollector:
         workers = GaugeMetricFamily("descent_workers_live", "Workers whose heartbeat is recent")
         workers.add_metric([], len(store.ops.live_workers(settings.worker_live_seconds)))
         yield workers
+        fullness = store.ops.fullness()
+        for name, doc, value in (
+            ("descent_store_used_bytes", "Redis's used_memory (INFO memory)", fullness.used_bytes),
+            ("descent_store_max_bytes", "Redis's maxmemory (0: no limit)", fullness.max_bytes),
+            ("descent_store_full", "1 while Redis refuses writes (maxmemory reached), else 0", int(fullness.full)),
+        ):
+            gauge = GaugeMetricFamily(name, doc)
+            gauge.add_metric([], value)
+            yield gauge
         durations = store.ops.durations()
         buckets = [(repr(b), durations.get(repr(b), 0.0)) for b in DURATION_BUCKETS]
         buckets.append(("+Inf", durations.get("+Inf", 0.0)))

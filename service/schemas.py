@@ -399,9 +399,20 @@ class Health(Exact):
 
 
 class Readiness(Exact):
-    status: Literal["ready", "unavailable"]
-    redis: Literal["ok", "unreachable"]
+    status: Literal["ready"]
+    redis: Literal["ok"]
     workers: int = Field(ge=0, description="workers whose heartbeat is recent")
+
+
+class NotReady(ProblemDoc):
+    """/readyz's 503: a problem document that says why (`redis`)."""
+
+    redis: Literal["unreachable", "full"] = Field(
+        description="`unreachable`: Redis does not answer; `full`: it answers but refuses writes (maxmemory)"
+    )
+    workers: int = Field(ge=0, description="workers whose heartbeat is recent (0 when Redis does not answer)")
+    used_bytes: int = absent(ge=0, description="`full` only: Redis's used_memory")
+    max_bytes: int = absent(ge=0, description="`full` only: Redis's maxmemory")
 
 
 class Prediction(Exact):

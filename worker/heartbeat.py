@@ -1,10 +1,10 @@
 """A worker's heartbeat thread: keeps its job's lease alive and takes jobs back from dead workers.
 
 Every `heartbeat_seconds` it renews the lease of the job this process runs (a lease lives
-`lease_seconds`), touches `heartbeat_file`, which the container healthcheck reads, and reaps: any running job whose
-lease has expired lost its worker (SIGKILL, OOM, a host gone), so it goes back on the queue to resume
-from its last checkpoint, or fails as worker_lost after `max_attempts`. Every worker reaps, so the
-reaper survives any one of them.
+`lease_seconds`; renewing works on a full Redis too), touches `heartbeat_file`, which the container
+healthcheck reads, and reaps: any running job whose lease has expired lost its worker (SIGKILL,
+OOM, a host gone), so it goes back on the queue to resume from its last checkpoint, or fails as
+worker_lost after `max_attempts`. Every worker reaps, so the reaper survives any one of them.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-
-import redis.exceptions
 
 from descent.settings import Settings
 from descent.store import RequeueOutcome, Store
+from descent.store.trouble import FULL, UNREACHABLE
 from worker.requeue import pay_owed_enqueues, requeue
 
 log = logging.getLogger("descent.worker")
@@ -87,20 +87,33 @@ class Heartbeat(threading.Thread):
                 return
 
     def beat(self) -> None:
-        """One heartbeat: liveness file, worker registry, the lease of the running job, the reaper."""
+        """One heartbeat: liveness file, the lease of the running job, the worker registry, the
+        reaper. The lease comes first and each step fails alone: on a full Redis renewing the lease
+        still works (PEXPIRE needs no memory) when other writes are refused."""
         try:
             Path(self.settings.heartbeat_file).touch()
         except OSError as exc:
             log.warning("cannot touch %s: %s", self.settings.heartbeat_file, exc)
-        try:
-            self.store.ops.beat(WORKER_NAME)
-            job_id = CURRENT.get()
-            lease_ms = int(self.settings.lease_seconds * 1000)
-            if job_id is not None and not self.store.jobs.renew(job_id, WORKER_NAME, lease_ms):
-                log.error("job %s: lease lost; another worker may own it now", job_id)
-                CURRENT.lost.set()
-            reap(self.store, self.settings)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            log.warning("heartbeat: redis unreachable (%s)", exc)
-        except Exception:
-            log.exception("heartbeat failed")
+        steps: tuple[tuple[str, Callable[[], object]], ...] = (
+            ("lease", self.renew),
+            ("worker registry", lambda: self.store.ops.beat(WORKER_NAME)),
+            ("reaper", lambda: reap(self.store, self.settings)),
+        )
+        for what, step in steps:
+            try:
+                step()
+            except UNREACHABLE as exc:
+                log.warning("heartbeat: redis unreachable (%s)", exc)
+                return
+            except FULL as exc:
+                log.warning("heartbeat: %s not written, redis full (%s)", what, exc)
+            except Exception:
+                log.exception("heartbeat: %s failed", what)
+
+    def renew(self) -> None:
+        """Extend the running job's lease; flag it lost when another worker may own the job now."""
+        job_id = CURRENT.get()
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        if job_id is not None and not self.store.jobs.renew(job_id, WORKER_NAME, lease_ms):
+            log.error("job %s: lease lost; another worker may own it now", job_id)
+            CURRENT.lost.set()

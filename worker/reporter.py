@@ -7,6 +7,10 @@ to stop. Points and a checkpoint are written in one transaction, so a resumed jo
 after the points its checkpoint had seen. With DESCENT_TEST_HOOKS=1 (test suites only) it also
 honours a test's hold (descent.store.holds): the job checkpoints once at the held step, then waits,
 still flushing and answering cancel and stop requests, until the test releases it.
+
+Redis unreachable or full (descent.store.trouble) stops no job: the points stay buffered, training
+goes on, and the next flush writes them all (the first refusal of a streak is logged, and the write
+that ends it).
 """
 
 from __future__ import annotations
@@ -16,18 +20,16 @@ import time
 from typing import Any
 
 import numpy as np
-import redis.exceptions
 
 from descent.search import Pruning
 from descent.settings import Settings
 from descent.store import Store
 from descent.store.records import DEV_POINT, TRAIN_POINT, encode_dev, encode_train, encode_train_arrays
+from descent.store.trouble import PASSING, describe
 from worker.engine import Signal
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
 log = logging.getLogger("descent.worker")
-
-UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class RedisReporter:
@@ -70,6 +72,10 @@ class RedisReporter:
         self._hold_checkpointed = False
         self.pruning: Pruning | None = None
         """A search's trial with a pruner: where each epoch's dev loss is reported (tasks.py)."""
+        self._plan: tuple[int, int, dict[str, Any]] | None = None
+        """The history's layout while Redis has not taken it yet (written before any point)."""
+        self._refused_since: float | None = None
+        """When Redis began refusing this reporter's writes (None: the last write went through)."""
 
     def history_from(self, train_points: int, dev_points: int) -> None:
         """The history this attempt continues: the points a resumed checkpoint had seen."""
@@ -86,7 +92,17 @@ class RedisReporter:
         self.config = {**self.config, "log_every": log_every}
         if lr is not None:
             self.config["optimizer"] = {**self.config["optimizer"], "lr": lr}
-        self.store.jobs.plan(self.job_id, log_every, steps_per_epoch, self.config)
+        self._plan = (log_every, steps_per_epoch, self.config)
+        try:
+            self._write_plan()
+        except PASSING as exc:
+            self._refused(exc, "the history's layout")
+
+    def _write_plan(self) -> None:
+        """The layout readers need before any point; kept for the next flush if Redis refuses it."""
+        if self._plan is not None:
+            self.store.jobs.plan(self.job_id, *self._plan)
+            self._plan = None
 
     def train_point(self, step: int, epoch: int, loss: float, smoothed: float, lr: float) -> None:
         self.train.append((step, epoch, loss, smoothed, lr))
@@ -168,7 +184,7 @@ class RedisReporter:
     def _still_held(self) -> bool:
         try:
             return self.store.holds.step(self.config["dataset_id"]) is not None
-        except UNREACHABLE:
+        except PASSING:
             return True
 
     def save_checkpoint(self, data: bytes, train_points: int, dev_points: int) -> None:
@@ -177,10 +193,18 @@ class RedisReporter:
         self._last_checkpoint = time.monotonic()
         try:
             self.flush(required=True, checkpoint=data)
-        except UNREACHABLE as exc:
-            log.warning("job %s: checkpoint not saved, redis unreachable (%s)", self.job_id, exc)
+        except PASSING as exc:
+            self._refused(exc, "the checkpoint (not saved) and the points")
 
     # -- writes ----------------------------------------------------------------------------------
+    def _refused(self, exc: Exception, kept: str) -> None:
+        """Redis refused a write that can wait: say so once per streak, not at every flush."""
+        if self._refused_since is None:
+            self._refused_since = time.monotonic()
+            log.warning("job %s: redis %s (%s); keeping %s buffered", self.job_id, describe(exc), exc, kept)
+        else:
+            log.debug("job %s: redis still %s; keeping %s buffered", self.job_id, describe(exc), kept)
+
     def _hold_back(self, train: bytes) -> bytes:
         """The last train record, when it ends an epoch whose dev point is not written yet.
 
@@ -200,8 +224,9 @@ class RedisReporter:
     def flush(self, required: bool = False, checkpoint: bytes | None = None) -> None:
         """Write what is buffered (or just poll for a cancel) in one round trip.
 
-        While Redis is unreachable training goes on and the points stay buffered for the next try;
-        only a `required` flush (the last one of a job, or one carrying a checkpoint) raises.
+        While Redis is unreachable or full training goes on and the points stay buffered for the
+        next try; only a `required` flush (the last one of a job, or one carrying a checkpoint)
+        raises.
         """
         train = b"".join([*self.train_blocks, encode_train(self.train) if self.train else b""])
         held = b"" if required or checkpoint is not None else self._hold_back(train)
@@ -210,6 +235,7 @@ class RedisReporter:
         dev = encode_dev(self.dev) if self.dev else b""
         dirty = self._dirty
         try:
+            self._write_plan()
             flushed = self.store.jobs.flush(
                 self.job_id,
                 train,
@@ -220,17 +246,19 @@ class RedisReporter:
                 worker=WORKER_NAME,
                 written=self.written,
             )
-        except UNREACHABLE as exc:
+        except PASSING as exc:
             if required:
                 raise
-            log.warning(
-                "job %s: redis unreachable (%s); keeping %d points buffered",
-                self.job_id,
-                exc,
-                (len(train) + len(held)) // TRAIN_POINT.itemsize,
-            )
+            self._refused(exc, f"{(len(train) + len(held)) // TRAIN_POINT.itemsize} points")
             self._last_flush = time.monotonic()
             return
+        if self._refused_since is not None:
+            log.warning(
+                "job %s: redis takes writes again after %.1fs; buffered points written",
+                self.job_id,
+                time.monotonic() - self._refused_since,
+            )
+            self._refused_since = None
         self.cancelled, mine, self.written = flushed.cancel, flushed.mine, flushed.written
         if any(flushed.lost):
             log.error(

@@ -19,6 +19,7 @@ from rq.worker import SimpleWorker
 
 from descent.logs import log_context
 from descent.queue import TRAIN_TASK, rotation
+from descent.store.trouble import FULL
 from worker.dequeue import FairQueue
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 
@@ -95,6 +96,14 @@ class DescentWorker(SimpleWorker):
             self.queues = started_on
         for name in turns.rejoin():
             log.warning("queue %s had entries outside the rotation; put back in it", name)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's own heartbeat (its worker record's TTL, minutes long): a full Redis refusing one is
+        no reason to end the work loop; the next one, after the job, tries again."""
+        try:
+            super().heartbeat(timeout, pipeline)
+        except FULL as exc:
+            log.warning("worker %s: RQ heartbeat not written, redis full (%s)", self.name, exc)
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         STOPPING.set()

@@ -96,8 +96,8 @@ def serve(settings: Settings, redis: Redis, name: str | None, burst: bool) -> No
                     redis.ping()
                     worker.register_death()  # lets a fixed --name register again
                     break
-                except RedisError as exc:
-                    log.warning("worker %s: redis unreachable (%s)", worker.name, exc)
+                except RedisError as exc:  # unreachable, or full (OOM: registering needs a write)
+                    log.warning("worker %s: redis not ready (%s)", worker.name, exc)
             else:
                 return
         except StopRequested:  # SIGTERM, through RQ's handler, while waiting here

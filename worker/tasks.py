@@ -20,11 +20,12 @@ from descent.search import Pruning, Searcher
 from descent.settings import Settings
 from descent.spec import JobConfig
 from descent.store import JobStatus, RequeueOutcome, Store, connect
+from descent.store.trouble import FULL, PASSING, describe
 from worker.engine import Cancelled, EngineError, RunState, Suspended, TrainOutput, decode_checkpoint
 from worker.engine import train as run_engine
-from worker.heartbeat import CURRENT, WORKER_NAME
+from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 from worker.prepare import Prepared, prepare
-from worker.reporter import UNREACHABLE, RedisReporter
+from worker.reporter import RedisReporter
 from worker.requeue import requeue
 
 log = logging.getLogger("descent.worker")
@@ -226,14 +227,21 @@ def _hand_back(store: Store, job_id: str, reporter: RedisReporter, settings: Set
 
 
 def persist(action: Callable[[], T], what: str, give_up_after: float = 300.0) -> T:
-    """Run a write that must not be lost, retrying while Redis is unreachable (a restart, say)."""
+    """Run a write that must not be lost, retrying while Redis is unreachable (a restart, say) or
+    full (maxmemory under noeviction).
+
+    Unreachable: for `give_up_after` seconds, then the error is raised (the lease lapses and the
+    reaper resumes the job from its checkpoint). Full: for as long as it lasts, unless the worker
+    is told to stop: the heartbeat keeps the lease (renewing it needs no memory), so nobody else
+    takes the job, and what it computed exists only in this process until written.
+    """
     delay, started = 0.25, time.monotonic()
     while True:
         try:
             return action()
-        except UNREACHABLE as exc:
-            if time.monotonic() - started > give_up_after:
+        except PASSING as exc:
+            if STOPPING.is_set() if isinstance(exc, FULL) else time.monotonic() - started > give_up_after:
                 raise
-            log.warning("job %s: redis unreachable (%s); retrying in %.2fs", what, exc, delay)
+            log.warning("job %s: redis %s (%s); retrying in %.2fs", what, describe(exc), exc, delay)
             time.sleep(delay)
             delay = min(delay * 2, 5.0)

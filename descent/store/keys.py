@@ -166,6 +166,12 @@ def workers() -> str:
     return f"{PREFIX}workers"
 
 
+def store_probe() -> str:
+    """String: a few bytes /readyz and /metrics rewrite to learn whether Redis still takes writes
+    (a full Redis refuses it: `OpsStore.fullness`); it expires by itself."""
+    return f"{PREFIX}probe"
+
+
 def job_stats() -> str:
     """Hash: jobs that reached each status, ever (monotonic counters for /metrics)."""
     return f"{PREFIX}stats:jobs"

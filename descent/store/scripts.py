@@ -22,16 +22,19 @@ from redis import Redis
 @dataclass(frozen=True)
 class LuaScript:
     """A script's body, which reads its keys as ``K.<name>``, and the names of those keys in order.
-    Names after `optional_from` may be left out (trailing keys a script tests with ``if K.x``)."""
+    Names after `optional_from` may be left out (trailing keys a script tests with ``if K.x``);
+    `flags`: Redis 7 script flags (a ``#!lua flags=…`` first line), none by default."""
 
     body: str
     keys: tuple[str, ...]
     optional_from: int | None = None
+    flags: str = ""
 
     def source(self) -> str:
-        """The body behind a prelude binding ``K.<name>`` to ``KEYS[i]``."""
+        """The body behind a prelude binding ``K.<name>`` to ``KEYS[i]`` (after the flags line)."""
         fields = ", ".join(f"{name} = KEYS[{i}]" for i, name in enumerate(self.keys, start=1))
-        return f"local K = {{{fields}}}\n{self.body}"
+        shebang = f"#!lua flags={self.flags}\n" if self.flags else ""
+        return f"{shebang}local K = {{{fields}}}\n{self.body}"
 
 
 class KeyedScript:
@@ -115,6 +118,22 @@ end
 return 0
 """,
     ("job", "lease"),
+)
+
+BEAT = LuaScript(
+    """
+-- ARGV: worker name, now (unix seconds). A listed worker's score moves in place (ZADD XX), which
+-- takes no memory to speak of: the script may run on a full Redis (allow-oom), so the workers
+-- that beat still count in /readyz and /metrics there. 1 when the worker was listed; 0 when it
+-- must be added, by an ordinary write (refused while Redis is full).
+if redis.call('ZSCORE', K.workers, ARGV[1]) then
+  redis.call('ZADD', K.workers, 'XX', ARGV[2], ARGV[1])
+  return 1
+end
+return 0
+""",
+    ("workers",),
+    flags="allow-oom",
 )
 
 REQUEUE = LuaScript(

@@ -33,6 +33,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.ProblemDoc,
     schemas.Health,
     schemas.Readiness,
+    schemas.NotReady,
     schemas.PredictRequest,
     schemas.Prediction,
     schemas.ModelExport,

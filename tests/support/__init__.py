@@ -5,6 +5,7 @@
   Flask's test client or, through `HttpClient`, over real HTTP.
 - `tenants`: calling the API as one tenant (its key on every request).
 - `holds`: keeping a running job at a step until the test releases it.
+- `fill`: filling Redis to its maxmemory under a running job, and freeing it.
 - `data`: the datasets tests train on.
 - `stack`: docker-compose.yml's commands started natively (e2e and browser tests, bench/).
 - `proxy`: the compose proxy's nginx template served by Debian's nginx; raw HTTP for malformed requests.
