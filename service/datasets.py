@@ -126,7 +126,10 @@ def _create_doc(settings: Settings) -> dict[str, Any]:
         f"{settings.max_categories} distinct values), datetime or text; missing cells are allowed. "
         "Rejected with 400 naming the row and column at fault: fewer than 2 rows, ragged rows, "
         "infinite values or values beyond float32, an unknown target or a text one, nested or binary "
-        f"columns, more than DESCENT_MAX_FEATURES = {settings.max_features} features.",
+        f"columns, more than DESCENT_MAX_FEATURES = {settings.max_features} features. An API process "
+        f"reads at most DESCENT_UPLOADS_PER_PROCESS = {settings.uploads_per_process} uploads at once; one "
+        f"more waits up to DESCENT_UPLOAD_WAIT_SECONDS = {settings.upload_wait_seconds:g} s for its turn, "
+        "then gets a 503 with Retry-After (nothing stored: send it again).",
         "parameters": _CSV_PARAMETERS,
         "requestBody": {
             "required": True,
