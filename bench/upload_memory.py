@@ -102,8 +102,11 @@ def limit_bytes() -> int:
     return int(float(text.rstrip("kmg")) * scale)
 
 
-def run(url: str, master: int, uploads: int, path: Path) -> None:
+def run(url: str, master: int, uploads: int, path: Path, processes: int) -> None:
     client = Client(url, timeout=300)
+    deadline = time.monotonic() + 60
+    while len(psutil.Process(master).children()) < processes and time.monotonic() < deadline:
+        time.sleep(0.05)  # every gunicorn process up before the memory at rest is taken
     sampler = Sampler(master)
     sampler.start()
     started = time.monotonic()
@@ -142,7 +145,7 @@ def main() -> None:
     env = {"DESCENT_API_PROCESSES": args.processes, **dict(e.split("=", 1) for e in args.env)}
     stack = None if args.url else Stack(workers=0, env=env)
     try:
-        run(args.url or stack.base, args.pid or stack.api.pid, args.uploads, path)
+        run(args.url or stack.base, args.pid or stack.api.pid, args.uploads, path, int(args.processes))
     finally:
         if stack:
             stack.stop()

@@ -126,6 +126,10 @@ class Settings:
     One more waits up to DESCENT_UPLOAD_WAIT_SECONDS for its turn, then gets a 503 with Retry-After."""
     upload_wait_seconds: float = 10.0
     """How long an upload over DESCENT_UPLOADS_PER_PROCESS waits for a turn (0: a 503 at once)."""
+    upload_spool_dir: str = ""
+    """Where upload bodies over 1 MiB are written while they are parsed (unlinked files, mapped for
+    pyarrow: page cache, not process memory); empty: the system temp directory. Put it on a disk:
+    on a tmpfs the bodies are memory again."""
     flush_seconds: float = 0.2
     """How often a worker writes buffered history and progress to Redis and checks for a cancel."""
     test_hooks: bool = False

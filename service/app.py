@@ -15,7 +15,7 @@ from redis.retry import Retry
 from descent.settings import Settings
 from descent.store import Store, connect
 
-from . import auth, body_limit, errors, metrics, upload_slots
+from . import auth, body_limit, errors, metrics, upload_body, upload_slots
 
 log = logging.getLogger("descent.api")
 
@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # before_request hooks run in this order: an upload takes its turn after auth, before its body is read
     upload_slots.init_app(app)
     body_limit.init_app(app)
+    upload_body.init_app(app)
 
     from .dashboard import bp as dashboard_bp
     from .datasets import bp as datasets_bp

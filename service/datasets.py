@@ -20,13 +20,12 @@ from .problems import Problem, invalid
 from .schemas import MAX_NAME_LENGTH
 from .tables import Upload, describe, format_of, read_options, read_upload, table_from_json
 from .tables.options import CONTENT_TYPES
+from .upload_body import Body, mapped, spooled_body
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
 CSV_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt == "csv")
 """Content types read as a CSV body."""
-BODY_PIECE = 1 << 20
-"""Bytes of the body read at a time into the upload's buffer."""
 _WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dataset-write")
 """Uploads' column writes, each beside its request's thread (waiting on Redis, not on a core)."""
 FILE_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt != "csv")
@@ -265,7 +264,7 @@ def _parse_upload() -> tuple[Table, str]:
         if upload is not None:
             part_type = upload.mimetype if upload.mimetype != "application/octet-stream" else None
             fmt = format_of(part_type, upload.filename) or "csv"
-            table = read_upload(Upload(upload.read()), fmt, options, settings)
+            table = read_upload(Upload(mapped(upload.stream)), fmt, options, settings)
         else:
             table = read_upload(text.encode(), "csv", options, settings)
         name = _checked_name(request.form.get("name")) or query_name
@@ -287,22 +286,16 @@ def _parse_upload() -> tuple[Table, str]:
     )
 
 
-def _body() -> bytes | bytearray:
-    """The request body, read once into a buffer of its Content-Length (werkzeug's `get_data`
-    grows a buffer by doubling and then copies it: three times the body at its peak)."""
+def _body() -> Body:
+    """The request body, read once: into a buffer of its Content-Length when small (werkzeug's
+    `get_data` grows a buffer by doubling and then copies it: three times the body at its peak),
+    else into a spool file mapped for the reader (upload_body.py)."""
     size = request.content_length
     # chunked (body_limit.py has read it, within the limit), or read already to fingerprint an
     # Idempotency-Key (idempotency.py): werkzeug keeps the bytes it read (`_cached_data`)
     if size is None or getattr(request, "_cached_data", None) is not None:
         return request.get_data(cache=True)
-    buffer = bytearray(size)
-    view, stream, done = memoryview(buffer), request.stream, 0
-    while done < size:  # in pieces: gunicorn's body reader has no readinto and copies what it reads
-        got = stream.readinto(view[done : done + BODY_PIECE])
-        if not got:
-            break
-        done += got
-    return buffer if done == size else buffer[:done]
+    return spooled_body(request.stream, size)
 
 
 def _checked_name(name: str | None) -> str | None:
