@@ -20,7 +20,7 @@ from .problems import Problem, invalid
 from .schemas import MAX_NAME_LENGTH
 from .tables import Upload, describe, format_of, read_options, read_upload, table_from_json
 from .tables.options import CONTENT_TYPES
-from .upload_body import Body, mapped, spooled_body
+from .upload_body import mapped, take_raw_body
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
@@ -249,7 +249,7 @@ def _parse_upload() -> tuple[Table, str]:
     query_name = _checked_name(request.args.get("name"))
     fmt = format_of(mimetype)
     if fmt is not None:
-        table = read_upload(Upload(_body()), fmt, read_options(request.args), settings)
+        table = read_upload(Upload(take_raw_body()), fmt, read_options(request.args), settings)
         return table, _name(query_name, "dataset")
     if mimetype == "multipart/form-data":
         # The file as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).
@@ -284,18 +284,6 @@ def _parse_upload() -> tuple[Table, str]:
         f"application/json (got {mimetype or 'no content type'}).",
         slug="unsupported-media-type",
     )
-
-
-def _body() -> Body:
-    """The request body, read once: into a buffer of its Content-Length when small (werkzeug's
-    `get_data` grows a buffer by doubling and then copies it: three times the body at its peak),
-    else into a spool file mapped for the reader (upload_body.py)."""
-    size = request.content_length
-    # chunked (body_limit.py has read it, within the limit), or read already to fingerprint an
-    # Idempotency-Key (idempotency.py): werkzeug keeps the bytes it read (`_cached_data`)
-    if size is None or getattr(request, "_cached_data", None) is not None:
-        return request.get_data(cache=True)
-    return spooled_body(request.stream, size)
 
 
 def _checked_name(name: str | None) -> str | None:

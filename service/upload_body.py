@@ -7,9 +7,11 @@ kernel's page cache: pyarrow reads them in place, and under memory pressure the 
 pages (they are on disk) instead of killing the process. The spool directory must be on a disk: on a
 tmpfs the pages are memory again (compose mounts a volume there; its /tmp is a tmpfs).
 
-A raw body (CSV, Parquet, Arrow) is spooled by `spooled_body`; a multipart file part by werkzeug's
+A raw body (CSV, Parquet, Arrow) is spooled by `raw_body`; a multipart file part by werkzeug's
 form parser into the file `SpoolingRequest` gives it, and mapped by `mapped`. Bodies up to
-SPOOL_FROM stay in memory (a file and a mapping cost more than they save).
+SPOOL_FROM stay in memory (a file and a mapping cost more than they save). An upload with an
+Idempotency-Key is spooled before its fingerprint is taken (`raw_body`), and the view and the form
+parser read that same file: werkzeug's `get_data` would hold the body in memory three times over.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 import tempfile
 from typing import IO, Any
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request, current_app, g, request
 
 SPOOL_FROM = 1 << 20
 """Bodies (and multipart requests) larger than this go to a file."""
@@ -56,6 +58,40 @@ class SpoolingRequest(Request):
         if total_content_length is not None and total_content_length <= SPOOL_FROM:
             return io.BytesIO()
         return tempfile.TemporaryFile("w+b", dir=spool_directory(current_app))
+
+    def _get_stream_for_parsing(self) -> IO[bytes]:
+        """A multipart body read already (for an Idempotency-Key's fingerprint) is parsed from what
+        was read: its mapping, from the start, or its bytes."""
+        body = g.get("raw_body")
+        if isinstance(body, mmap.mmap):
+            body.seek(0)
+            return body  # type: ignore[return-value]  # read(n) is all the parser needs
+        if body is not None:
+            return io.BytesIO(body)
+        return super()._get_stream_for_parsing()
+
+
+def raw_body() -> Body:
+    """This request's body, read once per request and kept until `take_raw_body` (the fingerprint
+    of an Idempotency-Key and the reader share it): in memory when small, or read already (a
+    chunked body: body_limit.py), else mapped from its spool file."""
+    body = g.get("raw_body")
+    if body is None:
+        size = request.content_length
+        if size is None or getattr(request, "_cached_data", None) is not None:
+            body = request.get_data(cache=True)
+        else:
+            body = spooled_body(request.stream, size)
+        g.raw_body = body
+    return body
+
+
+def take_raw_body() -> Body:
+    """The body, no longer kept by the request: the caller's reference is the only one, so the
+    reader can free it as soon as it has read it (service/tables, `Upload`)."""
+    body = raw_body()
+    g.pop("raw_body", None)
+    return body
 
 
 def spooled_body(stream: Any, size: int) -> Body:

@@ -73,3 +73,32 @@ def test_a_large_body_is_mapped_and_a_small_one_kept_in_memory(spool_app):
     assert isinstance(mapped, mmap.mmap) and mapped[:] == big
     assert isinstance(small, bytearray) and small == big[:100]
     assert short[:] == big[:-5]
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+@pytest.mark.parametrize("rows", [200, None])
+def test_an_idempotent_upload_is_read_once_for_its_fingerprint_and_its_dataset(spool_app, frame, multipart, rows):
+    """A large body from its spool file, a small one from memory: raw or multipart, the repeat is
+    the first answer and another body under the key a 409."""
+    frame = frame.head(rows) if rows else frame
+    data = csv_text(frame).encode()
+    assert (len(data) > SPOOL_FROM) == (rows is None)
+    client = spool_app.test_client()
+
+    def send(body: bytes, key: str):
+        headers = {"Idempotency-Key": key}
+        if multipart:  # one boundary for every send, as a client repeating its request sends it
+            head = b'--fixed\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+            form = head + b"Content-Type: text/csv\r\n\r\n" + body + b"\r\n--fixed--\r\n"
+            return client.post(
+                "/v1/datasets", data=form, content_type="multipart/form-data; boundary=fixed", headers=headers
+            )
+        return client.post("/v1/datasets", data=body, content_type="text/csv", headers=headers)
+
+    key = f"{rows}-{multipart}-{spool_app.config['SETTINGS'].upload_spool_dir}"
+    first = send(data, key)
+    assert first.status_code == 201, first.get_json()
+    again = send(data, key)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"] and first.get_json()["rows"] == len(frame)
+    assert problem(send(data[:-20], key), 409)
