@@ -146,7 +146,10 @@ class Client:
     ) -> dict[str, Any]:
         """Upload a table: a path, CSV text, a pandas DataFrame or a 2-D numpy array (with `y`, the
         target, added as a column). `csv_options`: the server's CSV parameters (`delimiter`,
-        `decimal`, `null_values`). Sent as a multipart file part, its type from the file's extension."""
+        `decimal`, `null_values`). Sent as a multipart file part, its type from the file's extension.
+        An answer of 503 with Retry-After (the API is busy reading other uploads, or its store is
+        unreachable: nothing was stored) is waited out and the upload sent again, UPLOAD_ATTEMPTS
+        times in all."""
         content, content_type, filename = upload_body(data, y, target)
         if y is not None and is_dataframe(data):  # an array's y is its last column: the default target
             target = target_column(y, target)
