@@ -18,7 +18,9 @@ COPY service ./service
 COPY worker ./worker
 RUN pip install .
 
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin descent
+# /var/tmp/descent-uploads: DESCENT_UPLOAD_SPOOL_DIR in compose, a volume that takes this owner on first use.
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin descent \
+    && install -d -o descent /var/tmp/descent-uploads
 USER descent
 
 EXPOSE 8000

@@ -29,6 +29,11 @@ from .client_data import is_dataframe, predict_payload, target_column, upload_bo
 TERMINAL = ("succeeded", "failed", "cancelled")
 SEND_PIECE = 1 << 16
 """Bytes of a body sent at a time, between looks for an early answer."""
+UPLOAD_ATTEMPTS = 6
+"""Sends of one upload answered 503 with Retry-After (the API is busy reading others, or its store
+is unreachable: nothing was stored) before the 503 is raised."""
+MAX_RETRY_AFTER = 60.0
+"""The longest Retry-After the client waits before sending an upload again."""
 
 
 def _send(conn: http.client.HTTPConnection, body: bytes) -> None:
@@ -44,12 +49,22 @@ def _send(conn: http.client.HTTPConnection, body: bytes) -> None:
         return  # the server closed its reading side: its answer, if any, is still to be read
 
 
+def _seconds(retry_after: str | None) -> float | None:
+    """A Retry-After header's delay in seconds (the delay form; an HTTP date is not sent by descent)."""
+    try:
+        return max(0.0, float(retry_after)) if retry_after is not None else None
+    except ValueError:
+        return None
+
+
 class ApiError(Exception):
     """The API answered with an error (problem+json), or could not be reached (status 0)."""
 
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+    def __init__(self, status: int, problem: dict[str, Any], retry_after: float | None = None) -> None:
         self.status = status
         self.problem = problem
+        self.retry_after = retry_after
+        """The answer's Retry-After in seconds, when it had one."""
         super().__init__(self.line())
 
     def line(self) -> str:
@@ -110,7 +125,7 @@ class Client:
                 problem = json.loads(data)
             except ValueError:
                 problem = {"title": response.reason, "detail": data.decode(errors="replace")[:200]}
-            raise ApiError(response.status, problem)
+            raise ApiError(response.status, problem, _seconds(response.getheader("Retry-After")))
         if raw:
             return data
         return json.loads(data) if data else None
@@ -131,7 +146,10 @@ class Client:
     ) -> dict[str, Any]:
         """Upload a table: a path, CSV text, a pandas DataFrame or a 2-D numpy array (with `y`, the
         target, added as a column). `csv_options`: the server's CSV parameters (`delimiter`,
-        `decimal`, `null_values`). Sent as a multipart file part, its type from the file's extension."""
+        `decimal`, `null_values`). Sent as a multipart file part, its type from the file's extension.
+        An answer of 503 with Retry-After (the API is busy reading other uploads, or its store is
+        unreachable: nothing was stored) is waited out and the upload sent again, UPLOAD_ATTEMPTS
+        times in all."""
         content, content_type, filename = upload_body(data, y, target)
         if y is not None and is_dataframe(data):  # an array's y is its last column: the default target
             target = target_column(y, target)
@@ -148,9 +166,17 @@ class Client:
                     f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"\r\n\r\n{value}\r\n'.encode()
                 )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request(
-            "POST", "/v1/datasets", body, f"multipart/form-data; boundary={boundary}", query=csv_options or None
-        )
+        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+            try:
+                return self.request(
+                    "POST", "/v1/datasets", body, f"multipart/form-data; boundary={boundary}", query=csv_options or None
+                )
+            except ApiError as exc:
+                # a 503 with Retry-After stored nothing: the server asks for the upload again, later
+                if exc.status != 503 or exc.retry_after is None or attempt == UPLOAD_ATTEMPTS:
+                    raise
+                time.sleep(min(exc.retry_after, MAX_RETRY_AFTER))
+        raise AssertionError("unreachable")
 
     def upload_csv(self, path: Path, target: str | None = None, name: str | None = None) -> dict[str, Any]:
         """A CSV file (kept for v1 callers: `upload` takes any table)."""

@@ -129,6 +129,16 @@ class Settings:
     max_sse_streams: int = 4
     """Live /events streams one API process serves at once; more are a 503 with Retry-After. Each
     stream holds a server thread, so this keeps threads (DESCENT_API_THREADS, 8) free for polls."""
+    uploads_per_process: int = 2
+    """Dataset uploads one API process reads and parses at once. A 64 MiB CSV peaks at about
+    120 MiB while it is parsed: 2 processes × 2 uploads stay well inside compose's 1 GiB for the API.
+    One more waits up to DESCENT_UPLOAD_WAIT_SECONDS for its turn, then gets a 503 with Retry-After."""
+    upload_wait_seconds: float = 10.0
+    """How long an upload over DESCENT_UPLOADS_PER_PROCESS waits for a turn (0: a 503 at once)."""
+    upload_spool_dir: str = ""
+    """Where upload bodies over 1 MiB are written while they are parsed (unlinked files, mapped for
+    pyarrow: page cache, not process memory); empty: the system temp directory. Put it on a disk:
+    on a tmpfs the bodies are memory again."""
     flush_seconds: float = 0.2
     """How often a worker writes buffered history and progress to Redis and checks for a cancel."""
     test_hooks: bool = False

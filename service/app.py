@@ -15,7 +15,7 @@ from redis.retry import Retry
 from descent.settings import Settings
 from descent.store import Store, connect
 
-from . import auth, body_limit, errors, limits, metrics
+from . import auth, body_limit, errors, limits, metrics, upload_body, upload_slots
 
 log = logging.getLogger("descent.api")
 
@@ -53,10 +53,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["descent.redis"] = redis
     app.extensions["descent.store"] = Store(redis, settings.retention_seconds, settings.idempotency_seconds)
     errors.init_app(app)
-    body_limit.init_app(app)
     metrics.init_app(app)
     auth.init_app(app, settings.api_keys)
     limits.init_app(app)  # after auth: it paces the tenant auth found
+    # before_request hooks run in this order: an upload takes its turn after auth and the tenant's
+    # limits (a paced tenant never waits for a slot), before its body is read
+    upload_slots.init_app(app)
+    body_limit.init_app(app)
+    upload_body.init_app(app)
 
     from .dashboard import bp as dashboard_bp
     from .datasets import bp as datasets_bp

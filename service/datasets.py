@@ -21,13 +21,12 @@ from .problems import Problem, invalid
 from .schemas import MAX_NAME_LENGTH
 from .tables import Upload, describe, format_of, read_options, read_upload, table_from_json
 from .tables.options import CONTENT_TYPES
+from .upload_body import mapped, take_raw_body
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
 CSV_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt == "csv")
 """Content types read as a CSV body."""
-BODY_PIECE = 1 << 20
-"""Bytes of the body read at a time into the upload's buffer."""
 _WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dataset-write")
 """Uploads' column writes, each beside its request's thread (waiting on Redis, not on a core)."""
 FILE_TYPES = tuple(t for t, fmt in CONTENT_TYPES.items() if fmt != "csv")
@@ -129,7 +128,10 @@ def _create_doc(settings: Settings) -> dict[str, Any]:
         f"{settings.max_categories} distinct values), datetime or text; missing cells are allowed. "
         "Rejected with 400 naming the row and column at fault: fewer than 2 rows, ragged rows, "
         "infinite values or values beyond float32, an unknown target or a text one, nested or binary "
-        f"columns, more than DESCENT_MAX_FEATURES = {settings.max_features} features.",
+        f"columns, more than DESCENT_MAX_FEATURES = {settings.max_features} features. An API process "
+        f"reads at most DESCENT_UPLOADS_PER_PROCESS = {settings.uploads_per_process} uploads at once; one "
+        f"more waits up to DESCENT_UPLOAD_WAIT_SECONDS = {settings.upload_wait_seconds:g} s for its turn, "
+        "then gets a 503 with Retry-After (nothing stored: send it again).",
         "parameters": _CSV_PARAMETERS,
         "requestBody": {
             "required": True,
@@ -253,7 +255,7 @@ def _parse_upload() -> tuple[Table, str]:
     query_name = _checked_name(request.args.get("name"))
     fmt = format_of(mimetype)
     if fmt is not None:
-        table = read_upload(Upload(_body()), fmt, read_options(request.args), settings)
+        table = read_upload(Upload(take_raw_body()), fmt, read_options(request.args), settings)
         return table, _name(query_name, "dataset")
     if mimetype == "multipart/form-data":
         # The file as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).
@@ -268,7 +270,7 @@ def _parse_upload() -> tuple[Table, str]:
         if upload is not None:
             part_type = upload.mimetype if upload.mimetype != "application/octet-stream" else None
             fmt = format_of(part_type, upload.filename) or "csv"
-            table = read_upload(Upload(upload.read()), fmt, options, settings)
+            table = read_upload(Upload(mapped(upload.stream)), fmt, options, settings)
         else:
             table = read_upload(text.encode(), "csv", options, settings)
         name = _checked_name(request.form.get("name")) or query_name
@@ -288,24 +290,6 @@ def _parse_upload() -> tuple[Table, str]:
         f"application/json (got {mimetype or 'no content type'}).",
         slug="unsupported-media-type",
     )
-
-
-def _body() -> bytes | bytearray:
-    """The request body, read once into a buffer of its Content-Length (werkzeug's `get_data`
-    grows a buffer by doubling and then copies it: three times the body at its peak)."""
-    size = request.content_length
-    # chunked (body_limit.py has read it, within the limit), or read already to fingerprint an
-    # Idempotency-Key (idempotency.py): werkzeug keeps the bytes it read (`_cached_data`)
-    if size is None or getattr(request, "_cached_data", None) is not None:
-        return request.get_data(cache=True)
-    buffer = bytearray(size)
-    view, stream, done = memoryview(buffer), request.stream, 0
-    while done < size:  # in pieces: gunicorn's body reader has no readinto and copies what it reads
-        got = stream.readinto(view[done : done + BODY_PIECE])
-        if not got:
-            break
-        done += got
-    return buffer if done == size else buffer[:done]
 
 
 def _checked_name(name: str | None) -> str | None:

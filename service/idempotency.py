@@ -17,6 +17,8 @@ from flask import Response, make_response, request
 
 from . import context
 from .problems import Problem, invalid
+from .upload_body import raw_body
+from .upload_slots import UPLOAD_ENDPOINT
 
 MAX_KEY_LENGTH = 255
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
@@ -65,11 +67,13 @@ def idempotent(route: str) -> Callable[[Callable[..., Any]], Callable[..., Respo
 
 
 def _fingerprint() -> str:
-    """What makes two requests 'the same': query, content type and body."""
+    """What makes two requests 'the same': query, content type and body (an upload's spooled
+    to a file first, and read from there by the view: upload_body.py)."""
     digest = hashlib.sha256()
     digest.update(request.query_string)
     digest.update(b"\0" + (request.content_type or "").encode() + b"\0")
-    digest.update(request.get_data(cache=True))
+    upload = request.endpoint == UPLOAD_ENDPOINT and not request.is_json
+    digest.update(raw_body() if upload else request.get_data(cache=True))
     return digest.hexdigest()
 
 

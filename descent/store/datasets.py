@@ -42,16 +42,24 @@ class DatasetStore:
         """A dataset's columns, not yet visible (`get`, `table` and the list see it once `publish`
         has run), kept UNPUBLISHED_SECONDS: the API writes them while it describes the columns, and
         a request that dies between the two leaves nothing for long."""
-        mapping: dict[str, Any] = {}
-        for k, col in enumerate(table.columns):
-            if col.values is not None:
-                # a view on the array, not a copy: redis-py sends memoryviews as they are
-                mapping[f"c{k}"] = memoryview(np.ascontiguousarray(col.values, dtype=_DTYPES[col.kind])).cast("B")
+        columns = [
+            # a view on the array, not a copy
+            (f"c{k}", memoryview(np.ascontiguousarray(col.values, dtype=_DTYPES[col.kind])).cast("B"))
+            for k, col in enumerate(table.columns)
+            if col.values is not None
+        ]
+        # One column per command: redis-py's hiredis packer copies a command's arguments into one
+        # buffer, and a pipeline packs all its commands before sending (every column at once: about
+        # the dataset's size again at an upload's peak). The first carries the expiry, so a request
+        # that dies part way leaves nothing for long.
+        first = columns[:1]
         pipe = self.redis.pipeline(transaction=True)
-        if mapping:
-            pipe.hset(keys.dataset(dataset_id), mapping=mapping)
+        if first:
+            pipe.hset(keys.dataset(dataset_id), mapping=dict(first))
         pipe.expire(keys.dataset(dataset_id), UNPUBLISHED_SECONDS)
         pipe.execute()
+        for name, values in columns[1:]:
+            self.redis.hset(keys.dataset(dataset_id), name, values)  # type: ignore[arg-type]
 
     def publish(self, tenant: str, meta: dict[str, Any], table: Table) -> None:
         """Make a dataset whose columns `put_columns` wrote visible: its tenant, description and

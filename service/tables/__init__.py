@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from descent.settings import Settings
 from descent.table import Table
+from service.upload_body import Body
 
 from .csv_reader import read_csv
 from .faults import fail
@@ -49,17 +50,17 @@ class Upload:
     freed, and not held while the columns are converted and described (the file's size less at an
     upload's peak memory). A caller's reference would keep them: pass `Upload(body)` itself."""
 
-    def __init__(self, data: bytes | bytearray) -> None:
-        self._data: bytes | bytearray | None = data
+    def __init__(self, data: Body) -> None:
+        self._data: Body | None = data
 
-    def take(self) -> bytes | bytearray:
+    def take(self) -> Body:
         data, self._data = self._data, None
         if data is None:
             raise RuntimeError("an upload's bytes are taken once")
         return data
 
 
-def read_upload(data: bytes | bytearray | Upload, fmt: Format, options: ReadOptions, settings: Settings) -> Table:
+def read_upload(data: Body | Upload, fmt: Format, options: ReadOptions, settings: Settings) -> Table:
     """A file upload as typed columns; a 400 (or 413) problem naming every fault."""
     taken = data.take() if isinstance(data, Upload) else data
     del data

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from descent.settings import Settings
+from service.upload_body import Body
 
 from .faults import Faults, fail
 from .options import DELIMITERS, ReadOptions
@@ -53,9 +54,9 @@ class CsvTable:
         return row + 1 + int(self.header)
 
 
-def read_csv(data: bytes, options: ReadOptions, settings: Settings) -> CsvTable:
+def read_csv(data: Body, options: ReadOptions, settings: Settings) -> CsvTable:
     """The upload's columns; a 400 naming the line and column of every fault."""
-    skip_bom = len(BOM) if data.startswith(BOM) else 0
+    skip_bom = len(BOM) if data[: len(BOM)] == BOM else 0
     body = pa.py_buffer(data)[skip_bom:]  # a zero-copy slice
     head = _head(data, skip_bom)
     if not head.strip():
@@ -93,7 +94,7 @@ def read_csv(data: bytes, options: ReadOptions, settings: Settings) -> CsvTable:
 class _Reader:
     """pyarrow's CSV reader with the upload's names, delimiter and null values."""
 
-    def __init__(self, data: bytes, names: list[str], header: bool, delimiter: str, options: ReadOptions) -> None:
+    def __init__(self, data: Body, names: list[str], header: bool, delimiter: str, options: ReadOptions) -> None:
         self.data, self.names, self.header, self.options = data, names, header, options
         self.quoted = b'"' in data
         self.parse = {"delimiter": delimiter, "newlines_in_values": self.quoted}
@@ -164,7 +165,7 @@ class _Reader:
         )
 
 
-def _cut(data: bytes, start: int, count: int) -> list[tuple[int, int]]:
+def _cut(data: Body, start: int, count: int) -> list[tuple[int, int]]:
     """`data[start:]` as `count` spans of about equal size, each but the last ending at a line end."""
     spans, size = [], len(data) - start
     for k in range(1, count):
@@ -177,7 +178,7 @@ def _cut(data: bytes, start: int, count: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if b > a]
 
 
-def _head(data: bytes, skip: int) -> str:
+def _head(data: Body, skip: int) -> str:
     """The file's first lines: up to HEAD_ROWS + 2 of them within HEAD_BYTES, whole lines only
     unless the file (or its first line) ends sooner."""
     end, at, cut = min(len(data), skip + HEAD_BYTES), skip, skip

@@ -10,13 +10,15 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from service.upload_body import Body
+
 from .faults import fail
 
 MAGIC = {"parquet": b"PAR1", "arrow": b"ARROW1"}
 
 
-def read_parquet(data: bytes) -> pa.Table:
-    if not data.startswith(MAGIC["parquet"]):
+def read_parquet(data: Body) -> pa.Table:
+    if data[: len(MAGIC["parquet"])] != MAGIC["parquet"]:
         raise fail(
             "The body is not a Parquet file (it does not start with PAR1); send it with the content "
             "type of what it is (text/csv, application/vnd.apache.arrow.file, …).",
@@ -29,11 +31,11 @@ def read_parquet(data: bytes) -> pa.Table:
         raise fail(f"The Parquet file cannot be read: {exc}", "body", "not a readable Parquet file") from None
 
 
-def read_arrow(data: bytes) -> pa.Table:
+def read_arrow(data: Body) -> pa.Table:
     """An Arrow IPC file (Feather v2) or stream."""
     source = pa.py_buffer(data)
     try:
-        if data.startswith(MAGIC["arrow"]):
+        if data[: len(MAGIC["arrow"])] == MAGIC["arrow"]:
             return ipc.open_file(source).read_all()
         return ipc.open_stream(source).read_all()
     except (pa.ArrowException, OSError) as exc:
