@@ -141,6 +141,9 @@ class Settings:
         default=os.path.join(tempfile.gettempdir(), "descent-numba-cache"), metadata=_env("NUMBA_CACHE_DIR")
     )
     """Where numba caches compiled kernels (it would write beside the code, read-only in the image)."""
+    numba_cache_seed: str = ""
+    """Compiled kernels copied into numba_cache_dir at start when it lacks them (the image's: a
+    container starts without compiling; descent/numba_seed.py). Empty: none."""
 
     # -- the API server (`python -m service`, gunicorn) -----------------------------------------
     bind: str = "0.0.0.0:8000"
@@ -187,9 +190,13 @@ class ClientSettings:
 
 def export_for_libraries(settings: Settings, environ: MutableMapping[str, str] | None = None) -> None:
     """Give libraries that read the environment themselves their setting, before they are imported:
-    NUMBA_CACHE_DIR (numba reads it on import) and, when set, PROMETHEUS_MULTIPROC_DIR
-    (prometheus_client picks its value class on import). Child processes inherit both."""
+    NUMBA_CACHE_DIR (numba reads it on import; seeded from numba_cache_seed when set) and, when
+    set, PROMETHEUS_MULTIPROC_DIR (prometheus_client picks its value class on import). Child
+    processes inherit both."""
+    from descent.numba_seed import seed
+
     env = os.environ if environ is None else environ
     env["NUMBA_CACHE_DIR"] = settings.numba_cache_dir
+    seed(settings.numba_cache_seed, settings.numba_cache_dir)
     if settings.metrics_dir:
         env["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
