@@ -192,11 +192,16 @@ def export_for_libraries(settings: Settings, environ: MutableMapping[str, str] |
     """Give libraries that read the environment themselves their setting, before they are imported:
     NUMBA_CACHE_DIR (numba reads it on import; seeded from numba_cache_seed when set) and, when
     set, PROMETHEUS_MULTIPROC_DIR (prometheus_client picks its value class on import). Child
-    processes inherit both."""
+    processes inherit both. With torch_threads set (a worker), numpy's BLAS gets as many threads
+    (OPENBLAS_NUM_THREADS, read when numpy loads; a value already set is kept): on a busy host a
+    BLAS call that hands half a vector to a second thread waits for it to be scheduled —
+    milliseconds for a dot product of microseconds (a job's final metrics make several)."""
     from descent.numba_seed import seed
 
     env = os.environ if environ is None else environ
     env["NUMBA_CACHE_DIR"] = settings.numba_cache_dir
     seed(settings.numba_cache_seed, settings.numba_cache_dir)
+    if settings.torch_threads > 0:
+        env.setdefault("OPENBLAS_NUM_THREADS", str(settings.torch_threads))
     if settings.metrics_dir:
         env["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
