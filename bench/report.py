@@ -36,6 +36,8 @@ def _num(value: float, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "/s":
         return f"{value / 1e6:.3f} M/s" if value >= 1e5 else f"{value / 1e3:.2f} k/s"
+    if unit == "µs":
+        return f"{value * 1e6:.3f} µs"
     if unit == "x":
         return f"{value:.2f}×"
     return f"{value:g} {unit}"

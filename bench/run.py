@@ -8,7 +8,8 @@ Needs the `bench` extra (pandas, scikit-learn, psutil) and redis-server on PATH 
 which start descent as it runs in production (tests/support/stack.py: docker-compose.yml's redis,
 API and worker commands, started natively) on free loopback ports and stop it afterwards. Prints one line per figure and peer: the
 figure, descent's number, the peer and its number, the ratio descent/peer, the goal, and whether it
-is met (report.py). Engine figures (engine_figures.py, exhaustive_figures.py, memory_figure.py) call
+is met (report.py). Engine figures (engine_figures.py, exhaustive_figures.py, memory_figure.py,
+history_figure.py: the cost of a history point, with the worker's reporter on a throwaway redis-server) call
 worker.engine.train() exactly as a worker does (fast paths on, a reporter that ticks once per chunk
 like the worker's: measure.py); HTTP figures (http_figures.py) go through the API. Peers are the
 issue's: a bare autograd loop, a hand-written analytic loop, numpy, DataLoader, scikit-learn, torch
@@ -35,6 +36,7 @@ import torch  # noqa: E402
 
 from bench.engine_figures import gd_epoch, minibatch, mlp, sgd  # noqa: E402
 from bench.exhaustive_figures import exhaustive  # noqa: E402
+from bench.history_figure import history  # noqa: E402
 from bench.http_figures import Client, csv_text, csv_upload, history_poll, sweep, tiny_job  # noqa: E402
 from bench.measure import linear_data  # noqa: E402
 from bench.memory_figure import memory  # noqa: E402
@@ -45,6 +47,7 @@ ENGINE = {
     "minibatch": minibatch,
     "sgd": sgd,
     "mlp": mlp,
+    "points": history,
     "exhaustive": exhaustive,
     "memory": memory,
 }

@@ -160,6 +160,9 @@ class Settings:
         default=os.path.join(tempfile.gettempdir(), "descent-numba-cache"), metadata=_env("NUMBA_CACHE_DIR")
     )
     """Where numba caches compiled kernels (it would write beside the code, read-only in the image)."""
+    numba_cache_seed: str = ""
+    """Compiled kernels copied into numba_cache_dir at start when it lacks them (the image's: a
+    container starts without compiling; descent/numba_seed.py). Empty: none."""
 
     # -- the API server (`python -m service`, gunicorn) -----------------------------------------
     bind: str = "0.0.0.0:8000"
@@ -218,9 +221,18 @@ class ClientSettings:
 
 def export_for_libraries(settings: Settings, environ: MutableMapping[str, str] | None = None) -> None:
     """Give libraries that read the environment themselves their setting, before they are imported:
-    NUMBA_CACHE_DIR (numba reads it on import) and, when set, PROMETHEUS_MULTIPROC_DIR
-    (prometheus_client picks its value class on import). Child processes inherit both."""
+    NUMBA_CACHE_DIR (numba reads it on import; seeded from numba_cache_seed when set) and, when
+    set, PROMETHEUS_MULTIPROC_DIR (prometheus_client picks its value class on import). Child
+    processes inherit both. With torch_threads set (a worker), numpy's BLAS gets as many threads
+    (OPENBLAS_NUM_THREADS, read when numpy loads; a value already set is kept): on a busy host a
+    BLAS call that hands half a vector to a second thread waits for it to be scheduled —
+    milliseconds for a dot product of microseconds (a job's final metrics make several)."""
+    from descent.numba_seed import seed
+
     env = os.environ if environ is None else environ
     env["NUMBA_CACHE_DIR"] = settings.numba_cache_dir
+    seed(settings.numba_cache_seed, settings.numba_cache_dir)
+    if settings.torch_threads > 0:
+        env.setdefault("OPENBLAS_NUM_THREADS", str(settings.torch_threads))
     if settings.metrics_dir:
         env["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir

@@ -51,6 +51,17 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         per pause on this app's import-time heap), and the shared pages stay shared."""
         gc.freeze()
 
+    def post_worker_init(worker: Any) -> None:
+        """Warm the serving process before its first request (service/warm.py: threads do not
+        survive the fork, and the first upload would otherwise start them and Arrow's readers)."""
+        from service.warm import warm_up
+
+        try:
+            seconds = warm_up(settings, worker.wsgi.extensions.get("descent.redis"))
+            worker.log.info("serving process %s warmed up in %.0f ms", worker.pid, seconds * 1e3)
+        except Exception:  # a warm-up is an optimisation: the process serves either way
+            worker.log.exception("serving process %s: warm-up failed", worker.pid)
+
     return {
         "bind": [settings.bind],
         "workers": settings.api_processes,
@@ -98,6 +109,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         },
         "child_exit": child_exit,
         "pre_fork": pre_fork,
+        "post_worker_init": post_worker_init,
     }
 
 

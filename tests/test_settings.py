@@ -64,3 +64,15 @@ def test_libraries_get_their_variables():
     assert env == {"NUMBA_CACHE_DIR": "/n"}
     export_for_libraries(Settings(numba_cache_dir="/n", metrics_dir="/m"), env)
     assert env == {"NUMBA_CACHE_DIR": "/n", "PROMETHEUS_MULTIPROC_DIR": "/m"}
+
+
+def test_a_workers_torch_threads_are_numpys_blas_threads_too():
+    environ: dict[str, str] = {}
+    export_for_libraries(Settings(torch_threads=1), environ)
+    assert environ["OPENBLAS_NUM_THREADS"] == "1"
+    kept = {"OPENBLAS_NUM_THREADS": "2"}
+    export_for_libraries(Settings(torch_threads=1), kept)
+    assert kept["OPENBLAS_NUM_THREADS"] == "2"  # a value set on purpose wins
+    untouched: dict[str, str] = {}
+    export_for_libraries(Settings(torch_threads=0), untouched)
+    assert "OPENBLAS_NUM_THREADS" not in untouched

@@ -22,6 +22,7 @@ from descent.store import Store, connect
 from worker.engine import ListReporter, train
 from worker.heartbeat import STOPPING, WORKER_NAME, Heartbeat
 from worker.runner import DescentWorker
+from worker.warm_path import warm_job_path
 
 log = logging.getLogger("descent.worker")
 
@@ -116,6 +117,7 @@ def main(settings: Settings, argv: list[str] | None = None) -> int:
     configure_logs(settings.log_format)
     warm_up()
     redis = connect(settings.redis_url, socket_timeout=None)
+    warm_job_path(redis)
     heartbeat = Heartbeat(Store(redis, settings.retention_seconds), settings)
     heartbeat.start()
     try:

@@ -335,3 +335,11 @@ return 'deleted'
     ("job", "train", "dev", "surface", "tenant_jobs", "dataset_jobs", "sweep_jobs"),
     optional_from=6,
 )
+
+
+def load_all(redis: Redis) -> None:
+    """Load every script into Redis ahead of its first call (a process's warm-up): Redis refuses
+    the first call of a script it has not seen (NOSCRIPT), which is then loaded and sent again."""
+    for script in list(globals().values()):
+        if isinstance(script, LuaScript):
+            redis.script_load(script.source())

@@ -1,0 +1,52 @@
+"""The processes' warm-ups (service/warm.py, worker/warm_path.py): they run the real paths on small
+in-memory tables and leave nothing in Redis but the store's scripts, loaded ahead of their first
+call."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_lib
+
+from descent.store import scripts
+from service.tables.threads import CORES, POOL
+from service.warm import warm_up
+from tests.support.processes import RedisServer
+from worker.warm_path import warm
+
+
+@pytest.fixture()
+def empty_redis() -> Iterator[redis_lib.Redis]:
+    """A redis-server of the test's own: nothing in it, no script loaded."""
+    server = RedisServer().start()
+    try:
+        yield redis_lib.Redis.from_url(server.url)
+    finally:
+        server.stop()
+
+
+def _loaded(client: redis_lib.Redis) -> bool:
+    shas = [hashlib.sha1(s.source().encode()).hexdigest() for s in vars(scripts).values() if isinstance(s, scripts.LuaScript)]
+    return len(shas) > 5 and all(client.script_exists(*shas))
+
+
+def test_the_api_warm_up_starts_the_upload_threads_and_loads_the_scripts(settings, empty_redis) -> None:
+    assert not _loaded(empty_redis)
+    assert warm_up(settings, empty_redis) >= 0
+    assert len(POOL._threads) == CORES  # every thread of the upload pool is running
+    assert _loaded(empty_redis)
+    assert empty_redis.dbsize() == 0  # nothing written
+
+
+def test_the_api_warm_up_works_without_redis(settings) -> None:
+    unreachable = redis_lib.Redis(port=1, socket_connect_timeout=0.2)
+    assert warm_up(settings, unreachable) >= 0
+
+
+def test_the_workers_job_path_warm_up_loads_the_scripts_and_writes_nothing(empty_redis) -> None:
+    assert not _loaded(empty_redis)
+    assert warm(empty_redis) >= 0
+    assert _loaded(empty_redis)
+    assert empty_redis.dbsize() == 0
