@@ -56,8 +56,13 @@ def start_stack(proxy: bool = False) -> Stack:
     return Stack(workers=1, env={"DESCENT_API_PROCESSES": "2", "DESCENT_MAX_OPEN_JOBS": "100000"}, proxy=proxy)
 
 
-async def request(reader, writer, host: str, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+async def request(
+    reader, writer, host: str, method: str, path: str, body: bytes = b"", key: str = ""
+) -> tuple[int, bytes]:
+    """One request on a keep-alive connection; `key`: a tenant's API key (bench/noisy_tenant.py)."""
     head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
+    if key:
+        head += f"Authorization: Bearer {key}\r\n"
     if body:
         head += "Content-Type: application/json\r\n"
     writer.write(head.encode() + b"\r\n" + body)
@@ -84,6 +89,7 @@ async def poller(
     latencies: list[float],
     errors: list[str],
     floor: bool,
+    key: str = "",
 ):
     parts = urlsplit(url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
@@ -101,7 +107,7 @@ async def poller(
                 path = "/healthz"
             started = time.monotonic()
             try:
-                status, body = await asyncio.wait_for(request(reader, writer, parts.netloc, "GET", path), TIMEOUT)
+                status, body = await asyncio.wait_for(request(reader, writer, parts.netloc, "GET", path, key=key), TIMEOUT)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 errors.append(type(exc).__name__)
                 writer.close()
