@@ -9,31 +9,19 @@ from __future__ import annotations
 
 import threading
 
-import requests
-
 from descent.client import Client
 from tests.support.data import WORKED
 from tests.support.processes import wait_for
 from tests.support.stack import Stack
-from tests.support.uploads import HeldUpload, refused_uploads, upload_status
+from tests.support.uploads import held_turn, refused_uploads, upload_status
 
 ONE_TURN = {"DESCENT_UPLOADS_PER_PROCESS": "1", "DESCENT_UPLOAD_WAIT_SECONDS": "0"}
 HELD_BODY = ("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(1000))).encode()
 
 
-def _refused(base: str) -> list[requests.Response]:
-    """[An upload's response] when it is a 503 (the held upload has its turn), else [] (a Response
-    of status >= 400 is falsy itself)."""
-    response = upload_status(base, WORKED)
-    assert response.status_code in (201, 503), response.text
-    return [response] if response.status_code == 503 else []
-
-
 def test_an_upload_over_the_limit_is_a_503_with_retry_after_until_the_held_one_ends():
     with Stack(0, ONE_TURN) as stack:
-        held = HeldUpload(stack.base, HELD_BODY)
-        # the held upload takes the turn as soon as a server thread takes its request
-        [refused] = wait_for(lambda: _refused(stack.base), 30, interval=0.05, what="an upload refused")
+        held, refused = held_turn(stack.base, HELD_BODY, WORKED)
         assert refused.headers["Content-Type"] == "application/problem+json"
         assert int(refused.headers["Retry-After"]) >= 1
         problem = refused.json()
@@ -45,8 +33,7 @@ def test_an_upload_over_the_limit_is_a_503_with_retry_after_until_the_held_one_e
 
 def test_the_client_sends_an_upload_again_after_retry_after():
     with Stack(0, ONE_TURN) as stack:
-        held = HeldUpload(stack.base, HELD_BODY)
-        wait_for(lambda: _refused(stack.base), 30, interval=0.05, what="the held upload's turn")
+        held, _ = held_turn(stack.base, HELD_BODY, WORKED)
         refused_before = refused_uploads(stack.base)
         outcome: dict[str, object] = {}
 

@@ -4,7 +4,9 @@ waits for the rest until the test sends it. Holding the body open is what a slow
 
 from __future__ import annotations
 
+import select
 import socket
+import time
 import urllib.parse
 
 import requests
@@ -23,6 +25,14 @@ class HeldUpload:
         )
         self.sock.sendall(head.encode() + body[: len(body) // 2])
 
+    def answered(self) -> bool:
+        """Whether the server has answered already (it refused this upload before its body came)."""
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        return bool(readable)
+
+    def close(self) -> None:
+        self.sock.close()
+
     def finish(self) -> int:
         """Send the rest of the body; the response's status."""
         self.sock.sendall(self.body[len(self.body) // 2 :])
@@ -34,6 +44,26 @@ class HeldUpload:
             answer += piece
         self.sock.close()
         return int(answer.split(b" ", 2)[1])
+
+
+def held_turn(base: str, body: bytes, probe: str, timeout: float = 30) -> tuple[HeldUpload, requests.Response]:
+    """An upload held in progress that has the process's one turn, and the 503 a `probe` upload
+    got for it. The held upload and a probe may reach the server together and the probe take the
+    turn: then the held one was refused (it has an answer before its body is sent) and another is
+    held in its place."""
+    deadline = time.monotonic() + timeout
+    held = HeldUpload(base, body)
+    while time.monotonic() < deadline:
+        response = upload_status(base, probe)
+        assert response.status_code in (201, 503), response.text
+        if response.status_code == 503:
+            return held, response
+        if held.answered():
+            held.close()
+            held = HeldUpload(base, body)
+        time.sleep(0.05)  # pacing the probes only: each verdict comes from a response
+    held.close()
+    raise AssertionError(f"timed out after {timeout}s waiting for an upload refused")
 
 
 def upload_status(base: str, body: str) -> requests.Response:
