@@ -335,8 +335,8 @@ class JobStore:
             },
             args=[
                 worker,
-                train,
-                dev,
+                memoryview(train),  # sent as it is, not copied into the packed command (packing.py)
+                memoryview(dev),
                 json.dumps(progress) if progress is not None else "",
                 json.dumps(metrics) if metrics is not None else "",
                 checkpoint or b"",
