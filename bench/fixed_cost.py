@@ -5,9 +5,11 @@
 split, the model and optimizer set up, the loop) to the final parameters and their numbers on every
 split. Everything else a job waits for is the fixed cost: the API's submit, the queue's hand-over,
 the job record, the dataset's load and preprocessing, the history and result writes, the status
-transition, and the client's poll. The job's own timestamps split it: `created_at → started_at` (the
-submit's write to the worker's start: dequeue, RQ's bookkeeping) and `started_at → finished_at`
-minus the engine (load, prepare, writes). The first job of a dataset and the later ones are shown
+transition, and the client's poll. The job's own timestamps split it: the POST's round trip
+(`submit`), `created_at → started_at` (the API's write to the worker's start: the enqueue, the
+worker's wake-up and dequeue, RQ's bookkeeping), `started_at → finished_at` minus the engine (load,
+prepare, writes: `in worker`), and `finished_at →` the poll that saw it (`seen`; the machine's wall
+clock, the same for all). The first job of a dataset and the later ones are shown
 apart (a worker may keep a dataset's decoded columns between jobs).
 
 `profile()` runs the worker's per-job path in this process (`worker.tasks.run`, no RQ) under
@@ -49,12 +51,13 @@ def one_job(client: Client, dataset_id: str, poll: float = 0.001) -> dict[str, f
     """Submit, poll every `poll` s until it ends; the seconds of each part."""
     start = time.perf_counter()
     job = client.request("POST", "/v1/jobs", job_body(dataset_id))["id"]
+    submitted = time.perf_counter()
     while True:
         state = client.request("GET", f"/v1/jobs/{job}")
         if state["status"] not in ("queued", "running"):
             break
         time.sleep(poll)
-    seen = time.perf_counter()
+    seen, seen_at = time.perf_counter(), time.time()
     assert state["status"] == "succeeded", state
     engine = state["result"]["seconds"]
     created, started, finished = (_stamp(state[k]) for k in ("created_at", "started_at", "finished_at"))
@@ -63,6 +66,8 @@ def one_job(client: Client, dataset_id: str, poll: float = 0.001) -> dict[str, f
         "engine": engine,
         "to_start": started - created,
         "in_worker": finished - started - engine,
+        "submit": submitted - start,
+        "seen": seen_at - finished,
     }
 
 
@@ -93,12 +98,15 @@ def fixed_cost(stack: Any, client: Client, quick: bool) -> None:
         first = one_job(client, dataset_id)
         later = [one_job(client, dataset_id) for _ in range(repeats)]
         fixed = statistics.median(j["fixed"] for j in later)
+        parts = ("submit", "to_start", "in_worker", "seen", "engine")
         note(
-            f"{rows:>9,} rows: first job fixed {first['fixed'] * 1e3:.1f} ms "
-            f"(to start {first['to_start'] * 1e3:.1f}, in worker {first['in_worker'] * 1e3:.1f}, "
-            f"engine {first['engine'] * 1e3:.1f}); later: fixed {_spread([j['fixed'] for j in later])}, "
-            f"to start {_spread([j['to_start'] for j in later])}, "
-            f"in worker {_spread([j['in_worker'] for j in later])}, engine {_spread([j['engine'] for j in later])}"
+            f"{rows:>9,} rows, first job: fixed {first['fixed'] * 1e3:.1f} ms = "
+            + ", ".join(f"{p} {first[p] * 1e3:.1f}" for p in parts[:-1])
+            + f" + the rest; engine {first['engine'] * 1e3:.1f} ms"
+        )
+        note(
+            f"{rows:>9,} rows, later {len(later)}: fixed {_spread([j['fixed'] for j in later])}; "
+            + ", ".join(f"{p} {_spread([j[p] for j in later])}" for p in parts)
         )
         limit = budget(rows)
         title = f"job fixed cost, SGD 1 epoch, {rows // 1000}k × {FEATURES}, p50"
@@ -115,7 +123,7 @@ def profile(rows: int = 1_000_000, jobs: int = 5, top: int = 0) -> str:
     import logging
 
     from descent.settings import Settings
-    from descent.store import Store
+    from descent.store import Store, connect
     from tests.support.stack import Stack
     from worker.tasks import run
 
@@ -134,7 +142,7 @@ def profile(rows: int = 1_000_000, jobs: int = 5, top: int = 0) -> str:
         client = Client(stack.base)
         dataset_id = upload(client, rows)
         settings = Settings.from_env(stack.env)
-        store = Store(stack.client(), settings.retention_seconds)
+        store = Store(connect(stack.redis_url, socket_timeout=None), settings.retention_seconds)  # as a worker
         ids = [client.request("POST", "/v1/jobs", job_body(dataset_id))["id"] for _ in range(jobs + 1)]
         for k, job_id in enumerate(ids):
             if top and k == 1:
