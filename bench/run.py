@@ -36,6 +36,7 @@ import torch  # noqa: E402
 
 from bench.engine_figures import gd_epoch, minibatch, mlp, sgd  # noqa: E402
 from bench.exhaustive_figures import exhaustive  # noqa: E402
+from bench.fixed_cost import fixed_cost  # noqa: E402
 from bench.history_figure import history  # noqa: E402
 from bench.http_figures import Client, csv_text, csv_upload, history_poll, sweep, tiny_job  # noqa: E402
 from bench.measure import linear_data  # noqa: E402
@@ -51,7 +52,7 @@ ENGINE = {
     "exhaustive": exhaustive,
     "memory": memory,
 }
-HTTP = ("tiny", "history", "csv", "sweep")
+HTTP = ("tiny", "history", "csv", "sweep", "fixed")
 
 
 def machine() -> str:
@@ -111,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                 csv_upload(stack, client, args.quick)
             if "sweep" in wanted:
                 sweep(stack, client, args.quick, big)
+            if "fixed" in wanted:
+                fixed_cost(stack, client, args.quick)
     met = [line for line in LINES if line.met is not None]
     print(f"goals met: {sum(line.met for line in met)} of {len(met)}", flush=True)
     return 0

@@ -152,6 +152,10 @@ class Settings:
     worker_nice: int = 10
     """Niceness a training worker adds to itself, so that on a host shared with the API the API's
     polls get the CPU first (0 keeps the default priority)."""
+    dataset_cache_mb: int = 512
+    """Memory a training worker keeps datasets in, read and preprocessed, between jobs (0: none):
+    a dataset's next job skips the read from Redis and the preprocessing. Entries are keyed by the
+    stored dataset's version, so a deleted or replaced dataset is never used from here."""
     fast_paths: bool = True
     """False trains every job with the plain autograd loop (the fast paths' reference)."""
     heartbeat_file: str = "/tmp/descent-worker-heartbeat"

@@ -21,12 +21,14 @@ from descent.settings import Settings
 from descent.spec import JobConfig
 from descent.store import JobStatus, RequeueOutcome, Store, connect
 from descent.store.trouble import FULL, PASSING, describe
+from worker.dataset_cache import DatasetCache
 from worker.engine import Cancelled, EngineError, RunState, Suspended, TrainOutput, decode_checkpoint
 from worker.engine import train as run_engine
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 from worker.prepare import Prepared, prepare
 from worker.reporter import RedisReporter
 from worker.requeue import requeue
+from worker.spans import Spans
 
 log = logging.getLogger("descent.worker")
 T = TypeVar("T")
@@ -46,6 +48,8 @@ class NotRun(StrEnum):
 
 
 LOST, SUSPENDED = NotRun.LOST, NotRun.SUSPENDED
+_CACHE: dict[int, DatasetCache] = {}
+"""This process's dataset cache, by its size in bytes (one in a worker: its settings do not change)."""
 
 
 def train(job_id: str) -> None:
@@ -58,6 +62,7 @@ def train(job_id: str) -> None:
 
 def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
     """Train `job_id` and record how it ended; returns the final status (or why nothing ran)."""
+    spans = Spans()
     record = store.jobs.fields(job_id)
     if record is None:
         log.warning("job %s: no such job, skipped", job_id)
@@ -66,11 +71,13 @@ def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
         return JobStatus(record["status"])  # cancelled while queued, or already taken
     if not store.jobs.start(job_id, WORKER_NAME, int(settings.lease_seconds * 1000)):
         return NotRun.RACED
+    spans.mark("record+start")
     CURRENT.set(job_id)
     try:
-        status = _train(store, job_id, record, settings)
+        status = _train(store, job_id, record, settings, spans)
     finally:
         CURRENT.set(None)
+    log.debug("job %s: %s", job_id, spans.text())
     if record.get("sweep_id") and isinstance(status, JobStatus):
         _advance_search(store, record["sweep_id"], settings)
     return status
@@ -113,7 +120,9 @@ def _resume_point(store: Store, job_id: str) -> RunState | None:
     return state
 
 
-def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings) -> JobStatus | NotRun:
+def _train(
+    store: Store, job_id: str, record: dict[str, str], settings: Settings, spans: Spans
+) -> JobStatus | NotRun:
     try:
         spec, config = stored_config(record["config"])
     except ValueError:  # not a config this version writes (a rollback, say): the job fails, not hangs
@@ -128,13 +137,14 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
         resume = _resume_point(store, job_id)
         if resume is not None:
             reporter.history_from(resume.train_points, resume.dev_points)
-        table = store.datasets.table(record["dataset_id"])
-        if table is None:
+        spans.mark("config+resume")
+        data = load(store, record["dataset_id"], spec, settings)
+        spans.mark("dataset load+prepare")
+        if data is None:
             return ended(
                 JobStatus.FAILED,
                 error={"type": "invalid_data", "message": "the job's dataset no longer exists"},
             )
-        data = prepare(table, spec)
         config = {**config, "features": {**config.get("features", {}), "fitted": data.fitted}}
         reporter.config = config  # written with the history plan: the config shows what was fitted
         fast = settings.fast_paths
@@ -164,10 +174,27 @@ def _train(store: Store, job_id: str, record: dict[str, str], settings: Settings
         return ended(
             JobStatus.FAILED, error={"type": "internal", "message": message}, metrics=reporter.metrics
         )
+    spans.mark("engine")
     if out.surface is not None and out.surface["cost"].size <= settings.max_surface_points:
         persist(lambda: store.history.put_surface(job_id, out.surface["axes"], out.surface["cost"]), job_id)
     progress = {**reporter.progress, "epoch": out.epochs_run, "step": out.steps, "fraction": 1.0}
-    return ended(JobStatus.SUCCEEDED, result=result(out, data), metrics=out.metrics, progress=progress)
+    status = ended(JobStatus.SUCCEEDED, result=result(out, data), metrics=out.metrics, progress=progress)
+    spans.mark("flush+result")
+    return status
+
+
+def load(store: Store, dataset_id: str, spec: JobConfig, settings: Settings) -> Prepared | None:
+    """The engine's input for `spec`: from this worker's dataset cache (DESCENT_DATASET_CACHE_MB),
+    or read and prepared (0: the plain path, every time). None: the dataset no longer exists."""
+    max_bytes = settings.dataset_cache_mb * 1024 * 1024
+    if max_bytes <= 0:
+        table = store.datasets.table(dataset_id)
+        return None if table is None else prepare(table, spec)
+    cache = _CACHE.get(max_bytes)
+    if cache is None:
+        _CACHE.clear()
+        cache = _CACHE[max_bytes] = DatasetCache(max_bytes)
+    return cache.prepared(store, dataset_id, spec)
 
 
 def result(out: TrainOutput, data: Prepared) -> dict[str, Any]:

@@ -9,7 +9,9 @@ numbers only) read as tables of number columns.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from typing import Any
 
 import numpy as np
@@ -73,7 +75,12 @@ class DatasetStore:
                 for c in table.columns
             ],
         }
-        mapping: dict[str, Any] = {"tenant": tenant, "meta": json.dumps(meta), "schema": json.dumps(schema)}
+        mapping: dict[str, Any] = {
+            "tenant": tenant,
+            "meta": json.dumps(meta),
+            "schema": json.dumps(schema),
+            "version": uuid.uuid4().hex,  # what each publish stored: see `version`
+        }
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.dataset(dataset_id), mapping=mapping)
         pipe.expire(keys.dataset(dataset_id), self.retention_seconds)
@@ -97,6 +104,16 @@ class DatasetStore:
         columns = [Column(name, "number", np.ascontiguousarray(x[:, j])) for j, name in enumerate(names)]
         columns.append(Column(target, "number", np.asarray(y, dtype=np.float32)))
         self.put_table(tenant, meta, Table(tuple(columns), target, int(x.shape[0])))
+
+    def version(self, dataset_id: str) -> str | None:
+        """What names this stored dataset's contents (None: missing or unpublished), in one small
+        round trip: a digest of its description, schema and the token each `publish` writes anew
+        (a dataset published again under its id, columns and all, has another). A worker's dataset
+        cache (worker/dataset_cache.py) asks it before every use of an entry."""
+        meta, schema, token = self.redis.hmget(keys.dataset(dataset_id), "meta", "schema", "version")
+        if meta is None:
+            return None
+        return hashlib.sha256(b"\0".join((meta, schema or b"", token or b""))).hexdigest()
 
     def table(self, dataset_id: str) -> Table | None:
         """The dataset's columns as read-only numpy views on the stored bytes; None when missing."""

@@ -14,6 +14,13 @@ from .paging import page
 from .records import TRAIN_FORMAT, now, now_score, seconds_since
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 
+STAGE_BYTES = 64 * 1024
+"""Train points from this size on are written by a plain SET beside the flush script (FLUSH in
+scripts.py), not as its argument: Lua copies a large argument more than once."""
+STAGED_SECONDS = 60
+"""Expiry of a staged write: the script deletes it in the same transaction; this only bounds a
+mistake."""
+
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
 
 
@@ -326,27 +333,36 @@ class JobStore:
         Redis acknowledged to it); a write sent again after its answer was lost is then not
         appended twice (-1: no such check).
         """
-        cancel, mine, train_bytes, dev_bytes, train_gap, dev_gap = self._flush(
-            keys={
-                "job": keys.job(job_id),
-                "train": keys.job_train_history(job_id),
-                "dev": keys.job_dev_history(job_id),
-                "checkpoint": keys.job_checkpoint(job_id),
-            },
-            args=[
-                worker,
-                train,
-                dev,
-                json.dumps(progress) if progress is not None else "",
-                json.dumps(metrics) if metrics is not None else "",
-                checkpoint or b"",
-                "1" if progress is not None else "0",
-                "1" if metrics is not None else "0",
-                "1" if checkpoint is not None else "0",
-                written[0],
-                written[1],
-            ],
-        )
+        names = {
+            "job": keys.job(job_id),
+            "train": keys.job_train_history(job_id),
+            "dev": keys.job_dev_history(job_id),
+            "checkpoint": keys.job_checkpoint(job_id),
+        }
+        staged = len(train) >= STAGE_BYTES
+        args = [
+            worker,
+            b"" if staged else memoryview(train),  # sent as it is, not copied into the command (packing.py)
+            memoryview(dev),
+            json.dumps(progress) if progress is not None else "",
+            json.dumps(metrics) if metrics is not None else "",
+            checkpoint or b"",
+            "1" if progress is not None else "0",
+            "1" if metrics is not None else "0",
+            "1" if checkpoint is not None else "0",
+            written[0],
+            written[1],
+            "1" if staged else "0",
+        ]
+        if staged:  # a plain SET takes megabytes without Lua's copies; the script moves them
+            names["staged"] = keys.job_train_staged(job_id)
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.set(names["staged"], memoryview(train), ex=STAGED_SECONDS)
+            self._flush(keys=names, args=args, client=pipe)
+            answer = pipe.execute()[-1]
+        else:
+            answer = self._flush(keys=names, args=args)
+        cancel, mine, train_bytes, dev_bytes, train_gap, dev_gap = answer
         return Flushed(
             bool(cancel), bool(mine), (int(train_bytes), int(dev_bytes)), (int(train_gap), int(dev_gap))
         )

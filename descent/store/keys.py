@@ -102,6 +102,12 @@ def job_train_history(job_id: str) -> str:
     return f"{PREFIX}job:{job_id}:train"
 
 
+def job_train_staged(job_id: str) -> str:
+    """String: a large flush's train points, SET next to the flush script in one transaction and
+    moved (or appended) into the train history by it; never outlives the transaction."""
+    return f"{PREFIX}job:{job_id}:train-staged"
+
+
 def job_dev_history(job_id: str) -> str:
     """String of fixed-size binary dev points."""
     return f"{PREFIX}job:{job_id}:dev"

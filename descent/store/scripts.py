@@ -221,12 +221,15 @@ FLUSH = LuaScript(
     """
 -- ARGV: worker ('' for no ownership check), train bytes, dev bytes, progress, metrics, checkpoint,
 --       then '1'/'0' for: write progress, write metrics, write checkpoint; then the lengths the
---       writer believes the train and dev histories have (-1: unknown).
+--       writer believes the train and dev histories have (-1: unknown); then '1' when the train
+--       bytes are in K.staged instead (a large write: SET just before, in the same transaction).
 -- Writes only while the job is running on this worker: a worker that lost its job to the reaper
 -- can never append to the history of the attempt that replaced it.
 -- Appends are idempotent by position: a write that Redis applied but whose answer was lost (Redis
 -- killed in between) and that the worker sends again is not appended twice; writes that Redis
 -- acknowledged and then lost in a crash leave a gap, which is reported.
+-- Staged points onto an empty history are renamed into place: no copy of megabytes through Lua
+-- (the common case: a short job's points all come in its last flush).
 -- Returns {cancel, still mine, train length, dev length, train gap, dev gap} (lengths in bytes).
 local function append_at(key, data, at)
   if data == '' then return 0 end
@@ -238,20 +241,37 @@ local function append_at(key, data, at)
   if at > have then return at - have end
   return 0
 end
+local function move_staged(at)
+  if redis.call('STRLEN', K.train) > 0 then
+    return append_at(K.train, redis.call('GET', K.staged) or '', at)
+  end
+  if redis.call('EXISTS', K.staged) == 0 then return 0 end
+  redis.call('RENAME', K.staged, K.train)  -- what APPEND onto an empty string would leave
+  redis.call('PERSIST', K.train)
+  if at > 0 then return at end
+  return 0
+end
 local rec = redis.call('HMGET', K.job, 'status', 'worker', 'cancel')
 local mine = ARGV[1] == '' or (rec[1] == 'running' and rec[2] == ARGV[1])
+local staged = K.staged ~= nil and ARGV[12] == '1'
 local gaps = {0, 0}
 if mine then
-  gaps[1] = append_at(K.train, ARGV[2], tonumber(ARGV[10]))
+  if staged then
+    gaps[1] = move_staged(tonumber(ARGV[10]))
+  else
+    gaps[1] = append_at(K.train, ARGV[2], tonumber(ARGV[10]))
+  end
   gaps[2] = append_at(K.dev, ARGV[3], tonumber(ARGV[11]))
   if ARGV[7] == '1' then redis.call('HSET', K.job, 'progress', ARGV[4]) end
   if ARGV[8] == '1' then redis.call('HSET', K.job, 'metrics', ARGV[5]) end
   if ARGV[9] == '1' then redis.call('SET', K.checkpoint, ARGV[6]) end
 end
+if staged then redis.call('DEL', K.staged) end
 return {rec[3] == '1' and 1 or 0, mine and 1 or 0, redis.call('STRLEN', K.train),
         redis.call('STRLEN', K.dev), gaps[1], gaps[2]}
 """,
-    ("job", "train", "dev", "checkpoint"),
+    ("job", "train", "dev", "checkpoint", "staged"),
+    optional_from=4,
 )
 
 CANCEL = LuaScript(

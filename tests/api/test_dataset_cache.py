@@ -1,0 +1,102 @@
+"""A worker's dataset cache (worker/dataset_cache.py): the same numbers as the plain path, and never
+a deleted or replaced dataset. Jobs run through the worker's task against the real Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import numpy as np
+import redis as redis_lib
+
+from descent.store import Store, keys
+from descent.table import Table
+from tests.support.tables import category, number, table
+from worker.tasks import run
+
+CONFIG = {
+    "optimizer": {"type": "minibatch", "lr": 0.05, "batch_size": 8},
+    "epochs": 3,
+    "tolerance": 0,
+    "split": {"dev": 0.25, "test": 0.25},
+    "features": {"missing_indicator": True},
+    "seed": 3,
+}
+
+
+def dataset(seed: int, rows: int = 64) -> Table:
+    """Numbers with missing cells and a category: preprocessing (imputation, one-hot, the split)
+    has work to do."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(rows)
+    y = 3 * x + rng.standard_normal(rows)
+    colours = rng.choice(["red", "green", "blue"], rows)
+    x_cells = [None if k % 7 == 0 else float(v) for k, v in enumerate(x)]
+    return table(number("x", x_cells), category("colour", list(colours)), number("y", list(y)), target="y")
+
+
+def publish(store: Store, tenant: str, dataset_id: str, data: Table) -> None:
+    meta = {"id": dataset_id, "rows": data.rows, "created_score": 1.0}
+    store.datasets.put_table(tenant, meta, data)
+
+
+def job(store: Store, tenant: str, dataset_id: str, change: dict[str, Any] | None = None) -> str:
+    job_id = "job_" + uuid.uuid4().hex
+    assert store.jobs.create(tenant, job_id, {**CONFIG, **(change or {}), "dataset_id": dataset_id}) is not None
+    return job_id
+
+
+def trained(store: Store, tenant: str, job_id: str, settings) -> dict[str, Any]:
+    """The job's result and metrics, without the seconds it took."""
+    assert run(store, job_id, settings) == "succeeded"
+    done = store.jobs.get(tenant, job_id)
+    assert done is not None
+    result = {k: v for k, v in done["result"].items() if k != "seconds"}
+    return {"result": result, "metrics": done["metrics"], "config": done["config"]["features"]}
+
+
+def setup(settings) -> tuple[Store, str, str, Any, Any]:
+    store = Store(redis_lib.Redis.from_url(settings.redis_url))
+    tenant, dataset_id = "t-" + uuid.uuid4().hex, "ds_" + uuid.uuid4().hex
+    cached = dataclasses.replace(settings, dataset_cache_mb=64)
+    plain = dataclasses.replace(settings, dataset_cache_mb=0)
+    return store, tenant, dataset_id, cached, plain
+
+
+def test_a_cached_dataset_trains_to_the_plain_paths_numbers(settings) -> None:
+    store, tenant, dataset_id, cached, plain = setup(settings)
+    publish(store, tenant, dataset_id, dataset(1))
+
+    reference = trained(store, tenant, job(store, tenant, dataset_id), plain)
+    first = trained(store, tenant, job(store, tenant, dataset_id), cached)  # read, prepared, kept
+    again = trained(store, tenant, job(store, tenant, dataset_id), cached)  # from the cache
+    assert first == reference and again == reference
+
+    other_seed = {"seed": 4}  # another split: its own preprocessing, not the first one's
+    assert trained(store, tenant, job(store, tenant, dataset_id, other_seed), cached) == trained(
+        store, tenant, job(store, tenant, dataset_id, other_seed), plain
+    )
+
+
+def test_a_deleted_dataset_is_not_served_from_the_cache(settings) -> None:
+    store, tenant, dataset_id, cached, _ = setup(settings)
+    publish(store, tenant, dataset_id, dataset(1))
+    first, second = job(store, tenant, dataset_id), job(store, tenant, dataset_id)
+    trained(store, tenant, first, cached)
+
+    store.redis.delete(keys.dataset(dataset_id))  # as its retention ending does
+    assert run(store, second, cached) == "failed"
+    done = store.jobs.get(tenant, second)
+    assert done is not None and done["error"]["message"] == "the job's dataset no longer exists"
+
+
+def test_a_dataset_published_again_under_its_id_is_read_again(settings) -> None:
+    store, tenant, dataset_id, cached, plain = setup(settings)
+    publish(store, tenant, dataset_id, dataset(1))
+    before = trained(store, tenant, job(store, tenant, dataset_id), cached)
+
+    publish(store, tenant, dataset_id, dataset(2))  # other values, the same description
+    after = trained(store, tenant, job(store, tenant, dataset_id), cached)
+    assert after != before
+    assert after == trained(store, tenant, job(store, tenant, dataset_id), plain)
