@@ -82,6 +82,10 @@ class Settings:
     rate_burst: int = 0
     """Requests a tenant may make at once before DESCENT_RATE_LIMIT paces it (the bucket's size);
     0: one second's worth of the rate (at least 1)."""
+    tenant_concurrency: int = 0
+    """Requests one tenant may have in flight in one API process at once; more are a 429 with
+    Retry-After at once (threads are shared: a flooding tenant must not hold them all). 0: half of
+    DESCENT_API_THREADS, at least 2."""
     retention_seconds: int = 7 * 24 * 3600
     """How long ended jobs (with their histories) and unused datasets are kept."""
     idempotency_seconds: int = 24 * 3600
@@ -189,6 +193,7 @@ class Settings:
             ("DESCENT_TENANT_STORAGE_BYTES", self.tenant_storage_bytes),
             ("DESCENT_RATE_LIMIT", self.rate_limit),
             ("DESCENT_RATE_BURST", self.rate_burst),
+            ("DESCENT_TENANT_CONCURRENCY", self.tenant_concurrency),
         ):
             if not 0 <= value < float("inf"):  # NaN too
                 raise ValueError(f"{name}={value!r} must be a finite number >= 0 (0 turns it off)")
@@ -197,6 +202,12 @@ class Settings:
     def burst(self) -> int:
         """The rate limiter's bucket: DESCENT_RATE_BURST, or one second's worth of requests."""
         return self.rate_burst if self.rate_burst > 0 else max(1, round(self.rate_limit))
+
+    @property
+    def concurrency(self) -> int:
+        """Requests one tenant may have in flight per API process: DESCENT_TENANT_CONCURRENCY, or
+        half of DESCENT_API_THREADS (at least 2)."""
+        return self.tenant_concurrency if self.tenant_concurrency > 0 else max(2, self.api_threads // 2)
 
     @property
     def worker_live_seconds(self) -> float:

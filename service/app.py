@@ -15,7 +15,7 @@ from redis.retry import Retry
 from descent.settings import Settings
 from descent.store import Store, connect
 
-from . import auth, body_limit, errors, limits, metrics, upload_body, upload_slots
+from . import auth, body_limit, errors, metrics, upload_body, upload_slots
 
 log = logging.getLogger("descent.api")
 
@@ -55,9 +55,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     metrics.init_app(app)
     auth.init_app(app, settings.api_keys)
-    limits.init_app(app)  # after auth: it paces the tenant auth found
-    # before_request hooks run in this order: an upload takes its turn after auth and the tenant's
-    # limits (a paced tenant never waits for a slot), before its body is read
+    # before_request hooks run in this order: an upload takes its turn after auth (and after the
+    # tenant's limits, at the door: a paced tenant never waits for a slot), before its body is read
     upload_slots.init_app(app)
     body_limit.init_app(app)
     upload_body.init_app(app)
@@ -80,9 +79,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ops_bp)
     app.register_blueprint(dashboard_bp)
 
+    from .door import Door
     from .fast_polls import FastPolls
 
     app.wsgi_app = FastPolls(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = Door(app, app.wsgi_app)  # type: ignore[method-assign]  # in front: refusals cost least
     _warn_under_a_bare_gunicorn()
     return app
 

@@ -6,8 +6,9 @@ context, URL matching, four hooks, a Response object); with two hundred pollers 
 Redis, is what fills the CPU. This WSGI middleware answers exactly those two requests when they
 succeed — the same store call, the same JSON bytes, the same latency metric — and hands everything
 else to Flask untouched: another route, method or query, a missing or foreign job, a bad key, a
-Redis error, a tenant over its request rate (the limiter's answer goes along, service/limits.py). So every error, and every rule about what is an error, stays in one place (the
-views), and tests compare the two paths byte for byte.
+Redis error. So every error, and every rule about what is an error, stays in one place (the
+views), and tests compare the two paths byte for byte. The tenant's limits were applied before
+(service/door.py, in front of this layer), which also left the tenant it found in the environ.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any
 from flask import Flask
 
 from .auth import tenant_or_none
+from .door import TENANT
 from .jobs import MAX_AFTER
-from .limits import PACED
 
 log = logging.getLogger("descent.api")
 
@@ -44,8 +45,6 @@ class FastPolls:
         self.latency = app.extensions["descent.http_latency"]
         self.page_size = app.config["SETTINGS"].history_page_size
         self.dumps = app.json.dumps
-        settings = app.config["SETTINGS"]
-        self.rate = (settings.rate_limit, settings.burst) if settings.rate_limit > 0 else None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -75,13 +74,9 @@ class FastPolls:
         after, limit = query.get("after", 0), query.get("limit", self.page_size)
         if after > MAX_AFTER or not 1 <= limit <= self.page_size:
             return None
-        tenant = tenant_or_none(environ.get("HTTP_AUTHORIZATION", ""), self.keys)
+        tenant = environ.get(TENANT) or tenant_or_none(environ.get("HTTP_AUTHORIZATION", ""), self.keys)
         if tenant is None:
             return None
-        if self.rate is not None:  # one token per request: Flask's limiter reads this answer
-            environ[PACED] = self.store.tenants.take(tenant, *self.rate)
-            if environ[PACED] > 0:
-                return None
         if history:
             page = self.store.history.read(job_id, after, limit, tenant)
             return None if page is None else (HISTORY_ROUTE, self._json(page))

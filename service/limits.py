@@ -3,7 +3,8 @@ on every host enforces the same ones:
 
 - the request rate (DESCENT_RATE_LIMIT with DESCENT_RATE_BURST): every /v1 request of a tenant
   takes a token; without one it is a 429 with Retry-After. Health, metrics, the OpenAPI document
-  and the dashboard's files are never limited;
+  and the dashboard's files are never limited. Checked in front of Flask, by service/door.py, with
+  the in-flight cap (DESCENT_TENANT_CONCURRENCY, kept per process, not in Redis);
 - the storage quota (DESCENT_TENANT_STORAGE_BYTES): an upload that would take the tenant past it,
   or a new job or sweep while the tenant is at it, is a 403 `quota-exceeded`;
 - the open-jobs cap (DESCENT_MAX_OPEN_JOBS): a 429 with Retry-After — the same request succeeds
@@ -14,16 +15,11 @@ from __future__ import annotations
 
 import math
 
-from flask import Flask, g, request
-
 from descent.settings import Settings
 
 from . import context
 from .problems import Problem, invalid
 
-PACED = "descent.paced"
-"""WSGI environ key: the rate limiter's answer when `FastPolls` asked it already (0.0: through, else
-the seconds to wait), so that one request takes one token whichever path answers it."""
 OPEN_JOBS_RETRY_SECONDS = 5
 """Retry-After of the open-jobs 429: when the tenant's jobs end is unknown; a few seconds is
 what a poller of a job waits anyway."""
@@ -32,26 +28,6 @@ what a poller of a job waits anyway."""
 def paced(path: str) -> bool:
     """Whether a request to `path` counts against its tenant's rate: everything under /v1."""
     return path.startswith("/v1/") or path == "/v1"
-
-
-def init_app(app: Flask) -> None:
-    """Pace every /v1 request (after `service.auth` has named its tenant); nothing when
-    DESCENT_RATE_LIMIT is 0."""
-    settings: Settings = app.config["SETTINGS"]
-    if settings.rate_limit <= 0:
-        return
-    tenants = app.extensions["descent.store"].tenants
-
-    @app.before_request
-    def _pace() -> None:
-        tenant = g.get("tenant")
-        if tenant is None or not paced(request.path):
-            return
-        wait = request.environ.get(PACED)
-        if wait is None:
-            wait = tenants.take(tenant, settings.rate_limit, settings.burst)
-        if wait > 0:
-            raise rate_limited(settings, wait)
 
 
 def rate_limited(settings: Settings, wait: float) -> Problem:
@@ -65,6 +41,19 @@ def rate_limited(settings: Settings, wait: float) -> Problem:
         slug="rate-limited",
         headers={"Retry-After": str(seconds)},
         extra={"limit": "DESCENT_RATE_LIMIT", "retry_after": seconds},
+    )
+
+
+def concurrency_limited(settings: Settings) -> Problem:
+    """429: the tenant already has DESCENT_TENANT_CONCURRENCY requests in this process; retry in 1 s."""
+    return Problem(
+        429,
+        "Too many requests",
+        f"This tenant already has {settings.concurrency} requests in flight in this API process "
+        "(DESCENT_TENANT_CONCURRENCY); wait for their answers, or retry in 1 s.",
+        slug="concurrency-limited",
+        headers={"Retry-After": "1"},
+        extra={"limit": "DESCENT_TENANT_CONCURRENCY", "retry_after": 1},
     )
 
 

@@ -85,7 +85,7 @@ class StoreCollector:
         open_jobs = GaugeMetricFamily("descent_tenant_open_jobs", "A tenant's queued plus running jobs", labels=["tenant"])
         refused = CounterMetricFamily(
             "descent_tenant_requests_limited",
-            "A tenant's requests refused by a limit: rate (429), open_jobs (429), storage (403)",
+            "A tenant's requests refused by a limit: rate (429), concurrency (429), open_jobs (429), storage (403)",
             labels=["tenant", "limit"],
         )
         for tenant in tenants:

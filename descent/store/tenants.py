@@ -24,7 +24,7 @@ from . import keys, scripts, tenant_scripts
 UPLOAD_GRACE_MS = 300_000
 """How long a reserved dataset is counted at its reserved size before it is measured: the columns
 and the description are written after the reservation (datasets.UNPUBLISHED_SECONDS)."""
-LIMITS = ("rate", "open_jobs", "storage")
+LIMITS = ("rate", "concurrency", "open_jobs", "storage")
 """The limits whose refusals are counted."""
 
 

@@ -45,7 +45,7 @@ class _As:
 def _both(app, path: str, key: str | None):
     """The response through the middleware (what gunicorn calls) and through Flask alone."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    middleware = app.wsgi_app
+    middleware = app.wsgi_app.inner  # behind service/door.py's Door
     assert isinstance(middleware, FastPolls)
     return Client(middleware).get(path, headers=headers), Client(middleware.inner).get(path, headers=headers)
 
@@ -53,7 +53,7 @@ def _both(app, path: str, key: str | None):
 def _answered_fast(app, path: str, key: str | None) -> bool:
     builder = EnvironBuilder(path=path, headers={"Authorization": f"Bearer {key}"} if key else {})
     environ = builder.get_environ()
-    return app.wsgi_app._answer(environ["PATH_INFO"][len("/v1/jobs/") :], environ) is not None
+    return app.wsgi_app.inner._answer(environ["PATH_INFO"][len("/v1/jobs/") :], environ) is not None
 
 
 def _same(fast, flask) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import replace
 
 import pytest
@@ -13,6 +12,7 @@ from service import create_app
 from tests.support.api import problem, submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.processes import RedisServer, wait_for
+from tests.support.streams import OpenStream
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -98,30 +98,6 @@ def test_events_stream_progress_points_and_end(client):
     assert [s for name, d in resumed if name == "point" for s in d["train"]["step"]] == list(range(151, 201))
     bad = problem(client.get(f"/v1/jobs/{job['id']}/events?after=-5"), 400)  # as documented: minimum 0
     assert bad["errors"] == [{"field": "after", "message": "must be >= 0"}]
-
-
-class OpenStream:
-    """An /events request whose stream stays open, on its own thread (as a server gives each one),
-    until close(): what a connected client holds."""
-
-    def __init__(self, client, path: str) -> None:
-        self.opened = threading.Event()
-        self.closing = threading.Event()
-        self.status = None
-        self.thread = threading.Thread(target=self._run, args=(client, path), daemon=True)
-        self.thread.start()
-        assert self.opened.wait(10)
-
-    def _run(self, client, path: str) -> None:
-        response = client.get(path, buffered=False)
-        self.status = response.status_code
-        self.opened.set()
-        self.closing.wait(30)
-        response.close()
-
-    def close(self) -> None:
-        self.closing.set()
-        self.thread.join(10)
 
 
 def test_a_process_serves_at_most_max_sse_streams_and_frees_a_slot_when_a_stream_closes(settings):

@@ -71,7 +71,7 @@ def test_a_reservation_over_the_quota_is_refused_and_counted(store, tenant):
     refused = store.tenants.reserve_dataset(tenant, "ds_x", 8000, quota=stored + 7999)
     assert refused == (False, stored)
     assert store.tenants.reserve_dataset(tenant, "ds_y", 8000, quota=stored + 8000) == (True, stored)
-    assert store.tenants.refusals(tenant) == {"rate": 0, "open_jobs": 0, "storage": 1}
+    assert store.tenants.refusals(tenant) == {"rate": 0, "concurrency": 0, "open_jobs": 0, "storage": 1}
     # ds_y was reserved but never written: counted for its grace period, then it leaves the ledger
     assert store.tenants.stored(tenant) == stored + 8000
 

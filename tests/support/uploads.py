@@ -13,15 +13,18 @@ import requests
 
 
 class HeldUpload:
-    """POST /v1/datasets of `body` (text/csv), of which only the first half is sent until `finish()`."""
+    """POST /v1/datasets of `body` (text/csv), of which only the first half is sent until `finish()`
+    (with `key`: as that key's tenant)."""
 
-    def __init__(self, base: str, body: bytes) -> None:
+    def __init__(self, base: str, body: bytes, key: str | None = None) -> None:
         url = urllib.parse.urlsplit(base)
         self.body = body
         self.sock = socket.create_connection((url.hostname, url.port), timeout=30)
         head = (
             f"POST /v1/datasets HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: text/csv\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+            + (f"Authorization: Bearer {key}\r\n" if key else "")
+            + "\r\n"
         )
         self.sock.sendall(head.encode() + body[: len(body) // 2])
 
