@@ -73,11 +73,11 @@ def test_a_full_redis_costs_a_running_job_nothing(settings, small_server):
             assert ready.status_code == 503 and ready.mimetype == "application/problem+json", ready.data
             doc = ready.get_json()
             assert doc["redis"] == "full" and doc["type"].endswith("store-full") and doc["workers"] == 1
-            assert doc["max_bytes"] == 16 * 1024 * 1024 and doc["used_bytes"] > 0
+            assert doc["max_bytes"] == filler.limit and doc["used_bytes"] > filler.limit
             store = gauges(client, *STORE_GAUGES)
             assert store["descent_store_full"] == 1
-            assert store["descent_store_max_bytes"] == 16 * 1024 * 1024
-            assert store["descent_store_used_bytes"] > 0
+            assert store["descent_store_max_bytes"] == filler.limit
+            assert store["descent_store_used_bytes"] > filler.limit
             # trained to its end with nothing written: the end waits for room (tasks.persist)
             wait_logged(worker.log, job, "redis full", "retrying")
             lease_renewals(server.url, job, round(2 * LEASE_SECONDS / HEARTBEAT_SECONDS), WORKER_DEADLINE)

@@ -2,9 +2,11 @@
 
 Why: a test of a full store needs Redis to refuse writes while a job runs, on any machine. Redis
 checks before each write whether it is over its limit, and a write that passes may take it over;
-so `fill` writes filler keys, smaller and smaller, until even a few bytes are refused: what room is
-left is then far less than any flush of a job's history. The filler's connection stays open until
-`free` (a client's buffers count as used memory: closing it would make room).
+so `fill` writes filler keys, smaller and smaller, until even a few bytes are refused. At that edge
+Redis still takes a small write now and then (clients' buffers, counted as used memory, shrink and
+grow), so `fill` then lowers `maxmemory` to OVER_BY under what is used: Redis stays over its limit
+and refuses every write until `free` puts the limit back and deletes the filler. The filler's
+connection stays open until `free`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from .processes import WORKER_DEADLINE, wait_for
 FILLER_PREFIX = "test-filler:"
 """Filler keys' names: outside descent's namespace (descent.store.keys.PREFIX), so no code reads them."""
 
+OVER_BY = 1 << 20
+"""Bytes by which a filled Redis is held over its (lowered) limit."""
 SIZES = (65536, 4096, 256, 16)
 """Filler values' sizes, in the order they are written, each until Redis refuses one."""
 
@@ -37,6 +41,10 @@ class Filler:
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(url)
         self.written = 0
+        self.maxmemory = int(self.client.config_get("maxmemory")["maxmemory"])
+        """The server's own limit, put back by `free`."""
+        self.limit = self.maxmemory
+        """The limit now: lowered below what is used once filled."""
 
     def fill(self) -> int:
         """Write filler keys until Redis refuses even a small one; returns how many are there. Safe to
@@ -48,10 +56,15 @@ class Filler:
                 except redis.exceptions.OutOfMemoryError:
                     break
                 self.written += 1
+        used = int(self.client.info("memory")["used_memory"])
+        self.limit = min(self.limit, used - OVER_BY)
+        self.client.config_set("maxmemory", self.limit)
         return self.written
 
     def free(self) -> None:
-        """Delete every filler key (deletes are allowed on a full Redis), then close the connection."""
+        """Put the server's limit back, delete every filler key, then close the connection."""
+        self.client.config_set("maxmemory", self.maxmemory)
+        self.limit = self.maxmemory
         for start in range(0, self.written, 1000):
             self.client.delete(*(f"{FILLER_PREFIX}{i}" for i in range(start, min(start + 1000, self.written))))
         self.written = 0
