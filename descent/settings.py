@@ -85,7 +85,8 @@ class Settings:
     tenant_concurrency: int = 0
     """Requests one tenant may have in flight in one API process at once; more are a 429 with
     Retry-After at once (threads are shared: a flooding tenant must not hold them all). 0: half of
-    DESCENT_API_THREADS, at least 2."""
+    DESCENT_API_THREADS, at least 2, when API keys name tenants; no cap when the service runs open
+    (one tenant: no one to be fair to, and 200 dashboards of one team must not be refused)."""
     retention_seconds: int = 7 * 24 * 3600
     """How long ended jobs (with their histories) and unused datasets are kept."""
     idempotency_seconds: int = 24 * 3600
@@ -206,8 +207,10 @@ class Settings:
     @property
     def concurrency(self) -> int:
         """Requests one tenant may have in flight per API process: DESCENT_TENANT_CONCURRENCY, or
-        half of DESCENT_API_THREADS (at least 2)."""
-        return self.tenant_concurrency if self.tenant_concurrency > 0 else max(2, self.api_threads // 2)
+        half of DESCENT_API_THREADS (at least 2) with API keys; 0 (no cap) when the service runs open."""
+        if self.tenant_concurrency > 0:
+            return self.tenant_concurrency
+        return max(2, self.api_threads // 2) if self.api_keys else 0
 
     @property
     def worker_live_seconds(self) -> float:

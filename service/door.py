@@ -56,10 +56,10 @@ class InFlight:
         self._held: dict[str, int] = {}
 
     def enter(self, tenant: str) -> bool:
-        """Count one more request of `tenant`, or False when it already has `cap`."""
+        """Count one more request of `tenant`, or False when it already has `cap` (0: no cap)."""
         with self._lock:
             held = self._held.get(tenant, 0)
-            if held >= self.cap:
+            if self.cap and held >= self.cap:
                 return False
             self._held[tenant] = held + 1
             return True

@@ -76,3 +76,10 @@ def test_a_workers_torch_threads_are_numpys_blas_threads_too():
     untouched: dict[str, str] = {}
     export_for_libraries(Settings(torch_threads=0), untouched)
     assert "OPENBLAS_NUM_THREADS" not in untouched
+
+
+def test_the_in_flight_cap_is_off_when_open_and_half_the_threads_with_tenants():
+    assert Settings.from_env({"DESCENT_API_THREADS": "8"}).concurrency == 0  # one tenant: nothing to share
+    keyed = {"DESCENT_API_THREADS": "8", "DESCENT_API_KEYS": "a:k1,b:k2"}
+    assert Settings.from_env(keyed).concurrency == 4
+    assert Settings.from_env({**keyed, "DESCENT_TENANT_CONCURRENCY": "3"}).concurrency == 3
