@@ -15,6 +15,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from descent.settings import Settings
 from service.limits import rate_limited
 from service.problems import PROBLEM_BASE
+from service.schemas import ProblemDoc
 from service.server import gunicorn_options
 from tests.support.proxy import TEMPLATE, nginx_binary, rate_lines, render
 from tests.support.stack import compose_service
@@ -81,6 +82,7 @@ def test_nginxs_429_is_the_apis_rate_limited_problem_said_to_be_the_proxys():
     doc = json.loads(re.search(r"return 429 '(.*?)\\n';", block).group(1))
     api = rate_limited(Settings(rate_limit=0.5), 2).body()
     assert doc == {**api, "detail": doc["detail"], "refused_by": "proxy"}
+    ProblemDoc.model_validate(doc)  # the OpenAPI document's problem, refused_by included
     assert "add_header Retry-After 2 always;" in block and "retry in 2 s" in doc["detail"]  # 30r/m: one every 2 s
     assert "error_page 429 /_problem/429;" in text and "limit_req_status 429;" in text
 
