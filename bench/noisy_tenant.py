@@ -5,7 +5,8 @@
 
 Starts its own stack as compose runs it (nginx in front, gunicorn 2 processes × 8 threads, one
 worker, Redis with AOF; tests/support/stack.py) with two tenants, a and b, and
-DESCENT_RATE_LIMIT / DESCENT_RATE_BURST as given (0: no limit). Tenant B polls its running job
+DESCENT_RATE_LIMIT / DESCENT_RATE_BURST as given (0: no limit), which nginx applies per API key
+first, as compose's proxy does, and the API behind it. Tenant B polls its running job
 (bench/load.py's pollers: job and history alternately, keep-alive connections) for --seconds alone,
 then for --seconds again while tenant A floods GET /v1/jobs/{id} of its own job from --flooders
 keep-alive connections, each sending its next request as soon as the last is answered, ignoring

@@ -130,6 +130,10 @@ class ProblemDoc(Exact):
     stored_bytes: int = absent(ge=0, description="403 quota-exceeded: the bytes the tenant stores already")
     requested_bytes: int = absent(ge=0, description="403 quota-exceeded: the bytes the upload needs")
     retry_after: int = absent(ge=1, description="429: seconds to wait, as the Retry-After header says")
+    refused_by: Literal["proxy"] = absent(
+        description="429 rate-limited: nginx in front of the API refused the request by its own count "
+        "for the API key, before the API saw it"
+    )
 
 
 class DatasetStats(Exact):

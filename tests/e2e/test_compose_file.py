@@ -1,5 +1,5 @@
 """docker-compose.yml keeps its promises: hardened services, Redis private and password-protected,
-only the proxy published, in front of the API with the API's own body limit."""
+only the proxy published, in front of the API with the API's own body limit and request rate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 
 from descent.settings import Settings
 from tests.support.processes import ROOT
-from tests.support.proxy import TEMPLATE, VARIABLES
+from tests.support.proxy import RATE_INPUTS, RATE_SCRIPT, TEMPLATE, VARIABLES
 from tests.support.stack import compose_service, interpolate
 
 SERVICES = ("redis", "api", "proxy", "worker")
@@ -76,3 +76,19 @@ def test_the_proxy_and_the_api_take_one_body_limit():
     assert int(default) == Settings().max_request_bytes
     api, proxy = compose_service("api"), compose_service("proxy")
     assert api["environment"]["DESCENT_MAX_REQUEST_BYTES"] == proxy["environment"]["DESCENT_MAX_REQUEST_BYTES"]
+
+
+def test_the_proxy_and_the_api_take_one_request_rate():
+    """DESCENT_RATE_LIMIT and DESCENT_RATE_BURST, one variable each for both (the API's defaults),
+    and the script the image's entrypoint sources to turn them into nginx's limit is this one."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    api, proxy = compose_service("api"), compose_service("proxy")
+    for name, default in zip(RATE_INPUTS, (Settings().rate_limit, Settings().rate_burst), strict=True):
+        (found,) = re.findall(rf"\$\{{{name}:-([\d.]+)\}}", text)
+        assert float(found) == default
+        assert api["environment"][name] == proxy["environment"][name]
+    mount = next(v for v in proxy["volumes"] if ":/docker-entrypoint.d/" in v)
+    source, target, mode = mount.split(":")
+    assert (ROOT / source).resolve() == RATE_SCRIPT and target.endswith("/" + RATE_SCRIPT.name) and mode == "ro"
+    assert RATE_SCRIPT.name.endswith(".envsh") and RATE_SCRIPT.name < "20-envsubst-on-templates.sh"  # sourced first
+    assert RATE_SCRIPT.stat().st_mode & 0o111  # the entrypoint sources only executable ones

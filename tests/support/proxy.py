@@ -1,7 +1,9 @@
 """docker-compose.yml's proxy started natively: Debian's nginx with deploy/nginx/nginx.conf.template.
 
 The template is rendered as the nginx image's entrypoint renders it (envsubst of the listed
-`${NAME}`s only; nginx's own `$name`s stay), with compose's proxy environment except where nginx
+`${NAME}`s only; nginx's own `$name`s stay; the rate limit's lines from what
+deploy/nginx/15-descent-rate-limit.envsh exports, sourced by `sh` as the entrypoint sources it),
+with compose's proxy environment except where nginx
 listens (a free loopback port), where gunicorn is (the stack's API) and its own directory (pid file,
 buffers). nginx runs in the foreground (`daemon off` is in the template) and never as root: under
 root (CI) it is started as `nobody`, as the image runs it as its own unprivileged user.
@@ -23,15 +25,34 @@ import requests
 from .processes import ROOT, free_port, wait_for
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "nginx.conf.template"
+RATE_SCRIPT = ROOT / "deploy" / "nginx" / "15-descent-rate-limit.envsh"
 VARIABLES = ("DESCENT_PROXY_LISTEN", "DESCENT_PROXY_UPSTREAM", "DESCENT_PROXY_DIR", "DESCENT_MAX_REQUEST_BYTES")
-"""What the template substitutes (compose's proxy service sets each)."""
+"""What the template substitutes from compose's proxy environment (compose sets each)."""
+RATE_INPUTS = ("DESCENT_RATE_LIMIT", "DESCENT_RATE_BURST")
+"""What RATE_SCRIPT reads (compose gives the proxy the API's values; unset: 0)."""
+DERIVED = ("DESCENT_PROXY_RATE_ZONE", "DESCENT_PROXY_RATE_LIMIT", "DESCENT_PROXY_RETRY_AFTER")
+"""What the template substitutes from RATE_SCRIPT's exports."""
+
+
+def rate_lines(values: Mapping[str, str]) -> dict[str, str]:
+    """DERIVED as RATE_SCRIPT exports them from `values`' RATE_INPUTS: sourced by `sh` in an
+    environment of those alone, as the image's entrypoint sources it before rendering."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **{k: str(values[k]) for k in RATE_INPUTS if k in values}}
+    show = " ".join(f'"${{{name}}}"' for name in DERIVED)
+    done = subprocess.run(
+        ["sh", "-c", f'. "$0" && printf "%s\\0" {show}', str(RATE_SCRIPT)],
+        env=env, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise ValueError(f"{RATE_SCRIPT.name} refused {env}: {done.stderr.strip()}")
+    return dict(zip(DERIVED, done.stdout.split("\0")[: len(DERIVED)], strict=True))
 
 
 def render(values: Mapping[str, str]) -> str:
-    """The template with each of VARIABLES replaced, as `envsubst '${A} ${B}…'` does."""
+    """The template with each of VARIABLES and DERIVED replaced, as `envsubst '${A} ${B}…'` does."""
     text = TEMPLATE.read_text()
-    for name in VARIABLES:
-        text = text.replace("${" + name + "}", str(values[name]))
+    for name, value in {**{name: values[name] for name in VARIABLES}, **rate_lines(values)}.items():
+        text = text.replace("${" + name + "}", str(value))
     left = re.findall(r"\$\{\w+\}", text)
     assert not left, f"the template uses variables nobody sets: {left}"
     return text

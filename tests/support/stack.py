@@ -120,12 +120,17 @@ class Stack:
         return {**self.env, **{k: v for k, v in own.items() if k not in self.fixed}}
 
     def start_proxy(self, upstream: str) -> Proxy:
-        """nginx with compose's proxy environment, in front of `upstream`: the body limit is the
-        one the stack's API reads (the variable both services take)."""
+        """nginx with compose's proxy environment, in front of `upstream`: the body limit and the
+        request rate are the ones the stack's API reads (the variables both services take)."""
         from descent.settings import Settings
 
-        limit = Settings.from_env(self.service_env("api")).max_request_bytes
-        return Proxy(upstream, {**self.service_env("proxy"), "DESCENT_MAX_REQUEST_BYTES": str(limit)})
+        api = Settings.from_env(self.service_env("api"))
+        own = {
+            "DESCENT_MAX_REQUEST_BYTES": str(api.max_request_bytes),
+            "DESCENT_RATE_LIMIT": str(api.rate_limit),
+            "DESCENT_RATE_BURST": str(api.rate_burst),
+        }
+        return Proxy(upstream, {**self.service_env("proxy"), **own})
 
     def log(self, name: str) -> str:
         """The path of a process's log: redis, api, worker0, worker1, …"""
