@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 
 # `X as X`: the job spec's models and names, re-exported under the names the document uses
 from descent.spec import MAX_SEED as MAX_SEED
@@ -31,6 +31,9 @@ from descent.spec import Range as Range
 from descent.spec import Split as Split
 from descent.spec.base import drop_keys
 from descent.spec.names import Loss
+
+from .metrics_schemas import ResultMetrics
+from .schema_base import Exact as Exact
 
 MAX_NAME_LENGTH = 200
 
@@ -88,12 +91,6 @@ class PredictRequest(Strict):
 
 
 # -- responses -------------------------------------------------------------------------------------
-
-
-class Exact(BaseModel):
-    """A response shape: exactly these keys."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -224,70 +221,6 @@ class Layer(Exact):
 
     weight: list[list[float]]
     bias: list[float]
-
-
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Count = Annotated[int, Field(ge=0)]
-ConfusionMatrix = Annotated[
-    list[list[Count]],
-    Field(
-        description="counts, K × K for the K classes (2 for bce) in `result.classes` order: row i the "
-        "rows of true class i, column j those predicted as class j"
-    ),
-]
-
-
-class RegressionMetrics(Exact):
-    """mse, mae and huber jobs: errors of the predictions in the target's units (null where they overflowed)."""
-
-    mse: float | None = Field(ge=0)
-    rmse: float | None = Field(ge=0)
-    mae: float | None = Field(ge=0)
-    r2: float | None = Field(le=1, description="1 − SSE/SST; a constant target: 1 if fitted exactly, else 0")
-
-
-class BinaryMetrics(Exact):
-    """bce: the positive class (`result.classes[1]`) is predicted where its probability is ≥ 0.5."""
-
-    accuracy: Fraction
-    log_loss: float | None = Field(
-        ge=0, description="probabilities clipped to [eps, 1 − eps] as scikit-learn"
-    )
-    roc_auc: Fraction | None = Field(
-        description="ranked by the probability; null when the split holds one class"
-    )
-    precision: Fraction = Field(
-        description="0 when nothing is predicted positive (scikit-learn's zero_division=0)"
-    )
-    recall: Fraction = Field(description="0 when the split has no positive row")
-    f1: Fraction = Field(
-        description="2·tp / (2·tp + fp + fn); 0 when the split has no positive row or prediction"
-    )
-    confusion_matrix: ConfusionMatrix
-
-
-class MulticlassMetrics(Exact):
-    """cross_entropy: the predicted class is the one of largest probability."""
-
-    accuracy: Fraction
-    log_loss: float | None = Field(
-        ge=0, description="probabilities clipped to [eps, 1 − eps] as scikit-learn"
-    )
-    macro_f1: Fraction = Field(
-        description="the mean F1 of the classes that occur in the split's targets or predictions"
-    )
-    confusion_matrix: ConfusionMatrix
-
-
-SplitMetrics = RegressionMetrics | BinaryMetrics | MulticlassMetrics
-
-
-class ResultMetrics(Exact):
-    """The final parameters evaluated on each split, by the job's task; null for a split with no rows."""
-
-    train: SplitMetrics
-    dev: SplitMetrics | None
-    test: SplitMetrics | None
 
 
 class Result(Exact):

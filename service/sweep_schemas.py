@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from .schemas import Exact, JobError, Timestamp, absent
+from .schema_base import Exact
+from .schemas import JobError, Timestamp, absent
 
 
 class SweepJob(Exact):
