@@ -30,6 +30,7 @@ from descent.settings import Settings
 from service.upload_body import Body
 
 from .faults import Faults, fail
+from .kinds import ISO_DATE
 from .options import DELIMITERS, ReadOptions
 from .threads import CORES, POOL
 
@@ -38,6 +39,10 @@ HEAD_BYTES = 65_536
 """At most these bytes' lines decide the delimiter and the header..."""
 HEAD_ROWS = 20
 """...and at most this many of their records."""
+WORDS = pa.dictionary(pa.int32(), pa.string())
+"""The type a column of words is read as (kinds.py takes the pieces' dictionaries as they are)."""
+BOOLEANS = frozenset({"1", "0", "true", "false"})
+"""What pyarrow reads as a boolean (its default true and false values, in any of their cases)."""
 PIECE_BYTES = 4 << 20
 """A file is read in pieces, one per core, from this size (a smaller one is read in one go)."""
 
@@ -77,7 +82,14 @@ def read_csv(data: Body, options: ReadOptions, settings: Settings) -> CsvTable:
         for j, name in enumerate(names)
         if samples and all(j < len(r) and (_is_number(r[j], options.decimal) or r[j].strip() in options.null_values) for r in samples)
     ]
-    table = reader.typed(body, dict.fromkeys(numbers, pa.float32())) if numbers or reader.cuttable(body) else None
+    # and columns of words, read as dictionaries: each piece's thread encodes its own rows
+    words = [
+        name
+        for j, name in enumerate(names)
+        if name not in numbers and any(j < len(r) and _is_word(r[j], options) for r in samples)
+    ]
+    types = dict.fromkeys(numbers, pa.float32()) | dict.fromkeys(words, WORDS)
+    table = reader.typed(body, types) if types or reader.cuttable(body) else None
     if table is None:
         table = reader.inferred(body)
     binary = [name for name, field in zip(names, table.schema, strict=True) if pa.types.is_binary(field.type)]
@@ -121,7 +133,7 @@ class _Reader:
             table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return None
-        if ragged or not _finite(table, list(types)):
+        if ragged or not _finite(table, [n for n, t in types.items() if t == pa.float32()]):
             return None  # a value beyond float32 parses as inf: the inferred read names it
         return table
 
@@ -219,6 +231,17 @@ def _detect(head: str, decimal: str) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def _is_word(cell: str, options: ReadOptions) -> bool:
+    """A cell no column type but a string holds: not missing, a number, a boolean or an ISO date."""
+    text = cell.strip()
+    return bool(text) and not (
+        text in options.null_values
+        or _is_number(text, options.decimal)
+        or text.lower() in BOOLEANS
+        or ISO_DATE.match(text)
+    )
 
 
 def _is_number(cell: str, decimal: str) -> bool:
