@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from flask import Flask, Request, current_app, g, request
 
+from .arriving_body import ArrivingBody
 from .socket_body import SocketBody
 
 SPOOL_FROM = 1 << 20
@@ -88,12 +89,30 @@ def raw_body() -> Body:
     return body
 
 
-def take_raw_body() -> Body:
+def take_raw_body(arriving: bool = False) -> Body | ArrivingBody:
     """The body, no longer kept by the request: the caller's reference is the only one, so the
-    reader can free it as soon as it has read it (service/tables, `Upload`)."""
+    reader can free it as soon as it has read it (service/tables, `Upload`). `arriving`: a large
+    body not read yet comes while it arrives (arriving_body.py: the CSV reader takes that)."""
+    if arriving and g.get("raw_body") is None:
+        body = _arriving_body()
+        if body is not None:
+            return body
     body = raw_body()
     g.pop("raw_body", None)
     return body
+
+
+def _arriving_body() -> ArrivingBody | None:
+    """This request's body received into a spool file on a thread of its own, when it is large
+    and gunicorn's length-delimited one."""
+    size = request.content_length
+    if size is None or size <= SPOOL_FROM or getattr(request, "_cached_data", None) is not None:
+        return None
+    source = SocketBody.open(request.environ, size)
+    if source is None:
+        return None
+    file = tempfile.TemporaryFile("w+b", buffering=0, dir=spool_directory(current_app))  # noqa: SIM115 - closed by the receiving thread
+    return ArrivingBody(source, file, size)
 
 
 def spooled_body(stream: Any, size: int, environ: dict[str, Any] | None = None) -> Body:

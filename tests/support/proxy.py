@@ -156,10 +156,12 @@ class RawAnswer:
         return json.loads(self.body)
 
 
-def responses(port: int, data: bytes, count: int, timeout: float = 30) -> list[RawAnswer]:
-    """Send `data` (several requests, pipelined) on one connection and read `count` answers."""
+def responses(port: int, data: bytes | list[bytes], count: int, timeout: float = 30) -> list[RawAnswer]:
+    """Send `data` (several requests, pipelined; or parts sent one after the other) on one
+    connection and read `count` answers."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
+        for part in [data] if isinstance(data, bytes) else data:
+            sock.sendall(part)
         answers, rest = [], b""
         for _ in range(count):
             answer, rest = _read_answer(sock, rest)
