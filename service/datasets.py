@@ -255,7 +255,7 @@ def _parse_upload() -> tuple[Table, str]:
     query_name = _checked_name(request.args.get("name"))
     fmt = format_of(mimetype)
     if fmt is not None:
-        table = read_upload(Upload(take_raw_body()), fmt, read_options(request.args), settings)
+        table = read_upload(Upload(take_raw_body(arriving=fmt == "csv")), fmt, read_options(request.args), settings)
         return table, _name(query_name, "dataset")
     if mimetype == "multipart/form-data":
         # The file as a file part, or as a plain field (curl -F 'file=<data.csv' sends one).

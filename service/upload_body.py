@@ -24,6 +24,9 @@ from typing import IO, Any
 
 from flask import Flask, Request, current_app, g, request
 
+from .arriving_body import ArrivingBody
+from .socket_body import SocketBody
+
 SPOOL_FROM = 1 << 20
 """Bodies (and multipart requests) larger than this go to a file."""
 PIECE = 1 << 20
@@ -81,41 +84,67 @@ def raw_body() -> Body:
         if size is None or getattr(request, "_cached_data", None) is not None:
             body = request.get_data(cache=True)
         else:
-            body = spooled_body(request.stream, size)
+            body = spooled_body(request.stream, size, request.environ)
         g.raw_body = body
     return body
 
 
-def take_raw_body() -> Body:
+def take_raw_body(arriving: bool = False) -> Body | ArrivingBody:
     """The body, no longer kept by the request: the caller's reference is the only one, so the
-    reader can free it as soon as it has read it (service/tables, `Upload`)."""
+    reader can free it as soon as it has read it (service/tables, `Upload`). `arriving`: a large
+    body not read yet comes while it arrives (arriving_body.py: the CSV reader takes that)."""
+    if arriving and g.get("raw_body") is None:
+        body = _arriving_body()
+        if body is not None:
+            return body
     body = raw_body()
     g.pop("raw_body", None)
     return body
 
 
-def spooled_body(stream: Any, size: int) -> Body:
+def _arriving_body() -> ArrivingBody | None:
+    """This request's body received into a spool file on a thread of its own, when it is large
+    and gunicorn's length-delimited one."""
+    size = request.content_length
+    if size is None or size <= SPOOL_FROM or getattr(request, "_cached_data", None) is not None:
+        return None
+    source = SocketBody.open(request.environ, size)
+    if source is None:
+        return None
+    file = tempfile.TemporaryFile("w+b", buffering=0, dir=spool_directory(current_app))  # noqa: SIM115 - closed by the receiving thread
+    return ArrivingBody(source, file, size)
+
+
+def spooled_body(stream: Any, size: int, environ: dict[str, Any] | None = None) -> Body:
     """A body of Content-Length `size` from the request's stream: bytes when small, else a mapping
-    of the file it was written to (what arrived, when the client sent less)."""
+    of the file it was written to (what arrived, when the client sent less). With the request's
+    WSGI `environ`, gunicorn's socket is read straight into the destination (socket_body.py)."""
+    source = (SocketBody.open(environ, size) if environ is not None else None) or stream
     if size <= SPOOL_FROM:
         buffer = bytearray(size)
-        view, done = memoryview(buffer), 0
-        while done < size:  # gunicorn's body reader has no readinto of its own and copies what it reads
-            got = stream.readinto(view[done : done + PIECE])
-            if not got:
-                break
-            done += got
+        done = _fill(memoryview(buffer), source)
         return buffer if done == size else buffer[:done]
-    with tempfile.TemporaryFile("w+b", dir=spool_directory(current_app)) as file:
+    piece = memoryview(bytearray(PIECE))
+    with tempfile.TemporaryFile("w+b", buffering=0, dir=spool_directory(current_app)) as file:
         left = size
         while left > 0:
-            piece = stream.read(min(PIECE, left))
-            if not piece:
+            got = source.readinto(piece[: min(PIECE, left)])
+            if not got:
                 break
-            file.write(piece)
-            left -= len(piece)
-        file.flush()
+            file.write(piece[:got])
+            left -= got
         return _map(file)
+
+
+def _fill(view: memoryview, source: Any) -> int:
+    """`view` filled from `source` (a SocketBody, or the WSGI stream) until it is full or ends."""
+    done = 0
+    while done < len(view):
+        got = source.readinto(view[done : done + PIECE])
+        if not got:
+            break
+        done += got
+    return done
 
 
 def mapped(stream: IO[bytes]) -> Body:

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from descent.settings import Settings
 from descent.table import Table
+from service.arriving_body import ArrivingBody
 from service.upload_body import Body
 
 from .csv_reader import read_csv
@@ -50,22 +51,26 @@ class Upload:
     freed, and not held while the columns are converted and described (the file's size less at an
     upload's peak memory). A caller's reference would keep them: pass `Upload(body)` itself."""
 
-    def __init__(self, data: Body) -> None:
-        self._data: Body | None = data
+    def __init__(self, data: Body | ArrivingBody) -> None:
+        self._data: Body | ArrivingBody | None = data
 
-    def take(self) -> Body:
+    def take(self) -> Body | ArrivingBody:
         data, self._data = self._data, None
         if data is None:
             raise RuntimeError("an upload's bytes are taken once")
         return data
 
 
-def read_upload(data: Body | Upload, fmt: Format, options: ReadOptions, settings: Settings) -> Table:
+def read_upload(data: Body | ArrivingBody | Upload, fmt: Format, options: ReadOptions, settings: Settings) -> Table:
     """A file upload as typed columns; a 400 (or 413) problem naming every fault."""
     taken = data.take() if isinstance(data, Upload) else data
     del data
     if fmt == "csv":
-        read = read_csv(taken, options, settings)
+        try:
+            read = read_csv(taken, options, settings)
+        finally:
+            if isinstance(taken, ArrivingBody):
+                taken.settle()  # the connection is gunicorn's again once its body is all in
         del taken  # the file, freed here when it came as an Upload
 
         def locate(row: int, j: int, message: str) -> dict[str, Any]:

@@ -27,9 +27,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from descent.settings import Settings
+from service.arriving_body import ArrivingBody
 from service.upload_body import Body
 
 from .faults import Faults, fail
+from .kinds import ISO_DATE
 from .options import DELIMITERS, ReadOptions
 from .threads import CORES, POOL
 
@@ -38,8 +40,15 @@ HEAD_BYTES = 65_536
 """At most these bytes' lines decide the delimiter and the header..."""
 HEAD_ROWS = 20
 """...and at most this many of their records."""
+WORDS = pa.dictionary(pa.int32(), pa.string())
+"""The type a column of words is read as (kinds.py takes the pieces' dictionaries as they are)."""
+BOOLEANS = frozenset({"1", "0", "true", "false"})
+"""What pyarrow reads as a boolean (its default true and false values, in any of their cases)."""
 PIECE_BYTES = 4 << 20
-"""A file is read in pieces, one per core, from this size (a smaller one is read in one go)."""
+"""A file is read in pieces from this size (a smaller one is read in one go)..."""
+PIECES = 2 * CORES
+"""...this many: two per core, so that an arriving file's first pieces are read while the last
+arrive, and a thread that finishes early takes another piece."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,12 @@ class CsvTable:
         return row + 1 + int(self.header)
 
 
-def read_csv(data: Body, options: ReadOptions, settings: Settings) -> CsvTable:
-    """The upload's columns; a 400 naming the line and column of every fault."""
+def read_csv(data: Body | ArrivingBody, options: ReadOptions, settings: Settings) -> CsvTable:
+    """The upload's columns; a 400 naming the line and column of every fault. An arriving body's
+    pieces are read as they arrive."""
     skip_bom = len(BOM) if data[: len(BOM)] == BOM else 0
-    body = pa.py_buffer(data)[skip_bom:]  # a zero-copy slice
+    whole = data.buffer if isinstance(data, ArrivingBody) else data
+    body = pa.py_buffer(whole)[skip_bom:]  # a zero-copy slice
     head = _head(data, skip_bom)
     if not head.strip():
         raise fail("The dataset is empty.", "csv", "no rows")
@@ -77,8 +88,16 @@ def read_csv(data: Body, options: ReadOptions, settings: Settings) -> CsvTable:
         for j, name in enumerate(names)
         if samples and all(j < len(r) and (_is_number(r[j], options.decimal) or r[j].strip() in options.null_values) for r in samples)
     ]
-    table = reader.typed(body, dict.fromkeys(numbers, pa.float32())) if numbers or reader.cuttable(body) else None
+    # and columns of words, read as dictionaries: each piece's thread encodes its own rows
+    words = [
+        name
+        for j, name in enumerate(names)
+        if name not in numbers and any(j < len(r) and _is_word(r[j], options) for r in samples)
+    ]
+    types = dict.fromkeys(numbers, pa.float32()) | dict.fromkeys(words, WORDS)
+    table = reader.typed(body, types) if types or reader.cuttable(body) else None
     if table is None:
+        reader.arrived()
         table = reader.inferred(body)
     binary = [name for name, field in zip(names, table.schema, strict=True) if pa.types.is_binary(field.type)]
     if binary:  # pyarrow keeps a column that is not valid UTF-8 as bytes
@@ -94,10 +113,21 @@ def read_csv(data: Body, options: ReadOptions, settings: Settings) -> CsvTable:
 class _Reader:
     """pyarrow's CSV reader with the upload's names, delimiter and null values."""
 
-    def __init__(self, data: Body, names: list[str], header: bool, delimiter: str, options: ReadOptions) -> None:
+    def __init__(
+        self, data: Body | ArrivingBody, names: list[str], header: bool, delimiter: str, options: ReadOptions
+    ) -> None:
         self.data, self.names, self.header, self.options = data, names, header, options
-        self.quoted = data.find(b'"') != -1  # `in` walks a memory map byte by byte in Python
-        self.parse = {"delimiter": delimiter, "newlines_in_values": self.quoted}
+        # whether a field may hold a line break: known once the file is in (an arriving file's
+        # pieces look for a quote each); `in` walks a memory map byte by byte in Python
+        self.quoted = None if isinstance(data, ArrivingBody) else data.find(b'"') != -1
+        self.parse = {"delimiter": delimiter, "newlines_in_values": bool(self.quoted)}
+
+    def arrived(self) -> None:
+        """Wait for the whole of an arriving file, and look for a quote in it."""
+        if isinstance(self.data, ArrivingBody):
+            self.data = self.data.complete()
+            self.quoted = self.data.find(b'"') != -1
+            self.parse["newlines_in_values"] = self.quoted
 
     def cuttable(self, body: pa.Buffer) -> bool:
         """Whether the file can be read in pieces: big enough, and no field can hold a line break."""
@@ -107,21 +137,27 @@ class _Reader:
         """The file read with `types` (the other columns inferred), in pieces when it can be cut;
         None when a cell does not fit its type, a row is ragged, or the pieces disagree on a
         column's type: the inferred read names why."""
-        pieces = [body]
-        if self.cuttable(body):
-            skip = len(self.data) - body.size
-            pieces = [body[a - skip : b - skip] for a, b in _cut(self.data, skip, CORES)]
+        skip = len(self.data) - body.size
+        count = PIECES if self.cuttable(body) else 1
         ragged: list[pacsv.InvalidRow] = []
 
-        def read(k: int) -> pa.Table:
-            return self._read(pieces[k], types, first=k == 0, threads=len(pieces) == 1, invalid=ragged.append)
+        def read(k: int) -> pa.Table | None:
+            start, end = _boundary(self.data, skip, k, count), _boundary(self.data, skip, k + 1, count)
+            if end <= start:
+                return None  # a line longer than a piece: the piece before holds it
+            if isinstance(self.data, ArrivingBody):
+                self.data.wait(end)
+                if self.data.buffer.find(b'"', start, end) != -1:
+                    raise _Quoted  # a field may hold a line break: the file is read whole
+            piece = body[start - skip : end - skip]
+            return self._read(piece, types, first=k == 0, threads=count == 1, invalid=ragged.append)
 
         try:
-            tables = list(POOL.map(read, range(len(pieces))))
+            tables = [t for t in POOL.map(read, range(count)) if t is not None]
             table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, _Quoted):
             return None
-        if ragged or not _finite(table, list(types)):
+        if ragged or not _finite(table, [n for n, t in types.items() if t == pa.float32()]):
             return None  # a value beyond float32 parses as inf: the inferred read names it
         return table
 
@@ -165,17 +201,19 @@ class _Reader:
         )
 
 
-def _cut(data: Body, start: int, count: int) -> list[tuple[int, int]]:
-    """`data[start:]` as `count` spans of about equal size, each but the last ending at a line end."""
-    spans, size = [], len(data) - start
-    for k in range(1, count):
-        end = data.find(b"\n", start + k * size // count) + 1
-        if end <= 0:
-            break
-        if end > (spans[-1][1] if spans else start):
-            spans.append(((spans[-1][1] if spans else start), end))
-    spans.append((spans[-1][1] if spans else start, len(data)))
-    return [(a, b) for a, b in spans if b > a]
+def _boundary(data: Body | ArrivingBody, start: int, k: int, count: int) -> int:
+    """Where the k-th of `count` pieces of `data[start:]` begins: the line end after k/count of it
+    (the start for the first, the end of the file past the last)."""
+    if k == 0:
+        return start
+    if k >= count:
+        return len(data)
+    end = data.find(b"\n", start + k * (len(data) - start) // count) + 1
+    return end if end > 0 else len(data)
+
+
+class _Quoted(Exception):
+    """A piece of an arriving file holds a quote."""
 
 
 def _head(data: Body, skip: int) -> str:
@@ -219,6 +257,17 @@ def _detect(head: str, decimal: str) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def _is_word(cell: str, options: ReadOptions) -> bool:
+    """A cell no column type but a string holds: not missing, a number, a boolean or an ISO date."""
+    text = cell.strip()
+    return bool(text) and not (
+        text in options.null_values
+        or _is_number(text, options.decimal)
+        or text.lower() in BOOLEANS
+        or ISO_DATE.match(text)
+    )
 
 
 def _is_number(cell: str, decimal: str) -> bool:

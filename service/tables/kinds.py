@@ -107,6 +107,8 @@ def _column(
     name: str, j: int, values: pa.ChunkedArray, settings: Settings, locate: Locate, decimal: str, faults: Faults
 ) -> Column:
     kind = values.type
+    if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)):
+        return _strings(name, j, values, settings, locate, decimal, faults)
     if pa.types.is_dictionary(kind):
         values, kind = values.cast(kind.value_type), kind.value_type
     if pa.types.is_null(kind):
@@ -164,11 +166,11 @@ def _datetimes(name: str, values: pa.ChunkedArray) -> Column:
 def _strings(
     name: str, j: int, values: pa.ChunkedArray, settings: Settings, locate: Locate, decimal: str, faults: Faults
 ) -> Column:
-    """A string column, dictionary-encoded first (one hash pass over the rows): trimming, the
-    number and datetime tries and the category labels then work on the distinct values only."""
-    encoded = pc.dictionary_encode(values)  # the chunks share one dictionary
-    indices = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
-    dictionary = pc.utf8_trim_whitespace(encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], pa.string()))
+    """A string column, dictionary-encoded first (one hash pass over the rows, or read so: the CSV
+    reader's pieces encode their own rows): trimming, the number and datetime tries and the
+    category labels then work on the distinct values only."""
+    indices, dictionary = _encoded(values)
+    dictionary = pc.utf8_trim_whitespace(dictionary)
     dictionary = pc.if_else(pc.equal(dictionary, ""), pa.scalar(None, dictionary.type), dictionary)
     numeric = pc.replace_substring(dictionary, ",", ".") if decimal == "," else dictionary
     sample = [v for v in numeric.slice(0, 4 * SAMPLE).to_pylist() if v is not None][:SAMPLE]
@@ -195,6 +197,19 @@ def _strings(
     codes = pc.fill_null(pc.index_in(dictionary, value_set=pa.array(labels, type=dictionary.type)), -1)
     lookup = np.append(codes.to_numpy().astype(np.int32), np.int32(-1))
     return Column(name, "category", lookup[rows], labels)
+
+
+def _encoded(values: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.Array]:
+    """A string column as (int32 indices, one dictionary): encoded here, or its chunks' own
+    dictionaries (one per piece the CSV reader read) unified."""
+    if pa.types.is_dictionary(values.type):
+        encoded = values.unify_dictionaries()
+    else:
+        encoded = pc.dictionary_encode(values)  # the chunks share one dictionary
+    indices = pa.chunked_array([c.indices.cast(pa.int32()) for c in encoded.chunks], pa.int32())
+    value_type = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
+    dictionary = encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], value_type)
+    return indices, dictionary
 
 
 def _is_number(text: str) -> bool:

@@ -11,6 +11,7 @@ root (CI) it is started as `nobody`, as the image runs it as its own unprivilege
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import re
@@ -19,6 +20,8 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -150,23 +153,56 @@ def dead_upstream() -> str:
     return f"127.0.0.1:{free_port()}"
 
 
-def send_raw(port: int, data: bytes, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+def send_raw(port: int, data: bytes, timeout: float = 30, half_close: bool = False) -> tuple[int, dict[str, str], bytes]:
     """Send `data` as it is (malformed requests too) to 127.0.0.1:`port` and read the first answer:
-    its status, headers (lower-case names) and body (Content-Length bytes)."""
+    its status, headers (lower-case names) and body (Content-Length bytes). `half_close`: then
+    shut the sending side, as a client that stops part way through its body does."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(data)
-        received = b""
-        while b"\r\n\r\n" not in received:
-            more = sock.recv(65536)
-            assert more, f"the server closed the connection without an answer: {received!r}"
-            received += more
-        head, _, body = received.partition(b"\r\n\r\n")
-        status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
-        length = int(headers.get("content-length", "0"))
-        while len(body) < length:
-            more = sock.recv(65536)
-            if not more:
-                break
-            body += more
-        return int(status_line.split()[1]), headers, body[:length]
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        answer, _ = _read_answer(sock, b"")
+        return answer.status, answer.headers, answer.body
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """One HTTP answer as it came off the socket."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def responses(port: int, data: bytes | list[bytes], count: int, timeout: float = 30) -> list[RawAnswer]:
+    """Send `data` (several requests, pipelined; or parts sent one after the other) on one
+    connection and read `count` answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        for part in [data] if isinstance(data, bytes) else data:
+            sock.sendall(part)
+        answers, rest = [], b""
+        for _ in range(count):
+            answer, rest = _read_answer(sock, rest)
+            answers.append(answer)
+        return answers
+
+
+def _read_answer(sock: socket.socket, received: bytes) -> tuple[RawAnswer, bytes]:
+    """The next answer on `sock` (after `received`, read already), and what came after it."""
+    while b"\r\n\r\n" not in received:
+        more = sock.recv(65536)
+        assert more, f"the server closed the connection without an answer: {received!r}"
+        received += more
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        more = sock.recv(65536)
+        if not more:
+            break
+        body += more
+    return RawAnswer(int(status_line.split()[1]), headers, body[:length]), body[length:]
