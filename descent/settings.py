@@ -129,6 +129,10 @@ class Settings:
     """Starts of one job (its worker died in the others) before it fails as worker_lost."""
     checkpoint_seconds: float = 5.0
     """How often a running job saves a checkpoint to resume from."""
+    stop_wait_seconds: float = 20.0
+    """How long a worker told to stop (SIGTERM) while Redis is full waits for room to write its job's
+    newest points and checkpoint before it hands the job back without them (the next attempt then
+    resumes from the last checkpoint Redis took). Below compose's stop_grace_period (30 s)."""
     sse_seconds: float = 60.0
     """How long one /events stream lasts before the client reconnects (frees a server thread)."""
     max_sse_streams: int = 4

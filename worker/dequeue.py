@@ -8,6 +8,9 @@ would have, so RQ's work loop, heartbeats, registries, timeouts and failure hand
 Idle, it blocks on the family's doorbell (rung by every enqueue) and on the shared queue (entries RQ
 put there itself); the wait is cut into WAKE_SECONDS slices, so a wake-up lost with a worker that
 died holding it costs seconds, not a job.
+
+On a full Redis the take is refused whole (a flagged script): nothing is popped, and the worker
+waits for room (`worker.room`) rather than pop a job whose start Redis would refuse.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from rq.job import Job
 from rq.queue import Queue
 
 from descent.queue import rotation
+from worker.heartbeat import STOPPING
+from worker.room import until_room
 
 WAKE_SECONDS = 5.0
 """Longest an idle worker blocks before it looks at the rotation again by itself."""
@@ -49,7 +54,7 @@ class FairQueue(Queue):
         deadline = None if timeout is None else time.monotonic() + timeout
         job_cls = job_class or cls.job_class
         while True:
-            taken = turns.take()
+            taken = until_room(turns.take, "taking the next job", STOPPING)
             if taken is None:
                 if deadline is None:
                     return None

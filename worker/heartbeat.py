@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -49,7 +50,20 @@ class CurrentJob:
 
 CURRENT = CurrentJob()
 
-STOPPING = threading.Event()
+class Stopping(threading.Event):
+    """An Event that remembers when it was first set (monotonic seconds; 0.0 while unset)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.since = 0.0
+
+    def set(self) -> None:
+        if not self.is_set():
+            self.since = time.monotonic()
+        super().set()
+
+
+STOPPING = Stopping()
 """Set when the worker is told to stop (SIGTERM): the running job checkpoints and goes back."""
 
 

@@ -76,6 +76,8 @@ class RedisReporter:
         """The history's layout while Redis has not taken it yet (written before any point)."""
         self._refused_since: float | None = None
         """When Redis began refusing this reporter's writes (None: the last write went through)."""
+        self.pending_checkpoint: bytes | None = None
+        """The newest checkpoint Redis refused (full or away), for a stopping worker's hand-back."""
 
     def history_from(self, train_points: int, dev_points: int) -> None:
         """The history this attempt continues: the points a resumed checkpoint had seen."""
@@ -194,6 +196,7 @@ class RedisReporter:
         try:
             self.flush(required=True, checkpoint=data)
         except PASSING as exc:
+            self.pending_checkpoint = data
             self._refused(exc, "the checkpoint (not saved) and the points")
 
     # -- writes ----------------------------------------------------------------------------------
@@ -252,6 +255,8 @@ class RedisReporter:
             self._refused(exc, f"{(len(train) + len(held)) // TRAIN_POINT.itemsize} points")
             self._last_flush = time.monotonic()
             return
+        if checkpoint is not None:
+            self.pending_checkpoint = None
         if self._refused_since is not None:
             log.warning(
                 "job %s: redis takes writes again after %.1fs; buffered points written",

@@ -14,14 +14,17 @@ from typing import Any
 from redis.exceptions import RedisError
 from rq.exceptions import StopRequested
 from rq.job import Job
+from rq.queue import Queue
 from rq.serializers import JSONSerializer
-from rq.worker import SimpleWorker
+from rq.worker import SimpleWorker, WorkerStatus
 
 from descent.logs import log_context
 from descent.queue import TRAIN_TASK, rotation
+from descent.store.holds import HoldStore
 from descent.store.trouble import FULL
 from worker.dequeue import FairQueue
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
+from worker.room import until_room
 
 log = logging.getLogger("descent.worker")
 
@@ -67,17 +70,124 @@ class DescentWorker(SimpleWorker):
     On SIGTERM (``docker compose stop``) RQ waits for the running job; descent's job notices
     `STOPPING`, saves a checkpoint and hands itself back to the queue, so the wait is short and no
     work is lost.
+
+    A full Redis (maxmemory, noeviction) refuses RQ's own writes around a job; none of them ends
+    the work loop (`worker.room`): the worker's state and a finished job's records wait for room, and
+    a job popped at the edge whose start-up writes are refused goes back to the head of its queue.
+    `test_hooks` (DESCENT_TEST_HOOKS): phase holds (`descent.store.holds`) are honoured.
     """
 
     max_connection_wait_time = 5.0
     """RQ doubles its wait between tries to reach Redis up to this (its default, 60 s, would leave
     a worker idle for up to a minute after Redis is back)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, test_hooks: bool = False, **kwargs: Any) -> None:
         kwargs["serializer"] = JSONSerializer
         kwargs["job_class"] = DescentJob
         kwargs["queue_class"] = FairQueue
         super().__init__(*args, **kwargs)
+        self.test_hooks = test_hooks
+        self._prepared: str | None = None
+        """The job whose start-up writes `execute_job` made (RQ's perform_job would make them again)."""
+
+    # -- a job's start: written whole, or the job goes back ----------------------------------------
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """SimpleWorker's, with RQ's start-up writes (execution record, worker busy, job started)
+        made before the job is performed: refused by a full Redis, the popped job goes back to the
+        head of its queue (`_put_back`) and the worker waits for room before taking again (its next
+        write, the idle state, waits). Descent's own start comes after, in the task."""
+        if self.test_hooks:
+            self._held(job, "start")
+        try:
+            execution = self.prepare_execution(job)
+        except FULL as exc:
+            self._put_back(job, queue, exc, None)
+            return
+        try:
+            super().prepare_job_execution(job, remove_from_intermediate_queue=len(self.queues) == 1)
+            self._prepared = job.id
+        except FULL as exc:
+            self._put_back(job, queue, exc, execution)
+            return
+        except Exception:  # an entry RQ cannot read, say: perform_job meets it again and fails the job
+            log.debug("job %s: start-up left to RQ's perform_job", job.id)
+        self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
+
+    def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
+        """Made by `execute_job` already for the job it performs."""
+        if self._prepared == job.id:
+            self._prepared = None
+            return
+        super().prepare_job_execution(job, remove_from_intermediate_queue)
+
+    def _put_back(self, job: Job, queue: Queue, exc: Exception, execution: Any) -> None:
+        """The job was popped but Redis refused to record its start: back to the head of its queue
+        (a script allowed on a full Redis), and RQ's execution record, if it was written, removed
+        (deletes, which a full Redis allows outside MULTI). Nothing of descent's was written: the
+        job is still queued, on its attempt count of before."""
+        for key, made in list(self.executions.items()):
+            if made.job_id == job.id:
+                del self.executions[key]
+        if execution is not None:
+            try:
+                with self.connection.pipeline(transaction=False) as pipe:
+                    execution.delete(job=job, pipeline=pipe)
+                    pipe.execute()
+            except RedisError as err:  # it expires by itself; RQ's cleanup skips a job not started
+                log.warning("job %s: RQ's execution record not removed (%s)", job.id, err)
+        rotation(self.connection, self.queues[0].name).put_back(queue.name, job.id)
+        log.warning("job %s: popped as redis filled (%s); put back at the head of %s", job.id, exc, queue.name)
+
+    def _held(self, job: Job, phase: str) -> None:
+        """Tests only (DESCENT_TEST_HOOKS): wait while the job's dataset is held at `phase`."""
+        holds = HoldStore(self.connection)
+        try:
+            job_id = str(job.args[0]) if job.args else ""
+        except Exception:  # an entry that is not descent's: RQ refuses it when it performs it
+            return
+        while holds.phase_held(job_id, phase) and not STOPPING.wait(0.05):
+            pass
+
+    # -- RQ's bookkeeping waits for room -----------------------------------------------------------
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """The worker's state in RQ's records; on its own (not in a pipeline) it waits for room."""
+        if pipeline is not None:
+            super().set_state(state, pipeline)
+            return
+        until_room(lambda: super(DescentWorker, self).set_state(state), f"RQ's worker state ({state})", STOPPING)
+
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        """RQ's first write after a job returned (its heartbeat): waits for room."""
+        until_room(
+            lambda: super(DescentWorker, self).handle_execution_ended(job, queue, heartbeat_ttl),
+            f"RQ's end of job {job.id}",
+            STOPPING,
+        )
+
+    def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Any) -> None:
+        """RQ's records of a job that returned (one transaction): wait for room."""
+        until_room(
+            lambda: super(DescentWorker, self).handle_job_success(job, queue, started_job_registry, execution),
+            f"RQ's records of job {job.id}",
+            STOPPING,
+        )
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's periodic registry upkeep (transactions, refused on a full Redis) waits for room."""
+        until_room(super().run_maintenance_tasks, "RQ's registry upkeep", STOPPING)
+
+    def register_birth(self) -> None:
+        """A work loop (re)starting on a full Redis waits here for room to register."""
+        until_room(super().register_birth, "RQ's worker registration", STOPPING)
+
+    def teardown(self) -> None:
+        """RQ's deregistration as the loop ends: not worth waiting for (the record expires)."""
+        try:
+            super().teardown()
+        except FULL as exc:
+            log.warning("worker %s: RQ's deregistration not written, redis full (%s)", self.name, exc)
+            self.unsubscribe()
 
     def clean_registries(self) -> None:
         """RQ's periodic upkeep for every queue of the family, not only the one the worker was

@@ -75,15 +75,18 @@ def serve(settings: Settings, redis: Redis, name: str | None, burst: bool) -> No
     the worker idle after a job, its maintenance, a heartbeat) ends the loop, and the worker with it.
     Here the loop waits until Redis answers and starts again under a fresh RQ worker, so a Redis
     restart never costs a worker. Jobs are safe meanwhile: a job whose end could not be recorded
-    keeps its lease only until it expires, then the reaper resumes it from its checkpoint."""
+    keeps its lease only until it expires, then the reaper resumes it from its checkpoint. A full
+    Redis ends no loop: RQ's writes wait for room in place (`worker.runner`, `worker.room`)."""
     failures = 0
     while True:
-        worker = DescentWorker([settings.queue_name], connection=redis, name=name)
+        worker = DescentWorker([settings.queue_name], connection=redis, name=name, test_hooks=settings.test_hooks)
         started = time.monotonic()
         try:
             worker.work(burst=burst, logging_level="INFO")
         except RedisError as exc:  # RQ's teardown after the error could not reach Redis either
             log.warning("worker %s: teardown failed (%s)", worker.name, exc)
+        except StopRequested:  # told to stop while its registration waited for room (worker.room)
+            return
         if burst or STOPPING.is_set():
             return
         failures = 1 if time.monotonic() - started > 60 else failures + 1

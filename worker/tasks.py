@@ -77,10 +77,23 @@ def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
         status = _train(store, job_id, record, settings, spans)
     finally:
         CURRENT.set(None)
+    if settings.test_hooks:
+        _held_at_end(store, job_id, settings)
     log.debug("job %s: %s", job_id, spans.text())
     if record.get("sweep_id") and isinstance(status, JobStatus):
         _advance_search(store, record["sweep_id"], settings)
     return status
+
+
+def _held_at_end(store: Store, job_id: str, settings: Settings) -> None:
+    """Tests only (DESCENT_TEST_HOOKS): wait while the job's dataset is held at its "end" phase —
+    the end written, RQ's records of it not yet (reads only: a full Redis allows them)."""
+    while not STOPPING.wait(settings.flush_seconds):
+        try:
+            if not store.holds.phase_held(job_id, "end"):
+                return
+        except PASSING:
+            continue
 
 
 def _advance_search(store: Store, sweep_id: str, settings: Settings) -> None:
@@ -115,7 +128,8 @@ def _resume_point(store: Store, job_id: str) -> RunState | None:
     if state is None:
         store.jobs.reset_history(job_id)
         return None
-    store.jobs.truncate_history(job_id, state.train_points, state.dev_points)
+    # a job may start at the edge of a full Redis (JobStore.start is allowed there): wait for room
+    persist(lambda: store.jobs.truncate_history(job_id, state.train_points, state.dev_points), job_id)
     log.info("job %s: resuming from its checkpoint (%d history points)", job_id, state.train_points)
     return state
 
@@ -129,10 +143,10 @@ def _train(
         log.exception("job %s: its stored config is not a valid job config", job_id)
         reporter = RedisReporter(store, job_id, json.loads(record["config"]), settings)
         message = "internal error (the job's stored config is not valid); the worker log has the details"
-        return _ending(store, job_id, reporter)(JobStatus.FAILED, error={"type": "internal", "message": message})
+        return _ending(store, job_id, reporter, settings)(JobStatus.FAILED, error={"type": "internal", "message": message})
     reporter = RedisReporter(store, job_id, config, settings)
     reporter.pruning = _pruning(store, record, job_id, settings)
-    ended = _ending(store, job_id, reporter)
+    ended = _ending(store, job_id, reporter, settings)
     try:
         resume = _resume_point(store, job_id)
         if resume is not None:
@@ -157,9 +171,11 @@ def _train(
             store.jobs.reset_history(job_id)
             reporter = RedisReporter(store, job_id, config, settings)
             reporter.pruning = _pruning(store, record, job_id, settings)
-            ended = _ending(store, job_id, reporter)
+            ended = _ending(store, job_id, reporter, settings)
             out = run_engine(data.x, data.y, spec, reporter, fast=fast, rows=data.rows)
     except Suspended:
+        return _hand_back(store, job_id, reporter, settings)
+    except FULL:  # raised by `persist` only once the worker is told to stop: hand the job back
         return _hand_back(store, job_id, reporter, settings)
     except Cancelled:
         if reporter.lease_lost:
@@ -223,51 +239,89 @@ def stored_config(text: str) -> tuple[JobConfig, dict[str, Any]]:
     return spec, {**spec.model_dump(mode="json"), **json.loads(text)}
 
 
-def _ending(store: Store, job_id: str, reporter: RedisReporter) -> Callable[..., JobStatus | NotRun]:
+def _ending(
+    store: Store, job_id: str, reporter: RedisReporter, settings: Settings
+) -> Callable[..., JobStatus | NotRun]:
     """Flush the last points, then move the job to its final status — both retried through a
-    Redis restart, and neither done if another worker has taken the job over."""
+    Redis restart, and neither done if another worker has taken the job over. Told to stop while
+    Redis is full, the end waits DESCENT_STOP_WAIT_SECONDS, then the job is handed back as it is."""
 
     def end(status: JobStatus, **fields: Any) -> JobStatus | NotRun:
         if reporter.lease_lost:
             return LOST
-        persist(lambda: reporter.flush(required=True), job_id)
-        if reporter.lease_lost:
-            return LOST
-        moved = persist(
-            lambda: store.jobs.transition(job_id, (JobStatus.RUNNING,), status, worker=WORKER_NAME, **fields),
-            job_id,
-        )
+        wait = settings.stop_wait_seconds
+        try:
+            persist(lambda: reporter.flush(required=True), job_id, full_wait=wait)
+            if reporter.lease_lost:
+                return LOST
+            moved = persist(
+                lambda: store.jobs.transition(job_id, (JobStatus.RUNNING,), status, worker=WORKER_NAME, **fields),
+                job_id,
+                full_wait=wait,
+            )
+        except FULL as exc:
+            return _hand_back_unsaved(store, job_id, settings, exc)
         return status if moved else LOST
 
     return end
 
 
 def _hand_back(store: Store, job_id: str, reporter: RedisReporter, settings: Settings) -> NotRun:
-    """The worker is stopping: the checkpoint is saved; put the job back for another worker."""
+    """The worker is stopping: write the points and the newest checkpoint, then put the job back for
+    another worker. A full Redis gets DESCENT_STOP_WAIT_SECONDS from the stop request to make room
+    for them (the lease is renewed meanwhile); still full, the job goes back without them."""
     if reporter.lease_lost:
         return LOST
-    persist(lambda: reporter.flush(required=True), job_id)
+    try:
+        persist(
+            lambda: reporter.flush(required=True, checkpoint=reporter.pending_checkpoint),
+            job_id,
+            full_wait=settings.stop_wait_seconds,
+        )
+    except FULL as exc:
+        return _hand_back_unsaved(store, job_id, settings, exc)
     outcome = persist(lambda: requeue(store, settings, job_id, WORKER_NAME), job_id)
     if outcome is RequeueOutcome.REQUEUED:
         log.info("job %s: worker stopping; checkpointed and requeued", job_id)
     return SUSPENDED
 
 
-def persist(action: Callable[[], T], what: str, give_up_after: float = 300.0) -> T:
+def _hand_back_unsaved(store: Store, job_id: str, settings: Settings, exc: Exception) -> NotRun:
+    """Stopping, and Redis still full after DESCENT_STOP_WAIT_SECONDS: hand the job back without
+    what Redis refused (its points and checkpoint since it filled, or its end). The requeue is allowed
+    on a full Redis, and its queue entry is owed until there is room (any worker's heartbeat writes
+    it): the lease is given up, not left to lapse, so no attempt is charged to a lost worker, and the
+    next attempt resumes from the last checkpoint Redis took and trains the steps since again."""
+    log.warning(
+        "job %s: redis still full %.0fs after the stop request (%s); handed back without its unsaved "
+        "work: the next attempt resumes from the last checkpoint redis took",
+        job_id,
+        settings.stop_wait_seconds,
+        exc,
+    )
+    requeue(store, settings, job_id, WORKER_NAME)
+    return SUSPENDED
+
+
+def persist(action: Callable[[], T], what: str, give_up_after: float = 300.0, full_wait: float = 0.0) -> T:
     """Run a write that must not be lost, retrying while Redis is unreachable (a restart, say) or
     full (maxmemory under noeviction).
 
     Unreachable: for `give_up_after` seconds, then the error is raised (the lease lapses and the
     reaper resumes the job from its checkpoint). Full: for as long as it lasts, unless the worker
-    is told to stop: the heartbeat keeps the lease (renewing it needs no memory), so nobody else
-    takes the job, and what it computed exists only in this process until written.
+    is told to stop (then until `full_wait` seconds after the stop request): the heartbeat keeps the
+    lease (renewing it needs no memory), so nobody else takes the job, and what it computed exists
+    only in this process until written.
     """
     delay, started = 0.25, time.monotonic()
     while True:
         try:
             return action()
         except PASSING as exc:
-            if STOPPING.is_set() if isinstance(exc, FULL) else time.monotonic() - started > give_up_after:
+            if isinstance(exc, FULL):
+                if STOPPING.is_set() and time.monotonic() >= STOPPING.since + full_wait:
+                    raise
+            elif time.monotonic() - started > give_up_after:
                 raise
             log.warning("job %s: redis %s (%s); retrying in %.2fs", what, describe(exc), exc, delay)
             time.sleep(delay)

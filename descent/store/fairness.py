@@ -12,6 +12,9 @@ its queue and the rotation in one MULTI (`mark_ready` in the enqueuer's pipeline
 the entry and moves its queue's turn in one step. RQ's own queue keys are computed from the prefix
 the caller passes (descent does not name RQ's keys; see `keys`): the scripts read keys they do not
 declare, which a single Redis (descent's deployment) allows.
+
+A full Redis (maxmemory, noeviction) refuses `TAKE` whole, so nothing is popped that could not be
+started; an entry popped at the edge, whose start Redis then refused, goes back with `PUT_BACK`.
 """
 
 from __future__ import annotations
@@ -69,6 +72,24 @@ while true do
 end
 """,
     ("ready", "turns", "clock", "doorbell"),
+    flags="no-cluster",  # true (it reads undeclared queue keys), and a flagged script is refused
+    # whole on a full Redis, where an unflagged one would pop and then write: nothing is taken that
+    # the worker could not start (RQ's start-up writes would be refused)
+)
+
+PUT_BACK = LuaScript(
+    """
+-- ARGV: RQ's queue key prefix, the queue's name, the entry. A popped entry whose start Redis refused
+-- (full) goes back to the head of its queue, and its queue into the rotation; idle workers are woken
+-- for it. allow-oom: a few dozen bytes on a full Redis, or the job would be on no queue at all.
+redis.call('LPUSH', ARGV[1] .. ARGV[2], ARGV[3])
+redis.call('ZADD', K.ready, 'NX', redis.call('HGET', K.turns, ARGV[2]) or 0, ARGV[2])
+redis.call('RPUSH', K.doorbell, 1)
+redis.call('LTRIM', K.doorbell, -1, -1)
+return 1
+""",
+    ("ready", "turns", "doorbell"),
+    flags="allow-oom",
 )
 
 
@@ -89,6 +110,7 @@ class Rotation:
         }
         self._mark = KeyedScript(redis, MARK_READY)
         self._take = KeyedScript(redis, TAKE)
+        self._put_back = KeyedScript(redis, PUT_BACK)
 
     def mark_ready(self, queue: str, pipeline: Any = None) -> None:
         """`queue` has an entry: put it in the rotation (inside `pipeline`, to be atomic with the push)."""
@@ -102,6 +124,11 @@ class Rotation:
             return None
         queue, entry = taken
         return queue.decode(), entry.decode()
+
+    def put_back(self, queue: str, entry: str) -> None:
+        """`entry`, taken from `queue`, goes back to the head of it (works on a full Redis)."""
+        put_keys = {name: self._keys[name] for name in PUT_BACK.keys}
+        self._put_back(keys=put_keys, args=[self.prefix, queue, entry])
 
     def queues(self) -> list[str]:
         """Every queue of the family that ever held an entry, the shared one first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any, NamedTuple
 
@@ -13,6 +14,9 @@ from .ops import observe_duration
 from .paging import page
 from .records import TRAIN_FORMAT, now, now_score, seconds_since
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
+from .trouble import FULL
+
+log = logging.getLogger("descent.store")
 
 STAGE_BYTES = 64 * 1024
 """Train points from this size on are written by a plain SET beside the flush script (FLUSH in
@@ -174,8 +178,13 @@ class JobStore:
         return outcome
 
     def _count(self, event: str) -> None:
-        """Monotonic counters of job events (created, started, requeued, and each end) for /metrics."""
-        self.redis.hincrby(keys.job_stats(), event, 1)
+        """Monotonic counters of job events (created, started, requeued, and each end) for /metrics.
+        On a full Redis the event has happened (its script ran) and only the count is lost: raising
+        would make the caller retry, or give up on, a change that is already made."""
+        try:
+            self.redis.hincrby(keys.job_stats(), event, 1)
+        except FULL as exc:
+            log.warning("job event %r not counted in /metrics, redis full (%s)", event, exc)
 
     def _state_keys(self, job_id: str) -> dict[str, str]:
         """The keys a status change touches (scripts.STATE_KEYS)."""
@@ -299,7 +308,10 @@ class JobStore:
             self._count(status)
             started = self.redis.hget(keys.job(job_id), "started_at")
             if started:
-                observe_duration(self.redis, seconds_since(started.decode()))
+                try:
+                    observe_duration(self.redis, seconds_since(started.decode()))
+                except FULL as exc:  # as `_count`: the job has ended; only the histogram misses it
+                    log.warning("job %s: duration not counted in /metrics, redis full (%s)", job_id, exc)
         return moved
 
     def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:

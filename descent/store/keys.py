@@ -191,3 +191,9 @@ def duration_stats() -> str:
 def test_hold(dataset_id: str) -> str:
     """String: the step at which workers with DESCENT_TEST_HOOKS=1 hold jobs on the dataset (tests only)."""
     return f"{PREFIX}test:hold:{dataset_id}"
+
+
+def test_hold_phase(dataset_id: str, phase: str) -> str:
+    """String: workers with DESCENT_TEST_HOOKS=1 hold jobs on the dataset at `phase` ("start": popped,
+    before any start-up write; "end": the job's end written, before RQ's records of it) (tests only)."""
+    return f"{PREFIX}test:hold:{phase}:{dataset_id}"

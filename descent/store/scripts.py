@@ -101,6 +101,10 @@ redis.call('SET', K.lease, ARGV[1], 'PX', ARGV[2])
 return 1
 """,
     STATE_KEYS,
+    # A worker starts a job right after RQ's own start-up writes went through: only at the edge of a
+    # full Redis can this one be refused, and the popped job would then be on no queue. A few dozen
+    # bytes; from here the job rides out a full Redis as any running job does.
+    flags="allow-oom",
 )
 
 RENEW = LuaScript(
@@ -170,6 +174,9 @@ redis.call('ZADD', K.owed_enqueues, ARGV[5], rec[3])
 return 'requeued'
 """,
     (*STATE_KEYS, "owed_enqueues"),
+    # A handful of bytes: a worker stopping while Redis is full hands its job back (its queue entry
+    # owed until there is room), and the reaper takes back a dead worker's job, full or not.
+    flags="allow-oom",
 )
 
 CREATE_JOB = LuaScript(

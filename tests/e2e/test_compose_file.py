@@ -43,6 +43,14 @@ def test_worker_has_time_to_checkpoint_on_stop():
     assert compose_service("worker")["stop_grace_period"] == "30s"
 
 
+def test_a_stopping_worker_waits_for_a_full_redis_within_its_grace():
+    """DESCENT_STOP_WAIT_SECONDS (a hand-back waiting for room) ends well before compose kills."""
+    grace = float(compose_service("worker")["stop_grace_period"].removesuffix("s"))
+    environment = compose_service("worker").get("environment") or {}
+    wait = Settings.from_env({k: str(v) for k, v in environment.items() if v is not None}).stop_wait_seconds
+    assert wait + 5 <= grace
+
+
 def test_only_the_proxy_is_published():
     services = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text()))["services"]
     published = {name for name, service in services.items() if service.get("ports")}

@@ -110,3 +110,40 @@ def wait_logged(log: Path, *parts: str, timeout: float = WORKER_DEADLINE) -> str
         return found[0] if found else None
 
     return wait_for(line, timeout, interval=0.1, what=f"a log line with {parts} in {log}")
+
+
+def rq_workers(url: str) -> set[str]:
+    """The names of the RQ workers registered in the Redis at `url`: a work loop that ended and
+    started again registers under a new name."""
+    from rq import Worker as RQWorker
+
+    client = redis.Redis.from_url(url)
+    try:
+        return {w.name for w in RQWorker.all(connection=client)}
+    finally:
+        client.close()
+
+
+def queued_entries(url: str, queue_name: str) -> int:
+    """Entries waiting on the queue family `queue_name` (every tenant's queue) in the Redis at `url`."""
+    from descent.queue import queue_depth
+
+    client = redis.Redis.from_url(url)
+    try:
+        return queue_depth(client, queue_name)
+    finally:
+        client.close()
+
+
+def first_logged(log: Path, *choices: str, timeout: float = WORKER_DEADLINE) -> str:
+    """Until a line of the log at `log` contains one of `choices`; the first choice seen (the
+    earliest line that has any)."""
+
+    def seen() -> str | None:
+        for line in log.read_text(errors="replace").splitlines():
+            for choice in choices:
+                if choice in line:
+                    return choice
+        return None
+
+    return wait_for(seen, timeout, interval=0.1, what=f"a log line with one of {choices} in {log}")

@@ -46,3 +46,23 @@ def wait_held(client: Any, job_id: str, step: int, timeout: float = WORKER_DEADL
         return job if job["status"] == "running" and job["progress"]["step"] >= step else None
 
     return wait_for(check, timeout, interval=0.02, what=f"job {job_id} to be held at step {step}")
+
+
+class PhaseHold:
+    """Jobs on `dataset_id` wait at `phase` ("start": popped, nothing written; "end": their end
+    written, RQ's records not) until `release()` (or the with-block ends); see descent.store.holds."""
+
+    def __init__(self, redis_url: str, dataset_id: str, phase: str) -> None:
+        self.store = HoldStore(redis.Redis.from_url(redis_url))
+        self.dataset_id = dataset_id
+        self.phase = phase
+        self.store.hold_phase(dataset_id, phase)
+
+    def release(self) -> None:
+        self.store.release_phase(self.dataset_id, self.phase)
+
+    def __enter__(self) -> PhaseHold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
