@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class KeyedScript:
             ordered.append(keys[name])
         if len(ordered) < len(keys):
             raise KeyError("optional keys are given in order, none skipped")
+        if isinstance(client, Pipeline):
+            # EVAL with the body, not redis-py's EVALSHA: for a pipeline holding a script redis-py
+            # first asks SCRIPT EXISTS, a round trip of its own on the way to a job's start and end.
+            # Redis hashes the body and runs its cached compiled script; none can be missing.
+            return client.eval(self._run.script, len(ordered), *ordered, *args)
         return self._run(keys=ordered, args=list(args), client=client)
 
 
