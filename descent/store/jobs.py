@@ -208,10 +208,8 @@ class JobStore:
     # -- leases: who runs a job, and taking it back from a worker that died ----------------------
     def start(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """queued → running for `worker`, holding a lease its heartbeat must renew."""
-        started = self._start(keys=self._state_keys(job_id), args=[worker, lease_ms, now()]) == 1
-        if started:
-            self._count("started")
-        return started
+        job_keys = {**self._state_keys(job_id), "stats": keys.job_stats()}
+        return self._start(keys=job_keys, args=[worker, lease_ms, now()]) == 1
 
     def renew(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """Extend the lease; False when the job is no longer this worker's (it was reaped)."""

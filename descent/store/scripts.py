@@ -97,16 +97,18 @@ end
 
 START = LuaScript(
     """
--- ARGV: worker name, lease ms, now. queued → running for this worker.
+-- ARGV: worker name, lease ms, now. queued → running for this worker, counted in the job
+-- counters (K.stats: in the same step, not a round trip more before the job's first update).
 local rec = redis.call('HMGET', K.job, 'status', 'id')
 if rec[1] ~= 'queued' then return rec[1] or false end
 redis.call('HSET', K.job, 'status', 'running', 'started_at', ARGV[3], 'worker', ARGV[1])
 redis.call('HINCRBY', K.job, 'attempt', 1)
 redis.call('SADD', K.running, rec[2])
 redis.call('SET', K.lease, ARGV[1], 'PX', ARGV[2])
+redis.call('HINCRBY', K.stats, 'started', 1)
 return 1
 """,
-    STATE_KEYS,
+    (*STATE_KEYS, "stats"),
 )
 
 RENEW = LuaScript(

@@ -2,7 +2,8 @@
 
 A script in a pipeline goes as EVAL with its body (no SCRIPT EXISTS first), even into a Redis that
 has never seen it; a worker's store reuses the tenant and dataset it read with the record; a job
-no worker started has nothing to resume; RQ's heartbeat is one pipeline.
+no worker started has nothing to resume; RQ's heartbeat is one pipeline; a start counts
+itself in its own script.
 """
 
 from __future__ import annotations
@@ -101,3 +102,12 @@ def test_rq_heartbeat_is_one_pipeline(redis_url) -> None:
     assert redis.sent == []  # nothing one by one: HSET and the two EXPIREs went in one pipeline
     assert redis.hget(worker.key, "last_heartbeat") is not None
     assert redis.ttl(worker.key) > 0
+
+
+def test_start_counts_itself_once_in_its_script(store: Store) -> None:
+    tenant = "t-" + uuid.uuid4().hex
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    before = int(store.redis.hget(keys.job_stats(), "started") or 0)
+    assert store.jobs.start(job_id, "w1", 10_000)
+    assert not store.jobs.start(job_id, "w2", 10_000)  # raced: taken already, not counted again
+    assert int(store.redis.hget(keys.job_stats(), "started")) == before + 1
