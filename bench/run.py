@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench.e2e_figures import MAX_REQUEST_BYTES, e2e  # noqa: E402
 from bench.engine_figures import gd_epoch, minibatch, mlp, sgd  # noqa: E402
 from bench.exhaustive_figures import exhaustive  # noqa: E402
 from bench.fixed_cost import fixed_cost  # noqa: E402
@@ -52,7 +53,7 @@ ENGINE = {
     "exhaustive": exhaustive,
     "memory": memory,
 }
-HTTP = ("tiny", "history", "csv", "sweep", "fixed")
+HTTP = ("tiny", "history", "csv", "sweep", "fixed", "e2e")
 
 
 def machine() -> str:
@@ -98,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     if wanted and not args.no_http:
         from tests.support.stack import Stack
 
-        with Stack(workers=1, env={"DESCENT_API_PROCESSES": "2"}) as stack:
+        env = {"DESCENT_API_PROCESSES": "2"}
+        if "e2e" in wanted:  # 1M × 10 as CSV is over the default request limit
+            env["DESCENT_MAX_REQUEST_BYTES"] = str(MAX_REQUEST_BYTES)
+        with Stack(workers=1, env=env) as stack:
             client = Client(stack.base)
             big = None
             if {"history", "sweep"} & set(wanted):
@@ -114,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                 sweep(stack, client, args.quick, big)
             if "fixed" in wanted:
                 fixed_cost(stack, client, args.quick)
+            if "e2e" in wanted:
+                e2e(stack, client, args.quick)
     met = [line for line in LINES if line.met is not None]
     print(f"goals met: {sum(line.met for line in met)} of {len(met)}", flush=True)
     return 0

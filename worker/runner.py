@@ -209,9 +209,16 @@ class DescentWorker(SimpleWorker):
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         """RQ's own heartbeat (its worker record's TTL, minutes long): a full Redis refusing one is
-        no reason to end the work loop; the next one, after the job, tries again."""
+        no reason to end the work loop; the next one, after the job, tries again. Its three
+        commands go in one round trip (RQ sends them one by one when given no pipeline: two round
+        trips more between a job's dequeue and its start, and two more after it)."""
         try:
-            super().heartbeat(timeout, pipeline)
+            if pipeline is not None:
+                super().heartbeat(timeout, pipeline)
+            else:
+                with self.connection.pipeline(transaction=False) as own:
+                    super().heartbeat(timeout, own)
+                    own.execute()
         except FULL as exc:
             log.warning("worker %s: RQ heartbeat not written, redis full (%s)", self.name, exc)
 

@@ -63,7 +63,7 @@ def train(job_id: str) -> None:
 def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
     """Train `job_id` and record how it ended; returns the final status (or why nothing ran)."""
     spans = Spans()
-    record = store.jobs.fields(job_id)
+    record = store.jobs.fields(job_id, remember=True)
     if record is None:
         log.warning("job %s: no such job, skipped", job_id)
         return NotRun.MISSING
@@ -116,8 +116,13 @@ def _pruning(store: Store, record: dict[str, str], job_id: str, settings: Settin
         return None
 
 
-def _resume_point(store: Store, job_id: str) -> RunState | None:
-    """The state in the job's last checkpoint, its history cut back to what that checkpoint had seen."""
+def _resume_point(store: Store, job_id: str, record: dict[str, str]) -> RunState | None:
+    """The state in the job's last checkpoint, its history cut back to what that checkpoint had seen.
+
+    A job no worker started before (`attempt` 0 in its record as read before this start) has
+    neither a checkpoint nor a history: two round trips fewer on the way to its first step."""
+    if record.get("attempt") == "0":
+        return None
     blob = store.jobs.checkpoint(job_id)
     state = None
     if blob is not None:
@@ -148,7 +153,7 @@ def _train(
     reporter.pruning = _pruning(store, record, job_id, settings)
     ended = _ending(store, job_id, reporter, settings)
     try:
-        resume = _resume_point(store, job_id)
+        resume = _resume_point(store, job_id, record)
         if resume is not None:
             reporter.history_from(resume.train_points, resume.dev_points)
         spans.mark("config+resume")

@@ -57,6 +57,10 @@ class JobStore:
         self._renew = scripts.KeyedScript(redis, scripts.RENEW)
         self._requeue = scripts.KeyedScript(redis, scripts.REQUEUE)
         self._flush = scripts.KeyedScript(redis, scripts.FLUSH)
+        self._owners: dict[str, tuple[str, str]] = {}
+        """job id → (tenant, dataset id), as `fields(remember=True)` read them: a job's owner and
+        dataset never change, so a worker's status changes need not read them again (an HMGET
+        before its start and another before its end)."""
 
     # -- creation and reading -------------------------------------------------------------------
     def create(
@@ -110,12 +114,17 @@ class JobStore:
         self._count("created")
         return resource({k: str(v) for k, v in fields.items()})
 
-    def fields(self, job_id: str) -> dict[str, str] | None:
-        """The raw record with decoded strings, for the worker (no tenant check)."""
+    def fields(self, job_id: str, remember: bool = False) -> dict[str, str] | None:
+        """The raw record with decoded strings, for the worker (no tenant check); `remember`: keep
+        its tenant and dataset for this store's later status changes of the job (a worker's store
+        lives for one job)."""
         raw = self.redis.hgetall(keys.job(job_id))
         if not raw:
             return None
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        record = {k.decode(): v.decode() for k, v in raw.items()}
+        if remember and record.get("tenant") and record.get("dataset_id"):
+            self._owners[job_id] = (record["tenant"], record["dataset_id"])
+        return record
 
     def get(self, tenant: str, job_id: str) -> dict[str, Any] | None:
         """The job resource, or None when missing or another tenant's."""
@@ -188,11 +197,15 @@ class JobStore:
 
     def _state_keys(self, job_id: str) -> dict[str, str]:
         """The keys a status change touches (scripts.STATE_KEYS)."""
-        tenant, dataset_id = self.redis.hmget(keys.job(job_id), "tenant", "dataset_id")
+        known = self._owners.get(job_id)
+        if known is None:
+            tenant_b, dataset_b = self.redis.hmget(keys.job(job_id), "tenant", "dataset_id")
+            known = (tenant_b.decode() if tenant_b else "-", dataset_b.decode() if dataset_b else "-")
+        tenant, dataset_id = known
         return {
             "job": keys.job(job_id),
-            "dataset_active": keys.dataset_active_jobs(dataset_id.decode() if dataset_id else "-"),
-            "tenant_open": keys.tenant_open_jobs(tenant.decode() if tenant else "-"),
+            "dataset_active": keys.dataset_active_jobs(dataset_id),
+            "tenant_open": keys.tenant_open_jobs(tenant),
             "train": keys.job_train_history(job_id),
             "dev": keys.job_dev_history(job_id),
             "surface": keys.job_surface(job_id),
@@ -204,10 +217,8 @@ class JobStore:
     # -- leases: who runs a job, and taking it back from a worker that died ----------------------
     def start(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """queued → running for `worker`, holding a lease its heartbeat must renew."""
-        started = self._start(keys=self._state_keys(job_id), args=[worker, lease_ms, now()]) == 1
-        if started:
-            self._count("started")
-        return started
+        job_keys = {**self._state_keys(job_id), "stats": keys.job_stats()}
+        return self._start(keys=job_keys, args=[worker, lease_ms, now()]) == 1
 
     def renew(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """Extend the lease; False when the job is no longer this worker's (it was reaped)."""

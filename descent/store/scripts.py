@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class KeyedScript:
             ordered.append(keys[name])
         if len(ordered) < len(keys):
             raise KeyError("optional keys are given in order, none skipped")
+        if isinstance(client, Pipeline):
+            # EVAL with the body, not redis-py's EVALSHA: for a pipeline holding a script redis-py
+            # first asks SCRIPT EXISTS, a round trip of its own on the way to a job's start and end.
+            # Redis hashes the body and runs its cached compiled script; none can be missing.
+            return client.eval(self._run.script, len(ordered), *ordered, *args)
         return self._run(keys=ordered, args=list(args), client=client)
 
 
@@ -91,16 +97,18 @@ end
 
 START = LuaScript(
     """
--- ARGV: worker name, lease ms, now. queued → running for this worker.
+-- ARGV: worker name, lease ms, now. queued → running for this worker, counted in the job
+-- counters (K.stats: in the same step, not a round trip more before the job's first update).
 local rec = redis.call('HMGET', K.job, 'status', 'id')
 if rec[1] ~= 'queued' then return rec[1] or false end
 redis.call('HSET', K.job, 'status', 'running', 'started_at', ARGV[3], 'worker', ARGV[1])
 redis.call('HINCRBY', K.job, 'attempt', 1)
 redis.call('SADD', K.running, rec[2])
 redis.call('SET', K.lease, ARGV[1], 'PX', ARGV[2])
+redis.call('HINCRBY', K.stats, 'started', 1)
 return 1
 """,
-    STATE_KEYS,
+    (*STATE_KEYS, "stats"),
     # A worker starts a job right after RQ's own start-up writes went through: only at the edge of a
     # full Redis can this one be refused, and the popped job would then be on no queue. A few dozen
     # bytes; from here the job rides out a full Redis as any running job does.
