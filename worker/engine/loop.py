@@ -7,8 +7,8 @@ and the deadline; per epoch the dev loss, early stopping and convergence (epoch_
 learning rate is chosen first (lr_auto.py); a schedule steps between epochs (schedules.py).
 Everything reported is in original units.
 
-Checkpoints: on CHECKPOINT or SUSPEND the run's whole state (run_state.RunState) is encoded
-(checkpoint.py) and handed to reporter.save_checkpoint right after that update's bookkeeping — for
+Checkpoints: on CHECKPOINT or SUSPEND the run's whole state (run_state.RunState, captured by
+run_capture.py) is encoded (checkpoint.py) and handed to reporter.save_checkpoint right after that update's bookkeeping — for
 an epoch's last update, after the epoch-end work — and SUSPEND then raises Suspended.
 `train(..., resume=state)` rebuilds the run (the data, splits and scaling recomputed and checked
 against the state's: resume.py) and continues the epoch in progress from its stored generator state
@@ -48,7 +48,7 @@ from .lr_auto import auto_lr, mse_stability_bound, range_test
 from .models import MODELS
 from .optimizers import METHODS
 from .result import TrainOutput, final_numbers
-from .resume import check_fits, config_fingerprint
+from .run_capture import capture, restore
 from .run_state import RunState
 from .schedules import ScheduledRate
 from .search import search
@@ -169,7 +169,7 @@ class GradientDescentRun:
         )
         self._chunk = 16
         """Updates per chunk with batched ticks (adapted as training goes)."""
-        self._epoch_rng: torch.Tensor | None = None
+        self.epoch_rng: torch.Tensor | None = None
         """The shuffler's state at the start of the epoch in progress (when it shuffles)."""
         self.step = 0
         self.epochs_run = 0
@@ -178,7 +178,7 @@ class GradientDescentRun:
         self.epoch_cost_sum = 0.0
         """The resumed epoch's cost sum so far (0.0 otherwise)."""
         if resume is not None:
-            self._restore(resume)
+            restore(self, resume)
         reporter.plan(
             epochs=config.epochs,
             steps_per_epoch=self.steps_per_epoch,
@@ -259,7 +259,7 @@ class GradientDescentRun:
         chunk of updates sized to take about CHUNK_SECONDS, with tick() after each chunk."""
         updates, history, reporter, deadline = self.updates, self.history, self.reporter, self.deadline
         if self.batch_size < self.rows:
-            self._epoch_rng = self.shuffler.get_state()
+            self.epoch_rng = self.shuffler.get_state()
             updates.start_epoch(torch.randperm(self.rows, generator=self.shuffler))
         update, add, tick, expired = updates.update, history.add, reporter.tick, deadline.expired
         scale = self.to_original
@@ -311,86 +311,10 @@ class GradientDescentRun:
     def _checkpoint(self, signal: Signal | bool, batch: int, cost_sum: float, where: str) -> None:
         """Save a checkpoint (CHECKPOINT), then raise Suspended for SUSPEND. `batch` is the next
         batch of the epoch in progress (`epochs_run`, 0-based), `cost_sum` its costs so far."""
-        state = self._state(batch, cost_sum)
+        state = capture(self, batch, cost_sum)
         self.reporter.save_checkpoint(encode_checkpoint(state), state.train_points, state.dev_points)
         if signal == Signal.SUSPEND:
             raise Suspended(f"training suspended {where}; it resumes from this checkpoint")
-
-    def _state(self, batch: int, cost_sum: float) -> RunState:
-        """Everything needed to continue from here (copies: training goes on)."""
-        names = [name for name, _ in self.model.named_parameters()]
-        optimizer = {
-            index: {key: _array(value) for key, value in entries.items()}
-            for index, entries in self.optimizer.state_dict()["state"].items()
-        }
-        ends = self.epoch_end
-        # mid-epoch: the state the epoch's permutation was drawn from; at its start: the current one
-        shuffle = self._epoch_rng if batch > 0 and self._epoch_rng is not None else self.shuffler.get_state()
-        return RunState(
-            config=config_fingerprint(self.config),
-            rows=self.rows,
-            features=self.n_features,
-            outputs=self.outputs,
-            parameters=names,
-            lr=self.lr,
-            log_every=self.log_every,
-            batch_size=self.batch_size,
-            steps_per_epoch=self.steps_per_epoch,
-            step=self.step,
-            epoch=self.epochs_run,
-            batch=batch,
-            epoch_cost_sum=cost_sum,
-            first_cost=ends.first_cost,
-            previous_cost=ends.previous_cost,
-            window=self.history.state(),
-            tracker=ends.tracker_state(),
-            schedule=self.rate.state(),
-            metrics=dict(ends.metrics),
-            elapsed_seconds=self.deadline.elapsed(),
-            y_center=self.scaling.y_center,
-            y_scale=self.scaling.y_scale,
-            model={k: _array(v) for k, v in self.model.state_dict().items()},
-            optimizer=optimizer,
-            best={k: _array(v) for k, v in ends.best_parameters().items()},
-            shuffle=shuffle.numpy().copy(),
-            x_center=np.array(self.scaling.x_center, dtype=np.float64),
-            x_scale=np.array(self.scaling.x_scale, dtype=np.float64),
-            train_points=self.history.points,
-            dev_points=ends.dev_points,
-        )
-
-    def _restore(self, state: RunState) -> None:
-        """Continue from `state`, after checking it belongs to this job (ValueError if not)."""
-        check_fits(
-            state,
-            config=self.config,
-            rows=self.rows,
-            features=self.n_features,
-            outputs=self.outputs,
-            batch_size=self.batch_size,
-            model=self.model,
-            state_keys=self.method.state_keys(self.config.optimizer),
-            has_dev=self.epoch_end.tracker is not None,
-            scaling=self.scaling,
-        )
-        try:
-            self.shuffler.set_state(torch.from_numpy(np.array(state.shuffle, dtype=np.uint8)))
-        except (RuntimeError, ValueError) as exc:
-            raise ValueError(f"checkpoint tensor shuffle.state: not a generator state ({exc})") from None
-        self.model.load_state_dict({k: _tensor_copy(v) for k, v in state.model.items()})
-        saved = self.optimizer.state_dict()
-        saved["state"] = {
-            index: {key: _tensor_copy(value) for key, value in entries.items()}
-            for index, entries in state.optimizer.items()
-        }
-        self.optimizer.load_state_dict(saved)
-        self.epoch_end.restore(state, {k: _tensor_copy(v) for k, v in state.best.items()})
-        self.history.restore(state.window, state.train_points)
-        self.rate.restore(state.schedule)
-        self.step = state.step
-        self.epochs_run = state.epoch
-        self.next_batch = state.batch
-        self.epoch_cost_sum = state.epoch_cost_sum
 
     # -- the result ----------------------------------------------------------------------------------
     def _output(self, outcome: str) -> TrainOutput:
@@ -411,12 +335,3 @@ class GradientDescentRun:
             lr=self.lr,
         )
 
-
-def _array(value: torch.Tensor) -> np.ndarray:
-    """A numpy copy of a tensor (the tensor keeps changing as training goes on)."""
-    return value.detach().numpy().copy()
-
-
-def _tensor_copy(array: np.ndarray) -> torch.Tensor:
-    """A writable, C-contiguous tensor of its own (optimizer state is updated in place)."""
-    return torch.from_numpy(np.array(array, order="C"))
