@@ -15,7 +15,7 @@ import redis as redis_lib
 
 from descent.store import JobStatus, Store, keys
 from descent.store.scripts import KeyedScript, LuaScript
-from tests.store.test_store import make_dataset, make_job
+from tests.support.store_records import make_dataset, make_job
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ import redis as redis_lib
 from descent.store import Store, keys
 from descent.store.datasets import UNPUBLISHED_SECONDS
 from descent.store.records import TRAIN_FORMATS, TRAIN_POINT, encode_dev, encode_train
+from tests.support.store_records import make_dataset, make_job
 from tests.support.tables import category, datetime, number, table, text
 
 
@@ -23,21 +24,6 @@ def store(redis_url) -> Store:
 @pytest.fixture()
 def tenant() -> str:
     return "t-" + uuid.uuid4().hex
-
-
-def make_dataset(store: Store, tenant: str, rows: int = 4, features: int = 2) -> str:
-    dataset_id = "ds_" + uuid.uuid4().hex
-    x = np.arange(rows * features, dtype=np.float32).reshape(rows, features)
-    y = np.arange(rows, dtype=np.float32)
-    meta = {"id": dataset_id, "rows": rows, "features": features, "created_score": 1.0}
-    store.datasets.put(tenant, meta, x, y)
-    return dataset_id
-
-
-def make_job(store: Store, tenant: str, dataset_id: str) -> str:
-    job_id = "job_" + uuid.uuid4().hex
-    assert store.jobs.create(tenant, job_id, {"dataset_id": dataset_id, "epochs": 3}) is not None
-    return job_id
 
 
 def test_dataset_arrays_round_trip_as_float32(store, tenant):
