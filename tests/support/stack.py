@@ -179,8 +179,20 @@ class Stack:
     def __enter__(self) -> Stack:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None:
+            self._print_tails()
         self.stop()
+
+    def _print_tails(self, size: int = 4000) -> None:
+        """The end of each process's log on stderr (pytest shows it with the failure): stop()
+        removes the stack's directory."""
+        for log in self._logs:
+            log.flush()
+            with open(log.name, "rb") as file:
+                file.seek(max(0, os.path.getsize(log.name) - size))
+                tail = file.read().decode(errors="replace")
+            print(f"--- {os.path.basename(log.name)} (last {size} bytes) ---\n{tail}", file=sys.stderr)
 
 
 @contextlib.contextmanager

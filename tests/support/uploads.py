@@ -8,6 +8,7 @@ import select
 import socket
 import time
 import urllib.parse
+from collections.abc import Callable
 
 import requests
 
@@ -51,22 +52,40 @@ class HeldUpload:
 
 def held_turn(base: str, body: bytes, probe: str, timeout: float = 30) -> tuple[HeldUpload, requests.Response]:
     """An upload held in progress that has the process's one turn, and the 503 a `probe` upload
-    got for it. The held upload and a probe may reach the server together and the probe take the
-    turn: then the held one was refused (it has an answer before its body is sent) and another is
-    held in its place."""
-    deadline = time.monotonic() + timeout
-    held = HeldUpload(base, body)
-    while time.monotonic() < deadline:
+    got for it."""
+
+    def probe_upload() -> requests.Response:
         response = upload_status(base, probe)
         assert response.status_code in (201, 503), response.text
-        if response.status_code == 503:
+        return response
+
+    return held_while_refused(base, body, probe_upload, 503, timeout=timeout)
+
+
+def held_while_refused(
+    base: str,
+    body: bytes,
+    probe: Callable[[], requests.Response],
+    refused: int,
+    key: str | None = None,
+    timeout: float = 30,
+) -> tuple[HeldUpload, requests.Response]:
+    """An upload held in progress (as `key`'s tenant) and the first `probe()` response refused with
+    status `refused` because of it. The held upload and a probe may reach the server together and
+    the probe take the place the held one was to hold: then the held one was refused (it has an
+    answer before its body is sent) and another is held in its place."""
+    deadline = time.monotonic() + timeout
+    held = HeldUpload(base, body, key=key)
+    while time.monotonic() < deadline:
+        response = probe()
+        if response.status_code == refused:
             return held, response
         if held.answered():
             held.close()
-            held = HeldUpload(base, body)
+            held = HeldUpload(base, body, key=key)
         time.sleep(0.05)  # pacing the probes only: each verdict comes from a response
     held.close()
-    raise AssertionError(f"timed out after {timeout}s waiting for an upload refused")
+    raise AssertionError(f"timed out after {timeout}s waiting for a {refused} beside a held upload")
 
 
 def upload_status(base: str, body: str) -> requests.Response:
