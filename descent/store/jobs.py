@@ -1,53 +1,38 @@
-"""Job records in Redis: creation, the status state machine, progress writes, listing."""
+"""Job records in Redis: creation, the status state machine, leases, listing (a running job's
+progress writes: progress.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 from redis import Redis
 
 from . import keys, scripts, tenants
 from .ops import observe_duration
 from .paging import page
-from .records import TRAIN_FORMAT, now, now_score, seconds_since
+from .progress import ProgressWrites
+from .records import now, now_score, seconds_since
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 from .trouble import FULL
 
 log = logging.getLogger("descent.store")
 
-STAGE_BYTES = 64 * 1024
-"""Train points from this size on are written by a plain SET beside the flush script (FLUSH in
-scripts.py), not as its argument: Lua copies a large argument more than once."""
-STAGED_SECONDS = 60
-"""Expiry of a staged write: the script deletes it in the same transaction; this only bounds a
-mistake."""
-
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
-
-
-class Flushed(NamedTuple):
-    """What a flush found: a cancel request, whether the job is still the writer's, the histories'
-    byte lengths after the write (train, dev), and bytes of acknowledged writes that Redis lost in
-    a crash before this one (train, dev; they leave a gap in the history)."""
-
-    cancel: bool
-    mine: bool
-    written: tuple[int, int]
-    lost: tuple[int, int]
 
 
 class OpenJobsLimit(Exception):
     """The tenant already has as many queued or running jobs as it may."""
 
 
-class JobStore:
-    """The worker and the API change a job only through these methods."""
+class JobStore(ProgressWrites):
+    """The worker and the API change a job only through these methods (a running job's history
+    and checkpoint writes: ProgressWrites, progress.py)."""
 
     def __init__(self, redis: Redis, retention_seconds: int) -> None:
-        self.redis = redis
+        super().__init__(redis)
         self.retention_seconds = retention_seconds
         self._create = scripts.KeyedScript(redis, scripts.CREATE_JOB)
         self._transition = scripts.KeyedScript(redis, scripts.TRANSITION)
@@ -56,7 +41,6 @@ class JobStore:
         self._start = scripts.KeyedScript(redis, scripts.START)
         self._renew = scripts.KeyedScript(redis, scripts.RENEW)
         self._requeue = scripts.KeyedScript(redis, scripts.REQUEUE)
-        self._flush = scripts.KeyedScript(redis, scripts.FLUSH)
         self._owners: dict[str, tuple[str, str]] = {}
         """job id → (tenant, dataset id), as `fields(remember=True)` read them: a job's owner and
         dataset never change, so a worker's status changes need not read them again (an HMGET
@@ -258,22 +242,6 @@ class JobStore:
     def checkpoint(self, job_id: str) -> bytes | None:
         return self.redis.get(keys.job_checkpoint(job_id))
 
-    def truncate_history(self, job_id: str, train_points: int, dev_points: int) -> None:
-        """Keep the first points only: those a checkpoint had seen written (no duplicates on resume)."""
-        from .records import DEV_POINT, TRAIN_FORMATS
-
-        train_format = int(self.redis.hget(keys.job(job_id), "train_format") or 1)
-        for key, count, size in (
-            (keys.job_train_history(job_id), train_points, TRAIN_FORMATS[train_format].itemsize),
-            (keys.job_dev_history(job_id), dev_points, DEV_POINT.itemsize),
-        ):
-            kept = self.redis.getrange(key, 0, count * size - 1) if count else b""
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.delete(key)
-            if kept:
-                pipe.set(key, kept)
-            pipe.execute()
-
     def delete(self, tenant: str, job_id: str) -> DeleteOutcome:
         """DELETED, OPEN (queued or running: cancel it first) or MISSING."""
         dataset_id, sweep_id = self.redis.hmget(keys.job(job_id), "dataset_id", "sweep_id")
@@ -324,75 +292,6 @@ class JobStore:
                 except FULL as exc:  # as `_count`: the job has ended; only the histogram misses it
                     log.warning("job %s: duration not counted in /metrics, redis full (%s)", job_id, exc)
         return moved
-
-    def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:
-        """Record how the history is laid out (the readers need it: its windows, its epochs, the
-        format of its train records) and the config as run."""
-        self.redis.hset(
-            keys.job(job_id),
-            mapping={
-                "log_every": log_every,
-                "steps_per_epoch": steps_per_epoch,
-                "train_format": TRAIN_FORMAT,
-                "config": json.dumps(config),
-            },
-        )
-
-    def flush(
-        self,
-        job_id: str,
-        train: bytes,
-        dev: bytes,
-        progress: dict[str, Any] | None,
-        metrics: dict[str, Any] | None,
-        checkpoint: bytes | None = None,
-        worker: str = "",
-        written: tuple[int, int] = (-1, -1),
-    ) -> Flushed:
-        """Append points, update progress and save a checkpoint in one atomic round trip.
-
-        With `worker`, nothing is written unless the job is still running on that worker.
-        `written`: the byte lengths the writer believes the train and dev histories have (what
-        Redis acknowledged to it); a write sent again after its answer was lost is then not
-        appended twice (-1: no such check).
-        """
-        names = {
-            "job": keys.job(job_id),
-            "train": keys.job_train_history(job_id),
-            "dev": keys.job_dev_history(job_id),
-            "checkpoint": keys.job_checkpoint(job_id),
-        }
-        staged = len(train) >= STAGE_BYTES
-        args = [
-            worker,
-            b"" if staged else memoryview(train),  # sent as it is, not copied into the command (packing.py)
-            memoryview(dev),
-            json.dumps(progress) if progress is not None else "",
-            json.dumps(metrics) if metrics is not None else "",
-            checkpoint or b"",
-            "1" if progress is not None else "0",
-            "1" if metrics is not None else "0",
-            "1" if checkpoint is not None else "0",
-            written[0],
-            written[1],
-            "1" if staged else "0",
-        ]
-        if staged:  # a plain SET takes megabytes without Lua's copies; the script moves them
-            names["staged"] = keys.job_train_staged(job_id)
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.set(names["staged"], memoryview(train), ex=STAGED_SECONDS)
-            self._flush(keys=names, args=args, client=pipe)
-            answer = pipe.execute()[-1]
-        else:
-            answer = self._flush(keys=names, args=args)
-        cancel, mine, train_bytes, dev_bytes, train_gap, dev_gap = answer
-        return Flushed(
-            bool(cancel), bool(mine), (int(train_bytes), int(dev_bytes)), (int(train_gap), int(dev_gap))
-        )
-
-    def reset_history(self, job_id: str) -> None:
-        """Drop points of an earlier attempt that ended before it could finish."""
-        self.redis.delete(keys.job_train_history(job_id), keys.job_dev_history(job_id))
 
 
 def resource(record: dict[str, str]) -> dict[str, Any]:

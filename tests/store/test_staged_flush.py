@@ -11,7 +11,7 @@ import pytest
 import redis as redis_lib
 
 from descent.store import Store, keys
-from descent.store.jobs import STAGE_BYTES
+from descent.store.progress import STAGE_BYTES
 from descent.store.records import TRAIN_POINT, encode_train_arrays
 
 
