@@ -95,7 +95,7 @@ def export(job_id: str) -> Response:
         )
     tensors = _tensors(doc["params"])
     metadata = {k: json.dumps(v) for k, v in doc.items() if k != "params"}
-    payload = save_safetensors(tensors, metadata=metadata)
+    payload = _canonical_header(save_safetensors(tensors, metadata=metadata))
     return Response(
         payload,
         mimetype="application/octet-stream",
@@ -195,3 +195,19 @@ def _tensors(params: Any) -> dict[str, np.ndarray]:
         "weights": np.asarray(params["weights"], dtype=np.float64),
         "bias": np.atleast_1d(np.asarray(params["bias"], dtype=np.float64)),
     }
+
+
+def _canonical_header(payload: bytes) -> bytes:
+    """A safetensors file with its JSON header's keys sorted: the same model, the same bytes.
+
+    Why: safetensors writes the metadata from a hash map whose order changes from call to call, so
+    two downloads of one model differed (20 exports of one model in one process: 20 different
+    files) and a checksum of an export meant nothing. The header keeps its length (the same keys
+    and values; safetensors pads it with spaces, as here) and the tensors' bytes are untouched.
+    """
+    size = int.from_bytes(payload[:8], "little")
+    header = json.loads(payload[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(text) > size:  # not expected (the same content); the file as safetensors wrote it
+        return payload
+    return payload[:8] + text + b" " * (size - len(text)) + payload[8 + size :]

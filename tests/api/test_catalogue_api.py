@@ -7,7 +7,7 @@ import pytest
 from safetensors.numpy import load as load_safetensors
 from sklearn.datasets import load_breast_cancer, load_iris
 
-from tests.support.api import problem, submit, upload, wait_job
+from tests.support.api import problem, safetensors_metadata, submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.data import diabetes as diabetes_data
 
@@ -105,6 +105,9 @@ def test_mlp_cross_entropy_on_iris(client):
     assert probs.shape == (150, 3) and np.allclose(probs.sum(axis=1), 1) and (probs >= 0).all()
     blob = client.get(f"/v1/jobs/{job['id']}/model?format=safetensors")
     assert blob.status_code == 200
+    again = [client.get(f"/v1/jobs/{job['id']}/model?format=safetensors").data for _ in range(5)]
+    assert all(data == blob.data for data in again)  # the same model, the same bytes
+    assert safetensors_metadata(blob.data)["loss"] == '"cross_entropy"'
     tensors = load_safetensors(blob.data)
     assert set(tensors) == {"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}
     layers = [{"weight": tensors[f"layers.{i}.weight"], "bias": tensors[f"layers.{i}.bias"]} for i in (0, 1)]

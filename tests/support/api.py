@@ -7,6 +7,7 @@ the app's own test client, or `HttpClient` for a server reached over real HTTP.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -135,3 +136,10 @@ class HttpClient:
 
     def delete(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.open("DELETE", path, **kwargs)
+
+
+def safetensors_metadata(data: bytes) -> dict[str, str]:
+    """A safetensors file's `__metadata__`, read from its header as the format lays it out (an
+    8-byte little-endian length, then JSON): the library reads metadata from files only."""
+    size = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + size])["__metadata__"]
