@@ -6,11 +6,12 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 
 from descent.spec import Split
 from tests.support.engine import config, run
 from worker.engine import InvalidData
-from worker.engine.data import split_indices, split_sizes, subsample
+from worker.engine.data import SPLIT_STREAM, generator, split_indices, split_sizes, subsample
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,16 @@ def test_split_is_a_seeded_partition() -> None:
     other = split_indices(50, split, seed=5)
     assert all(np.array_equal(a, b) for a, b in zip((train, dev, test), again, strict=True))
     assert not np.array_equal(dev, other[1])
+
+
+def test_the_split_is_the_seeded_permutations_slices_sorted() -> None:
+    """As np.sort of each slice would give them (the split marks rows instead of sorting)."""
+    n, split = 100_003, Split(dev=0.2, test=0.1)
+    _, n_dev, n_test = split_sizes(n, split)
+    perm = torch.randperm(n, generator=generator(9, SPLIT_STREAM)).numpy()
+    expected = (np.sort(perm[n_test + n_dev :]), np.sort(perm[n_test : n_test + n_dev]), np.sort(perm[:n_test]))
+    for got, want in zip(split_indices(n, split, seed=9), expected, strict=True):
+        assert got.dtype == np.int64 and np.array_equal(got, want)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
