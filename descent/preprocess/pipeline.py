@@ -24,6 +24,8 @@ from .errors import PreprocessError
 
 Encoder = NumberEncoder | CategoryEncoder | DatetimeEncoder
 SHOWN_NAMES = 10
+INTERLEAVE_ROWS = 65_536
+"""Rows of the feature matrix filled at a time, every column's block in turn (see `_interleave`)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Pipeline:
         x = np.empty((rows, len(self.feature_names)), dtype=np.float32)
         kept = np.ones(rows, dtype=bool)
         warnings: list[str] = []
+        blocks: list[tuple[int, np.ndarray]] = []
         start = 0
         for item in self.inputs:
             column = columns[item.name]
@@ -76,13 +79,13 @@ class Pipeline:
                 )
             enc = item.encoder
             block = enc.encode(column) if isinstance(enc, CategoryEncoder) else enc.encode(column.values)
-            width = block.x.shape[1]
-            x[:, start : start + width] = block.x
-            start += width
+            blocks.append((start, block.x))
+            start += block.x.shape[1]
             if block.missing is not None:
                 kept &= ~block.missing
             if block.warning:
                 warnings.append(block.warning)
+        _interleave(x, blocks)
         return Encoded(x, kept, warnings)
 
     def to_json(self) -> dict[str, Any]:
@@ -168,3 +171,17 @@ def _chosen(table: Table, include: Sequence[str] | None, exclude: Sequence[str])
 def _names(names: Sequence[str]) -> str:
     shown = ", ".join(repr(n) for n in names[:SHOWN_NAMES])
     return shown + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else "")
+
+
+def _interleave(x: np.ndarray, blocks: list[tuple[int, np.ndarray]]) -> None:
+    """Each (first column, block) written into x's columns, INTERLEAVE_ROWS rows at a time.
+
+    Why by rows: a column written down a whole row-major matrix touches every cache line of it, so
+    ten columns made ten passes over the matrix in memory (1M rows × 10: 40 MB each time); a band
+    of rows stays in cache while every block writes its part of it.
+    """
+    rows = x.shape[0]
+    for top in range(0, rows, INTERLEAVE_ROWS):
+        end = min(rows, top + INTERLEAVE_ROWS)
+        for first, block in blocks:
+            x[top:end, first : first + block.shape[1]] = block[top:end]

@@ -13,6 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import OneHotEncoder
 
 from descent.preprocess import Pipeline, PreprocessError, fit_pipeline
+from descent.preprocess.pipeline import INTERLEAVE_ROWS
 from tests.support.processes import ROOT
 from tests.support.tables import category, datetime, number, table, text
 
@@ -49,6 +50,31 @@ def test_a_table_of_numbers_without_missing_cells_encodes_to_its_own_values() ->
     assert pipeline.feature_names == ["x0", "x1"] and pipeline.all_numbers
     assert encoded.x.dtype == np.float32 and encoded.x.flags.c_contiguous
     assert np.array_equal(encoded.x, values[:, :2]) and encoded.kept.all() and not encoded.warnings
+
+
+def test_a_matrix_taller_than_a_band_is_every_encoders_block_side_by_side() -> None:
+    """The matrix is filled in bands of INTERLEAVE_ROWS rows: the same as numpy's hstack of the
+    encoders' own blocks, across band edges and a last partial band."""
+    rows = 2 * INTERLEAVE_ROWS + 1001
+    rng = np.random.default_rng(11)
+    age = rng.normal(40, 10, rows).astype(np.float32)
+    age[rng.uniform(size=rows) < 0.1] = np.nan
+    t = table(
+        number("plain", rng.normal(size=rows).astype(np.float32)),
+        number("age", age),
+        category("city", [f"c{v}" for v in rng.integers(0, 6, rows)]),
+        number("y", rng.normal(size=rows).astype(np.float32)),
+        target="y",
+    )
+    pipeline = fit_pipeline(t, np.arange(0, rows, 2), missing_indicator=True)
+    encoded = pipeline.transform(columns(t), rows)
+    blocks = [
+        i.encoder.encode(t.column(i.name)) if i.kind == "category" else i.encoder.encode(t.column(i.name).values)
+        for i in pipeline.inputs
+    ]
+    expected = np.hstack([b.x for b in blocks])
+    assert pipeline.feature_names[:3] == ["plain", "age", "age_missing"]
+    assert encoded.x.flags.c_contiguous and np.array_equal(encoded.x, expected)
 
 
 @pytest.mark.parametrize("impute", ["mean", "median", "zero"])
