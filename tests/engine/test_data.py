@@ -1,4 +1,4 @@
-"""The seeded split and the input checks."""
+"""The seeded split, the standardization's statistics and the input checks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ import torch
 
 from descent.spec import Split
 from tests.support.engine import config, run
-from worker.engine import InvalidData
-from worker.engine.data import SPLIT_STREAM, generator, split_indices, split_sizes, subsample
+from worker.engine import InvalidData, kernels
+from worker.engine.data import (
+    CHUNK_ROWS,
+    SPLIT_STREAM,
+    Scaling,
+    generator,
+    split_indices,
+    split_sizes,
+    subsample,
+)
 
 
 @pytest.mark.parametrize(
@@ -133,3 +141,24 @@ def test_read_only_float64_input_is_accepted() -> None:
     y = 2 * np.arange(10, dtype=np.float64)
     out, _ = run(x, y, config({"type": "gd", "lr": 0.01}, standardize=False, epochs=2))
     assert out.steps == 2
+
+
+@pytest.mark.parametrize("rows", [2, CHUNK_ROWS - 1, CHUNK_ROWS + 1, 2 * CHUNK_ROWS + 3])
+@pytest.mark.parametrize("cols", [2, 10, 33])
+@pytest.mark.parametrize("center", [True, False])
+def test_the_compiled_moments_are_numpys_to_the_bit(rows: int, cols: int, center: bool) -> None:
+    """Scaling's features' statistics (kernels.moments) against numpy's float64 sums, unrounded."""
+    rng = np.random.default_rng(rows + cols)
+    a = (rng.standard_normal((rows, cols)) * rng.uniform(0.01, 1000, cols) + rng.uniform(-100, 100, cols))
+    a = a.astype(np.float32)
+    mean = a.mean(axis=0, dtype=np.float64) if center else np.zeros(cols)
+    squares = np.zeros(cols)
+    for start in range(0, rows, CHUNK_ROWS):
+        deviation = a[start : start + CHUNK_ROWS].astype(np.float64) - mean
+        squares += np.square(deviation).sum(axis=0)
+    total, got = kernels.moments(a, center, CHUNK_ROWS)
+    assert np.array_equal(total / rows if center else np.zeros(cols), mean)
+    assert np.array_equal(got, squares)
+    scale = np.sqrt(squares / rows).astype(np.float32).astype(np.float64)
+    scale[~(scale > 0)] = 1.0
+    assert np.array_equal(Scaling.fit(a, a[:, 0], center=center, scale_target=True).x_scale, scale)

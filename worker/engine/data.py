@@ -17,6 +17,7 @@ import torch
 from descent.spec import CLASSIFICATION_LOSSES, JobConfig, Split
 from descent.spec.rules import train_rows
 
+from . import kernels
 from .errors import InvalidData
 
 SPLIT_STREAM = 0
@@ -280,15 +281,23 @@ class Scaling:
 
 def _moments(a: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per-column center and scale, rounded to float32; a zero scale becomes 1. The squared
-    deviations are summed in float64 blocks of CHUNK_ROWS rows (no float64 copy of the data)."""
+    deviations are summed in float64 blocks of CHUNK_ROWS rows (no float64 copy of the data).
+
+    A float32 C-contiguous matrix of two or more columns (the features) goes through the compiled
+    `kernels.moments`, the same sums in the same order (800k × 10: 40 → 6 ms); anything else (the
+    target's one column, which numpy sums pairwise) through numpy."""
     rows = a.shape[0]
-    mean = a.mean(axis=0, dtype=np.float64) if center else np.zeros(a.shape[1])
-    squares = np.zeros(a.shape[1])
-    for start in range(0, rows, CHUNK_ROWS):
-        deviation = a[start : start + CHUNK_ROWS].astype(np.float64)
-        if center:
-            deviation -= mean
-        squares += np.square(deviation, out=deviation).sum(axis=0)
+    if a.ndim == 2 and a.shape[1] >= 2 and a.dtype == np.float32 and a.flags.c_contiguous and rows:
+        total, squares = kernels.moments(a, center, CHUNK_ROWS)
+        mean = total / rows if center else np.zeros(a.shape[1])
+    else:
+        mean = a.mean(axis=0, dtype=np.float64) if center else np.zeros(a.shape[1])
+        squares = np.zeros(a.shape[1])
+        for start in range(0, rows, CHUNK_ROWS):
+            deviation = a[start : start + CHUNK_ROWS].astype(np.float64)
+            if center:
+                deviation -= mean
+            squares += np.square(deviation, out=deviation).sum(axis=0)
     scale = np.sqrt(squares / rows)
     mean = mean.astype(np.float32).astype(np.float64)
     scale = scale.astype(np.float32).astype(np.float64)

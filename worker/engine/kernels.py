@@ -186,6 +186,32 @@ def fold(
     return emitted
 
 
+@numba.njit(**_EXACT)
+def moments(a, center, chunk):  # pragma: no cover - compiled
+    """(Σ a[i, j] per column, Σ (a[i, j] − mean[j])² per column), in float64, as data._moments
+    computes them with numpy on a C-contiguous matrix of two or more columns: the sums down the
+    rows in row order, the squares summed per block of `chunk` rows and the blocks added in turn
+    (numpy's reduction along the outer axis adds row after row; one pass each, no float64 copy).
+    Without `center` the mean is 0."""
+    rows, cols = a.shape
+    total = np.zeros(cols)
+    if center:
+        for i in range(rows):
+            for j in range(cols):
+                total[j] += np.float64(a[i, j])
+    mean = total / rows if center else np.zeros(cols)
+    squares = np.zeros(cols)
+    block = np.zeros(cols)
+    for start in range(0, rows, chunk):
+        block[:] = 0.0
+        for i in range(start, min(rows, start + chunk)):
+            for j in range(cols):
+                d = np.float64(a[i, j]) - mean[j]
+                block[j] += d * d
+        squares += block
+    return total, squares
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel for the types the engine calls them with:
     writable arrays, and read-only ones (the worker's data are views of Redis bytes)."""
@@ -204,6 +230,7 @@ def warm_up() -> None:
         costs = np.empty(3, dtype=np.float64)
         order = np.arange(3, dtype=np.int64)
         descend(x, y, order, w, b, True, 0.01, 2, 0, 2, costs)
+        moments(x, True, 2)
     descend(xt, yt, None, w, b, True, 0.01, 2, 0, 2, costs)
     state = np.zeros(5)
     steps = np.empty(3, dtype=np.int64)
