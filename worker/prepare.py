@@ -65,7 +65,7 @@ def _prepare(table: Table, config: JobConfig) -> Prepared:
         max_categories=options.max_categories,
     )
     encoded = pipeline.transform({c.name: c for c in table.columns}, table.rows)
-    x = encoded.x if labelled.size == table.rows else encoded.x[labelled]
+    x = encoded.x if labelled.size == table.rows else np.take(encoded.x, labelled, axis=0)
     kept = encoded.kept[labelled]
     rows = (train, dev, test)
     if not kept.all():  # impute "drop": rows with a missing feature leave every split
