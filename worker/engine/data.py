@@ -289,8 +289,7 @@ def _moments(a: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
     target's one column, which numpy sums pairwise) through numpy."""
     rows = a.shape[0]
     if a.ndim == 2 and a.shape[1] >= 2 and a.dtype == np.float32 and a.flags.c_contiguous and rows:
-        total, squares = kernels.moments(a, center, CHUNK_ROWS)
-        mean = total / rows if center else np.zeros(a.shape[1])
+        mean, squares = kernels.moments(a, center, CHUNK_ROWS)
     else:
         mean = a.mean(axis=0, dtype=np.float64) if center else np.zeros(a.shape[1])
         squares = np.zeros(a.shape[1])

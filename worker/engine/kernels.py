@@ -188,7 +188,7 @@ def fold(
 
 @numba.njit(**_EXACT)
 def moments(a, center, chunk):  # pragma: no cover - compiled
-    """(Σ a[i, j] per column, Σ (a[i, j] − mean[j])² per column), in float64, as data._moments
+    """(mean per column, Σ (a[i, j] − mean[j])² per column), in float64, as data._moments
     computes them with numpy on a C-contiguous matrix of two or more columns: the sums down the
     rows in row order, the squares summed per block of `chunk` rows and the blocks added in turn
     (numpy's reduction along the outer axis adds row after row; one pass each, no float64 copy).
@@ -209,7 +209,7 @@ def moments(a, center, chunk):  # pragma: no cover - compiled
                 d = np.float64(a[i, j]) - mean[j]
                 block[j] += d * d
         squares += block
-    return total, squares
+    return mean, squares
 
 
 def warm_up() -> None:
