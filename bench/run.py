@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         if "e2e" in wanted:  # 1M × 10 as CSV is over the default request limit
             env["DESCENT_MAX_REQUEST_BYTES"] = str(MAX_REQUEST_BYTES)
         with Stack(workers=1, env=env) as stack:
+            # the worker warms up for seconds after it starts (torch, numba): measured meanwhile, an
+            # upload shared the cores with it (1.2-2x slower, in no figure's peer)
+            stack.wait_workers(1)
             client = Client(stack.base)
             big = None
             if {"history", "sweep"} & set(wanted):
