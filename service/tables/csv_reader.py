@@ -140,6 +140,7 @@ class _Reader:
         skip = len(self.data) - body.size
         count = PIECES if self.cuttable(body) else 1
         ragged: list[pacsv.InvalidRow] = []
+        floats = [n for n, t in types.items() if t == pa.float32()]
 
         def read(k: int) -> pa.Table | None:
             start, end = _boundary(self.data, skip, k, count), _boundary(self.data, skip, k + 1, count)
@@ -148,18 +149,18 @@ class _Reader:
             if isinstance(self.data, ArrivingBody):
                 self.data.wait(end)
                 if self.data.buffer.find(b'"', start, end) != -1:
-                    raise _Quoted  # a field may hold a line break: the file is read whole
-            piece = body[start - skip : end - skip]
-            return self._read(piece, types, first=k == 0, threads=count == 1, invalid=ragged.append)
+                    raise _ReadWhole  # a field may hold a line break
+            piece = self._read(body[start - skip : end - skip], types, first=k == 0, threads=count == 1, invalid=ragged.append)
+            if not _finite(piece, floats):  # checked while the piece is fresh in this core's cache
+                raise _ReadWhole  # a value beyond float32 parses as inf: the inferred read names it
+            return piece
 
         try:
             tables = [t for t in POOL.map(read, range(count)) if t is not None]
             table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-        except (pa.ArrowInvalid, pa.ArrowTypeError, _Quoted):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, _ReadWhole):
             return None
-        if ragged or not _finite(table, [n for n, t in types.items() if t == pa.float32()]):
-            return None  # a value beyond float32 parses as inf: the inferred read names it
-        return table
+        return None if ragged else table
 
     def inferred(self, body: pa.Buffer) -> pa.Table:
         """The whole file, every column's type inferred by pyarrow's multi-threaded reader; a 400
@@ -212,8 +213,9 @@ def _boundary(data: Body | ArrivingBody, start: int, k: int, count: int) -> int:
     return end if end > 0 else len(data)
 
 
-class _Quoted(Exception):
-    """A piece of an arriving file holds a quote."""
+class _ReadWhole(Exception):
+    """A piece holds a quote (a field may hold a line break) or a number beyond float32: the file
+    is read whole, its types inferred, and what is wrong named from that read."""
 
 
 def _head(data: Body, skip: int) -> str:

@@ -57,11 +57,12 @@ def summarize(column: Column) -> dict[str, Any]:
         return {**doc, "missing": None, "distinct": None}
     values = np.asarray(column.values)
     if column.kind == "category":
-        counts = np.bincount(values[values >= 0], minlength=len(column.labels))
+        counted = np.bincount(values + 1, minlength=len(column.labels) + 1)  # a missing cell (-1) counts in bin 0
+        counts = counted[1:]
         order = np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]
         return {
             **doc,
-            "missing": int(np.count_nonzero(values < 0)),
+            "missing": int(counted[0]),
             "distinct": int(np.count_nonzero(counts)),
             "categories": [{"value": column.labels[k], "count": int(counts[k])} for k in order if counts[k]],
         }

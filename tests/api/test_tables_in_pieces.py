@@ -79,3 +79,18 @@ def test_a_ragged_row_in_a_later_piece_is_named_by_its_line(text: str) -> None:
     assert caught.value.status == 400
     assert caught.value.errors[0]["row"] == at + 1, caught.value.errors
     assert f"line {at + 1}: has 6 values, expected 5" in caught.value.errors[0]["message"]
+
+
+@pytest.mark.parametrize("at_fraction", [0.1, 0.9])  # the first piece, and the last
+def test_a_number_beyond_float32_in_any_piece_is_named_by_its_line(text: str, at_fraction: float) -> None:
+    lines = text.splitlines()
+    at = int(len(lines) * at_fraction)
+    cells = lines[at].split(",")
+    x = lines[0].split(",").index("x")
+    cells[x] = "1e39"  # parses as inf in a float32 piece: the whole file is read again to name it
+    lines[at] = ",".join(cells)
+    with pytest.raises(Problem) as caught:
+        read("\n".join(lines) + "\n")
+    error = caught.value.errors[0]
+    assert caught.value.status == 400 and error["row"] == at + 1 and error["column"] == "x", caught.value.errors
+    assert "larger in magnitude than float32" in error["message"]
