@@ -69,18 +69,9 @@ def descent_once(client: Client, data: bytes, kind: str, job: dict[str, Any]) ->
     assert state["status"] == "succeeded", state
     state["upload"] = uploaded - start
     assert state["result"]["params"], state
-    _delete(client, f"/v1/jobs/{job_id}")
-    _delete(client, f"/v1/datasets/{dataset}")
+    client.request("DELETE", f"/v1/jobs/{job_id}")
+    client.request("DELETE", f"/v1/datasets/{dataset}")
     return elapsed, state
-
-
-def _delete(client: Client, path: str) -> None:
-    """DELETE answers 204 with no body (Client.request parses JSON)."""
-    client.conn.request("DELETE", path)
-    response = client.conn.getresponse()
-    response.read()
-    if response.status >= 400:
-        raise RuntimeError(f"DELETE {path}: {response.status}")
 
 
 def peer_once(data: bytes, kind: str, make: Callable[[], Any]) -> tuple[float, float]:
