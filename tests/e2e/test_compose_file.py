@@ -33,6 +33,7 @@ def test_redis_is_private_persistent_and_needs_a_password():
     assert "ports" not in redis
     command = redis["command"]
     assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--rdbcompression") + 1] == "no"  # rewrites spend no core on LZF (README, Durability)
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
     password = command[command.index("--requirepass") + 1]
     for name in ("api", "worker"):
