@@ -81,6 +81,7 @@ class JobStore(ProgressWrites):
             "dataset_jobs": keys.dataset_jobs(dataset_id),
             "dataset_active": keys.dataset_active_jobs(dataset_id),
             "tenant_open": keys.tenant_open_jobs(tenant),
+            "stats": keys.job_stats(),  # the script counts the creation: no round trip of its own
         }
         if sweep_id:
             job_keys["sweep_jobs"] = keys.sweep_jobs(sweep_id)
@@ -95,7 +96,6 @@ class JobStore(ProgressWrites):
             raise OpenJobsLimit(tenant)
         if not created:
             return None
-        self._count("created")
         return resource({k: str(v) for k, v in fields.items()})
 
     def fields(self, job_id: str, remember: bool = False) -> dict[str, str] | None:

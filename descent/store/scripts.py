@@ -201,10 +201,11 @@ redis.call('SADD', K.dataset_active, ARGV[2])
 redis.call('SADD', K.tenant_open, ARGV[2])
 redis.call('EXPIRE', K.dataset, ARGV[5])
 if K.sweep_jobs then redis.call('ZADD', K.sweep_jobs, ARGV[3], ARGV[2]) end
+redis.call('HINCRBY', K.stats, 'created', 1)
 return 1
 """,
-    ("dataset", "job", "tenant_jobs", "dataset_jobs", "dataset_active", "tenant_open", "sweep_jobs"),
-    optional_from=6,
+    ("dataset", "job", "tenant_jobs", "dataset_jobs", "dataset_active", "tenant_open", "stats", "sweep_jobs"),
+    optional_from=7,
 )
 
 TRANSITION = LuaScript(
