@@ -130,23 +130,6 @@ class DatasetStore:
             columns.append(Column(col["name"], col["kind"], values, tuple(col["labels"]), col["has_time"]))
         return Table(tuple(columns), schema["target"], schema["rows"])
 
-    def arrays(self, dataset_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Features (rows × features) and target as float32, for a dataset whose feature columns and
-        target are numbers without missing cells (else None, as for a missing dataset)."""
-        table = self.table(dataset_id)
-        if table is None:
-            return None
-        target = table.column(table.target)
-        features = table.features
-        if target.kind != "number" or any(c.kind != "number" for c in features):
-            return None
-        x = np.empty((table.rows, len(features)), dtype=np.float32)
-        for j, col in enumerate(features):
-            x[:, j] = col.values
-        if np.isnan(x).any() or np.isnan(target.values).any():
-            return None
-        return x, np.asarray(target.values)
-
     def list(self, tenant: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Newest first."""
 

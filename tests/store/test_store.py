@@ -26,10 +26,12 @@ def tenant() -> str:
     return "t-" + uuid.uuid4().hex
 
 
-def test_dataset_arrays_round_trip_as_float32(store, tenant):
+def test_dataset_columns_round_trip_as_float32(store, tenant):
     dataset_id = make_dataset(store, tenant, rows=5, features=3)
-    x, y = store.datasets.arrays(dataset_id)
-    assert x.dtype == np.float32 and x.shape == (5, 3)
+    back = store.datasets.table(dataset_id)
+    x = np.column_stack([c.values for c in back.features])
+    y = back.column(back.target).values
+    assert x.dtype == y.dtype == np.float32 and x.shape == (5, 3)
     np.testing.assert_array_equal(x, np.arange(15, dtype=np.float32).reshape(5, 3))
     np.testing.assert_array_equal(y, np.arange(5, dtype=np.float32))
     assert store.datasets.get("someone-else", dataset_id) is None
@@ -57,7 +59,6 @@ def test_each_kind_of_column_round_trips_typed(store, tenant):
             assert theirs.values.dtype == ours.values.dtype
             np.testing.assert_array_equal(theirs.values, ours.values)
     assert isinstance(back.column("Flag").labels[0], bool)
-    assert store.datasets.arrays(dataset_id) is None  # not numbers only
 
 
 def test_a_dataset_stored_before_columns_had_kinds_still_reads(store, tenant):
@@ -72,16 +73,15 @@ def test_a_dataset_stored_before_columns_had_kinds_still_reads(store, tenant):
     back = store.datasets.table(dataset_id)
     assert back is not None and [c.name for c in back.columns] == ["a", "b", "t"] and back.target == "t"
     np.testing.assert_array_equal(back.column("b").values, [1, 3, 5])
-    got_x, got_y = store.datasets.arrays(dataset_id)
-    np.testing.assert_array_equal(got_x, x)
-    np.testing.assert_array_equal(got_y, [1, 1, 1])
+    np.testing.assert_array_equal(np.column_stack([c.values for c in back.features]), x)
+    np.testing.assert_array_equal(back.column("t").values, [1, 1, 1])
 
 
-def test_a_number_column_with_missing_cells_has_no_plain_arrays(store, tenant):
+def test_a_number_column_keeps_its_missing_cells_as_nan(store, tenant):
     dataset_id = "ds_" + uuid.uuid4().hex
     stored = table(number("a", [1.0, None]), number("y", [1.0, 2.0]), target="y")
     store.datasets.put_table(tenant, {"id": dataset_id, "rows": 2, "created_score": 1.0}, stored)
-    assert store.datasets.arrays(dataset_id) is None
+    np.testing.assert_array_equal(store.datasets.table(dataset_id).column("a").values, [1.0, np.nan])
 
 
 def test_columns_written_before_their_description_stay_invisible_and_expire_soon(store, tenant):
