@@ -7,7 +7,8 @@ values are counted in a hash set of the values' bits (open addressing, at most h
 gives the missing cells, the bounds, the sum and the distinct count; a second the squared
 deviations from the mean (float64, as numpy's two-pass std) and the histogram's bins. About a
 fifth of the sort's time, and no copy of the column. The GIL is released: columns are summarized on
-several threads at once.
+several threads at once. A long float32 column (RADIX_FROM values, mostly distinct) would need a set
+larger than the caches: its distinct values are counted by radix instead (`_radix_first_pass`).
 
 The histogram's bins are numpy's (np.histogram with 10 bins from min to max: each half-open but the
 last), with edges computed as the column's own type, as the sort-based reading did. -0.0 and 0.0
@@ -26,6 +27,12 @@ import numba
 import numpy as np
 
 HISTOGRAM_BINS = 10
+RADIX_FROM = 1 << 19
+"""A float32 column of this many values or more, mostly distinct, has its distinct values counted by
+radix (`_radix_first_pass`): its hash set would be larger than the core's cache (1M values: 10 →
+4-5 ms a column)."""
+SAMPLE = 1 << 16
+"""How many first values `_many_distinct` looks at."""
 ROOMY_SLOTS = 1 << 20
 """Hash sets up to this many slots (4 MB of float32 bits) are sized a fourth full at most: `_slots`."""
 _OPTIONS = {"cache": True, "nogil": True, "boundscheck": False}
@@ -63,9 +70,10 @@ def number_stats(values: np.ndarray) -> NumberStats:
     else:
         values = values.astype(np.float64, copy=False)
         bits, empty = values.view(np.uint64), _EMPTY64
-    table = np.full(_slots(values.size), empty, dtype=bits.dtype)
-    shift = 64 - (table.size.bit_length() - 1)
-    missing, distinct, low, high, total = _first_pass(values, bits, table, empty, shift)
+    if values.dtype == np.float32 and values.size >= RADIX_FROM and _many_distinct(values[:SAMPLE], bits[:SAMPLE]):
+        missing, distinct, low, high, total = _radix_first_pass(values, bits)
+    else:
+        missing, distinct, low, high, total = _hashed_first_pass(values, bits, empty)
     present = values.size - missing
     if not present:
         return NumberStats(int(missing), 0, None, None, None, None, [])
@@ -83,6 +91,19 @@ def number_stats(values: np.ndarray) -> NumberStats:
         float(np.sqrt(squares / present)),
         histogram,
     )
+
+
+def _hashed_first_pass(values: np.ndarray, bits: np.ndarray, empty: np.unsignedinteger) -> tuple:
+    """`_first_pass` with a hash set sized for the column."""
+    table = np.full(_slots(values.size), empty, dtype=bits.dtype)
+    return _first_pass(values, bits, table, empty, 64 - (table.size.bit_length() - 1))
+
+
+def _many_distinct(values: np.ndarray, bits: np.ndarray) -> bool:
+    """Whether a column's first values are mostly distinct (a sixteenth or more of them): then its
+    distinct values are counted by radix, else in a hash set (few distinct values stay in cache)."""
+    distinct = _hashed_first_pass(values, bits, _EMPTY32)[1]
+    return distinct * 16 >= values.size
 
 
 def _slots(count: int) -> int:
@@ -152,3 +173,52 @@ def _second_pass(values, mean, low, scale, edges):  # pragma: no cover - compile
                 k += 1
             counts[k] += 1
     return squares, counts
+
+
+@numba.njit([(_read(numba.float32), _read(numba.uint32))], **_OPTIONS)
+def _radix_first_pass(values, bits):  # pragma: no cover - compiled
+    """`_first_pass`'s (missing, distinct, min, max, sum) for a float32 column, the distinct values
+    counted by radix: the present values' low 16 bits grouped by their high 16 bits (a count, then a
+    scatter), then each group's low halves marked in a 65,536-bit set that stays in the core's first
+    cache and is cleared behind it. Every value is read three times, but never from a table larger
+    than the caches; the sum is taken in the column's order, as `_first_pass` takes it."""
+    size = values.size
+    starts = np.zeros(65537, dtype=np.int64)
+    missing = 0
+    low, high, total = np.inf, -np.inf, 0.0
+    for i in range(size):
+        value = values[i]
+        if value != value:
+            missing += 1
+            continue
+        v = np.float64(value)
+        total += v
+        low = min(low, v)
+        high = max(high, v)
+        key = bits[i] if value != 0 else np.uint32(0)  # -0.0 is 0.0
+        starts[(key >> np.uint32(16)) + 1] += 1
+    for group in range(65536):
+        starts[group + 1] += starts[group]
+    filled = starts[:65536].copy()
+    halves = np.empty(size - missing, dtype=np.uint16)
+    for i in range(size):
+        value = values[i]
+        if value != value:
+            continue
+        key = bits[i] if value != 0 else np.uint32(0)
+        group = key >> np.uint32(16)
+        halves[filled[group]] = np.uint16(key & np.uint32(0xFFFF))
+        filled[group] += 1
+    marked = np.zeros(1024, dtype=np.uint64)
+    distinct = 0
+    for group in range(65536):
+        first, last = starts[group], starts[group + 1]
+        for j in range(first, last):
+            half = halves[j]
+            bit = np.uint64(1) << np.uint64(half & 63)
+            if not marked[half >> 6] & bit:
+                marked[half >> 6] |= bit
+                distinct += 1
+        for j in range(first, last):
+            marked[halves[j] >> 6] = 0
+    return missing, distinct, low, high, total

@@ -7,7 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.tables.column_stats import HISTOGRAM_BINS, number_stats
+from service.tables.column_stats import (
+    _EMPTY32,
+    HISTOGRAM_BINS,
+    RADIX_FROM,
+    SAMPLE,
+    _hashed_first_pass,
+    _radix_first_pass,
+    number_stats,
+)
 
 
 def reference(values: np.ndarray) -> dict[str, object]:
@@ -66,3 +74,43 @@ def test_number_stats_equal_numpys(dtype: type, k: int) -> None:
     else:
         assert got.mean == pytest.approx(want["mean"], rel=1e-12, abs=1e-300)
         assert got.std == pytest.approx(want["std"], rel=1e-9, abs=1e-300)
+
+
+def large_columns() -> dict[str, np.ndarray]:
+    """float32 columns long enough for the radix count (RADIX_FROM), and one that stays hashed."""
+    rng = np.random.default_rng(11)
+    size = RADIX_FROM + 12_345
+    normal = rng.standard_normal(size).astype(np.float32)
+    normal[::7] = np.nan
+    normal[[3, 4, 5]] = [-0.0, 0.0, -0.0]  # one value
+    few_then_many = np.concatenate([np.zeros(SAMPLE, np.float32), rng.uniform(-1e6, 1e6, size).astype(np.float32)])
+    return {
+        "mostly distinct, missing cells": normal,
+        "few distinct": rng.integers(0, 1000, size).astype(np.float32),
+        "few distinct first, then many": few_then_many,
+        # 8,192 high halves (either sign, 32 exponents), none a NaN: many groups, values 2^-31 to 2
+        "many high halves": ((np.arange(size, dtype=np.uint32) * np.uint32(8191)) & 0x8FFFFFFF | 0x30000000).view(np.float32),
+    }
+
+
+@pytest.mark.parametrize("name", list(large_columns()))
+def test_large_float32_columns_equal_numpys(name: str) -> None:
+    values = large_columns()[name]
+    values.flags.writeable = False
+    got, want = number_stats(values), reference(values)
+    assert (got.missing, got.distinct, got.low, got.high, got.histogram) == (
+        want["missing"],
+        want["distinct"],
+        want["low"],
+        want["high"],
+        want["histogram"],
+    )
+    assert got.mean == pytest.approx(want["mean"], rel=1e-12) and got.std == pytest.approx(want["std"], rel=1e-9)
+
+
+@pytest.mark.parametrize("name", list(large_columns()))
+def test_the_radix_count_gives_what_the_hash_set_gives(name: str) -> None:
+    values = large_columns()[name]
+    values.flags.writeable = False
+    bits = values.view(np.uint32)
+    assert _radix_first_pass(values, bits) == _hashed_first_pass(values, bits, _EMPTY32)  # the sum's bits too
