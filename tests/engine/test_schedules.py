@@ -2,7 +2,8 @@
 each schedule's rates are torch.optim.lr_scheduler's on the same settings, bit for bit, and a job
 with weight decay, clipping and a schedule ends with the parameters of the loop a PyTorch user
 writes with torch.optim.SGD/Adam(weight_decay=…), clip_grad_norm_ and the scheduler. Fast and plain
-paths against each other: test_fast_paths.py; resuming mid-schedule: test_checkpoint_resume.py."""
+paths against each other: test_fast_paths_agreement.py; resuming mid-schedule:
+test_checkpoint_resumed_runs.py and test_fast_paths_resume.py."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """A job request: what it accepts (each field's type and bounds), and the config it resolves to.
 
-Every field's bounds are exercised through the HTTP API too (tests/api/test_validation_properties.py
-draws valid and invalid values of each); here each rule of the spec model is named once, next to
-the field it belongs to.
+Every field's bounds are exercised through the HTTP API too (tests/api/test_validation_defaults.py
+and test_validation_rejections.py draw valid and invalid values of each); here each rule of the
+spec model is named once, next to the field it belongs to.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Why: for a linear model or an MLP under mse, most of an autograd update's time o
 PyTorch's per-call overhead (building the graph, the optimizer's per-tensor loop), not arithmetic.
 Written out with torch.mm/addmm under no_grad, with the gradients put in the parameters' .grad and
 one fused optimizer kernel for all parameters, the same update costs a fraction of it and gives
-the autograd loop's numbers within float32 rounding (tests/engine/test_fast_paths.py). The
+the autograd loop's numbers within float32 rounding (tests/engine/test_fast_paths_agreement.py). The
 optimizer and its state are torch.optim's, so checkpoints have the autograd path's format.
 """
 

@@ -23,9 +23,9 @@ argument and the torch optimizers read from their param group. Weight decay is t
 (the optimizer is made with it, fused or not) and clipping is optimizers.clip_gradients between
 backward and step, on the AUTOGRAD and DENSE paths alike; the compiled kernel has neither, so a
 job with either takes DENSE instead of COMPILED (the simple choice: one implementation of each,
-torch's; tests/engine/test_fast_paths.py says which path each option takes).
+torch's; tests/engine/test_fast_paths_agreement.py says which path each option takes).
 
-COMPILED and DENSE give AUTOGRAD's numbers within float32 rounding (tests/engine/test_fast_paths.py);
+COMPILED and DENSE give AUTOGRAD's numbers within float32 rounding (tests/engine/test_fast_paths_agreement.py);
 all three are deterministic, so a checkpointed and resumed run equals the uninterrupted run of the
 same path bit for bit.
 """
