@@ -5,11 +5,12 @@
 split, the model and optimizer set up, the loop) to the final parameters and their numbers on every
 split. Everything else a job waits for is the fixed cost: the API's submit, the queue's hand-over,
 the job record, the dataset's load and preprocessing, the history and result writes, the status
-transition, and the client's poll. The job's own timestamps split it: the POST's round trip
+transition, and the client's learning of the end (a `GET ?wait=`, answered as the job ends). The
+job's own timestamps split it: the POST's round trip
 (`submit`), `created_at → started_at` (the API's write to the worker's start: the enqueue, the
 worker's wake-up and dequeue, RQ's bookkeeping), `started_at → finished_at` minus the engine (load,
-prepare, writes: `in worker`), and `finished_at →` the poll that saw it (`seen`; the machine's wall
-clock, the same for all). The first job of a dataset and the later ones are shown
+prepare, writes: `in worker`), and `finished_at →` the client holding the answer (`seen`; the machine's
+wall clock, the same for all). The first job of a dataset and the later ones are shown
 apart (a worker may keep a dataset's decoded columns between jobs).
 
 `profile()` runs the worker's per-job path in this process (`worker.tasks.run`, no RQ) under
@@ -31,6 +32,8 @@ from bench.measure import linear_data
 from bench.report import Line, emit, note
 
 SIZES = (10_000, 100_000, 1_000_000)
+WAIT_SECONDS = 30
+"""`GET /v1/jobs/{id}?wait=`: the answer comes as the job ends (service/job_waits.py), no poll."""
 FEATURES = 10
 
 
@@ -47,16 +50,16 @@ def _stamp(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
 
-def one_job(client: Client, dataset_id: str, poll: float = 0.001) -> dict[str, float]:
-    """Submit, poll every `poll` s until it ends; the seconds of each part."""
+def one_job(client: Client, dataset_id: str) -> dict[str, float]:
+    """Submit, then ask for the job with `?wait=` (answered as it ends) until it has; the seconds
+    of each part."""
     start = time.perf_counter()
     job = client.request("POST", "/v1/jobs", job_body(dataset_id))["id"]
     submitted = time.perf_counter()
     while True:
-        state = client.request("GET", f"/v1/jobs/{job}")
+        state = client.request("GET", f"/v1/jobs/{job}?wait={WAIT_SECONDS}")
         if state["status"] not in ("queued", "running"):
             break
-        time.sleep(poll)
     seen, seen_at = time.perf_counter(), time.time()
     assert state["status"] == "succeeded", state
     engine = state["result"]["seconds"]

@@ -185,7 +185,12 @@ class Client:
     def submit(self, request: dict[str, Any]) -> dict[str, Any]:
         return self.json("POST", "/v1/jobs", request)
 
-    def job(self, job_id: str) -> dict[str, Any]:
+    def job(self, job_id: str, wait: float = 0.0) -> dict[str, Any]:
+        """The job; with `wait`, answered as soon as it has ended or after `wait` seconds (capped at
+        half this client's timeout), whichever is first (the server may also answer at once)."""
+        seconds = min(wait, self.timeout / 2)
+        if seconds > 0:
+            return self.json("GET", f"/v1/jobs/{job_id}", query={"wait": f"{seconds:.3f}"})
         return self.json("GET", f"/v1/jobs/{job_id}")
 
     def cancel(self, job_id: str) -> dict[str, Any]:
@@ -265,10 +270,12 @@ class Client:
                 return
 
     def watch(self, job_id: str, interval: float = 0.2) -> Iterator[dict[str, Any]]:
-        """The job, every `interval` seconds, until it has ended (the last one yielded is final)."""
+        """The job, every `interval` seconds, until it has ended (the last one yielded is final, as
+        soon as the job has ended: each request waits for the end up to `interval`)."""
         while True:
-            job = self.job(job_id)
+            asked = time.monotonic()
+            job = self.job(job_id, wait=interval)
             yield job
             if job["status"] in TERMINAL:
                 return
-            time.sleep(interval)
+            time.sleep(max(0.0, interval - (time.monotonic() - asked)))  # the server answered early

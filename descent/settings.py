@@ -138,6 +138,9 @@ class Settings:
     max_sse_streams: int = 4
     """Live /events streams one API process serves at once; more are a 503 with Retry-After. Each
     stream holds a server thread, so this keeps threads (DESCENT_API_THREADS, 8) free for polls."""
+    max_job_waits: int = 4
+    """Requests one API process holds open with ``GET /v1/jobs/{id}?wait=`` (until the job ends)
+    at once; one more is answered at once. Each holds a server thread (DESCENT_API_THREADS, 8)."""
     uploads_per_process: int = 2
     """Dataset uploads one API process reads and parses at once. A 64 MiB CSV peaks at about
     120 MiB while it is parsed: 2 processes × 2 uploads stay well inside compose's 1 GiB for the API.

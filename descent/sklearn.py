@@ -32,6 +32,10 @@ from .client_data import is_dataframe
 from .settings import ClientSettings
 
 BATCH_OPTIMIZERS = ("minibatch", "momentum", "adam")
+WAIT_SECONDS = 15.0
+"""How long one `GET /v1/jobs/{id}?wait=` of `fit` may be held (it is answered as the job ends)."""
+BAR_SECONDS = 0.25
+"""How often the progress bar, when shown, is brought up to date."""
 
 
 class FitFailed(RuntimeError):
@@ -165,7 +169,10 @@ class _DescentEstimator(BaseEstimator):
         interval = 0.01
         try:
             while True:
-                job = client.job(job_id)
+                asked = time.monotonic()
+                # answered as the job ends (or when the bar is due, or at the deadline)
+                wait = min(BAR_SECONDS if bar is not None else WAIT_SECONDS, max(0.0, deadline - asked))
+                job = client.job(job_id, wait=wait)
                 if bar is not None:
                     bar.n = round(100 * float(job["progress"].get("fraction") or 0.0), 1)
                     bar.refresh()
@@ -174,8 +181,9 @@ class _DescentEstimator(BaseEstimator):
                 if time.monotonic() > deadline:
                     client.cancel(job_id)
                     raise FitFailed(f"job {job_id} did not end within {self.timeout} s; cancelled")
-                time.sleep(interval)
-                interval = min(0.25, interval * 1.5)
+                if time.monotonic() - asked < wait / 2:  # answered early: the server had no wait free
+                    time.sleep(interval)
+                    interval = min(0.25, interval * 1.5)
         finally:
             if bar is not None:
                 bar.close()

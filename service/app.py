@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .datasets import bp as datasets_bp
     from .events import bp as events_bp
     from .events import init_app as init_events
+    from .job_waits import init_app as init_end_waits
     from .jobs import bp as jobs_bp
     from .ops import bp as ops_bp
     from .sweeps import bp as sweeps_bp
@@ -75,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(trained_bp)
     app.register_blueprint(events_bp)
     init_events(app)
+    init_end_waits(app)
     app.register_blueprint(sweeps_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(dashboard_bp)

@@ -1,7 +1,8 @@
 """The two requests a live view repeats many times a second, answered without Flask's machinery.
 
-A dashboard or a client following a job asks GET /v1/jobs/{id} and GET /v1/jobs/{id}/history
-?after=N over and over. Through Flask each costs about four times its Redis read in Python (request
+A dashboard or a client following a job asks GET /v1/jobs/{id} (maybe with ?wait=, which holds
+the answer until the job ends: service/job_waits.py) and GET /v1/jobs/{id}/history?after=N over
+and over. Through Flask each costs about four times its Redis read in Python (request
 context, URL matching, four hooks, a Response object); with two hundred pollers that overhead, not
 Redis, is what fills the CPU. This WSGI middleware answers exactly those two requests when they
 succeed — the same store call, the same JSON bytes, the same latency metric — and hands everything
@@ -22,6 +23,7 @@ from flask import Flask
 
 from .auth import tenant_or_none
 from .door import TENANT
+from .job_waits import WAITED_ROUTE, wait_seconds
 from .jobs import MAX_AFTER
 
 log = logging.getLogger("descent.api")
@@ -45,6 +47,7 @@ class FastPolls:
         self.latency = app.extensions["descent.http_latency"]
         self.page_size = app.config["SETTINGS"].history_page_size
         self.dumps = app.json.dumps
+        self.waits = app.extensions["descent.end_waits"]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -69,9 +72,11 @@ class FastPolls:
         history = rest.endswith(HISTORY)
         job_id = rest[: -len(HISTORY)] if history else rest
         query = _query(environ.get("QUERY_STRING", ""))
-        if query is None or not _plain_id(job_id) or (query and not history):
+        if query is None or not _plain_id(job_id) or (not history and set(query) - {"wait"}):
             return None
-        after, limit = query.get("after", 0), query.get("limit", self.page_size)
+        if history and "wait" in query:
+            return None
+        after, limit = int(query.get("after", 0)), int(query.get("limit", self.page_size))
         if after > MAX_AFTER or not 1 <= limit <= self.page_size:
             return None
         tenant = environ.get(TENANT) or tenant_or_none(environ.get("HTTP_AUTHORIZATION", ""), self.keys)
@@ -80,6 +85,9 @@ class FastPolls:
         if history:
             page = self.store.history.read(job_id, after, limit, tenant)
             return None if page is None else (HISTORY_ROUTE, self._json(page))
+        if query.get("wait"):
+            job = self.waits.wait(job_id, query["wait"], lambda: self.store.jobs.get(tenant, job_id))
+            return None if job is None else (WAITED_ROUTE, self._json(job))
         job = self.store.jobs.get(tenant, job_id)
         return None if job is None else (JOB_ROUTE, self._json(job))
 
@@ -92,13 +100,20 @@ def _plain_id(segment: str) -> bool:
     return 0 < len(segment) <= 64 and segment.replace("_", "").isalnum() and segment.isascii()
 
 
-def _query(query: str) -> dict[str, int] | None:
-    """`after` and `limit` as plain decimal digits, each at most once; None for anything else."""
-    found: dict[str, int] = {}
+def _query(query: str) -> dict[str, float] | None:
+    """`after` and `limit` as plain decimal digits, `wait` as job_waits reads it, each at most once;
+    None for anything else."""
+    found: dict[str, float] = {}
     for part in query.split("&") if query else ():
         name, sep, value = part.partition("=")
-        if not sep or name not in ("after", "limit") or name in found:
+        if not sep or name not in ("after", "limit", "wait") or name in found:
             return None
+        if name == "wait":
+            try:
+                found[name] = wait_seconds(value) or 0.0
+            except ValueError:
+                return None
+            continue
         if not (value.isdigit() and value.isascii() and len(value) <= 19):
             return None
         found[name] = int(value)

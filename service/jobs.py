@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from descent.settings import Settings
 from descent.store import BadCursor, CancelOutcome, DeleteOutcome, JobStatus
@@ -12,6 +12,7 @@ from descent.store.states import STATUSES
 
 from . import context
 from .idempotency import idempotent
+from .job_waits import MAX_WAIT_SECONDS, wait_seconds
 from .limits import check_room
 from .openapi import parts as apidoc
 from .problems import Problem, invalid
@@ -112,7 +113,19 @@ def _list_jobs_doc(settings: Settings) -> dict[str, Any]:
 
 @bp.get("/<job_id>")
 def get(job_id: str) -> Response:
-    return jsonify(_job(job_id))
+    try:
+        seconds = wait_seconds(request.args.get("wait"))
+    except ValueError:
+        _job(job_id)  # an unknown job is a 404 whatever its query says
+        message = f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS:g}"
+        raise invalid(f"wait {message}", [{"field": "wait", "message": message}]) from None
+    if not seconds:
+        return jsonify(_job(job_id))
+    store, tenant = context.store(), context.tenant()
+    job = current_app.extensions["descent.end_waits"].wait(job_id, seconds, lambda: store.jobs.get(tenant, job_id))
+    if job is None:
+        raise context.not_found("job", job_id)
+    return jsonify(job)
 
 
 @apidoc.documents("/v1/jobs/{job_id}", "get")
@@ -120,6 +133,16 @@ def _get_doc(settings: Settings) -> dict[str, Any]:
     return {
         "operationId": "getJob",
         "summary": "A job: status, progress, metrics, result or error",
+        "parameters": [
+            apidoc.param(
+                "wait",
+                "query",
+                {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
+                "hold the answer until the job has ended or this many seconds have passed, whichever "
+                f"is first (default 0: at once); a process holds {settings.max_job_waits} such requests "
+                "at once, one more is answered at once",
+            )
+        ],
         "responses": apidoc.responses(
             {"200": apidoc.json_response("JobResource", "the job")}, {"404": "unknown, or not yours"}
         ),

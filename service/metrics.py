@@ -22,6 +22,7 @@ from descent.settings import Settings
 from descent.store.ops import DURATION_BUCKETS
 
 from .auth import OPEN_TENANT
+from .job_waits import WAITED_ROUTE
 from .openapi import parts as apidoc
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -120,6 +121,8 @@ def init_app(app: Flask) -> None:
         started = g.get("started")
         if started is not None:
             route = request.url_rule.rule if request.url_rule else "unmatched"
+            if request.endpoint == "jobs.get" and request.args.get("wait"):
+                route = WAITED_ROUTE
             latency.labels(request.method, route, str(response.status_code)).observe(
                 time.perf_counter() - started
             )

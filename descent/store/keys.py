@@ -178,6 +178,10 @@ def store_probe() -> str:
     return f"{PREFIX}probe"
 
 
+JOBS_ENDED = f"{PREFIX}jobs:ended"
+"""Pub/sub channel (not a key): each job's id as it ends (the API's ``?wait=`` listeners)."""
+
+
 def job_stats() -> str:
     """Hash: jobs that reached each status, ever (monotonic counters for /metrics)."""
     return f"{PREFIX}stats:jobs"

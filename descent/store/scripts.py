@@ -19,6 +19,8 @@ from typing import Any
 from redis import Redis
 from redis.client import Pipeline
 
+from . import keys
+
 
 @dataclass(frozen=True)
 class LuaScript:
@@ -82,8 +84,10 @@ STATE_KEYS = (
 """The keys a change of a job's status touches (`JobStore._state_keys` fills them in)."""
 
 ENDED = """
--- Shared tail of every move into an ended status (scripts with STATE_KEYS).
+-- Shared tail of every move into an ended status (scripts with STATE_KEYS); the job's id is
+-- published for the requests waiting for its end (service/job_waits.py).
 local function ended(job_id, ttl)
+  redis.call('PUBLISH', '""" + keys.JOBS_ENDED + """', job_id)
   redis.call('SREM', K.dataset_active, job_id)
   redis.call('SREM', K.tenant_open, job_id)
   redis.call('SREM', K.running, job_id)
