@@ -8,7 +8,8 @@ held feature-major — one contiguous run per feature — so that a block's resi
 axpys and its gradient d vectorised dot products, in one pass over the data. Full-batch runs keep
 the whole split feature-major (`fill`), and a gd epoch on 10⁶ × 10 is then memory-bound; shuffled
 runs (sgd, minibatch) pass the row-major split with the epoch's permutation, and each block's rows
-are gathered into a small feature-major buffer that stays in cache: no permuted copy.
+are gathered into a small feature-major buffer that stays in cache: no permuted copy (each row
+prefetched `prefetch.AHEAD` rows before it is read: in a random order the rows are trips to memory).
 
 Numerics. Everything is float32 like the autograd path (parameters, data, residuals); the sums over
 a block of rows are float32, the sums over blocks float64. `FAST_MATH` lets LLVM reassociate those
@@ -29,6 +30,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from .prefetch import AHEAD, prefetch_row
 
 BLOCK_ROWS = 2048
 """Rows whose residuals are held at once (8 KiB of float32: they stay in L1 while d columns pass)."""
@@ -75,6 +78,7 @@ def descend(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # prag
         size = min(batch, GATHER_ROWS)
     lr32 = np.float32(lr)
     two = np.float32(2.0)
+    row_end = d * x.itemsize - 1
     gathered = np.empty((d, 0 if order is None else size), dtype=np.float32)
     r = np.empty(size, dtype=np.float32)
     g = np.empty(d, dtype=np.float64)
@@ -84,6 +88,10 @@ def descend(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # prag
         m = hi - lo
         b0 = b[0]
         if order is not None and batch == 1:
+            if lo + AHEAD < rows:
+                ahead = order[lo + AHEAD]
+                prefetch_row(x, ahead, row_end)
+                prefetch_row(y, ahead, 0)
             i = order[lo]
             e = b0 - y[i]
             for j in range(d):
@@ -108,6 +116,10 @@ def descend(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # prag
                         r[t] = b0 - ys[t]
                 else:
                     for t in range(mb):
+                        if blo + t + AHEAD < rows:
+                            ahead = order[blo + t + AHEAD]
+                            prefetch_row(x, ahead, row_end)
+                            prefetch_row(y, ahead, 0)
                         i = order[blo + t]
                         for j in range(d):
                             gathered[j, t] = x[i, j]
