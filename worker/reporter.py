@@ -24,7 +24,16 @@ import numpy as np
 from descent.search import Pruning
 from descent.settings import Settings
 from descent.store import Store
-from descent.store.records import DEV_POINT, TRAIN_POINT, encode_dev, encode_train, encode_train_arrays
+from descent.store.records import (
+    DEV_POINT,
+    TRAIN_FORMAT,
+    TRAIN_FORMATS,
+    encode_dev,
+    encode_points,
+    train_format,
+    train_point_arrays,
+    train_points,
+)
 from descent.store.trouble import PASSING, describe
 from worker.engine import Signal
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
@@ -48,8 +57,11 @@ class RedisReporter:
         self.flush_seconds = settings.flush_seconds
         self.checkpoint_seconds = settings.checkpoint_seconds
         self.train: list[tuple[int, int, float, float, float]] = []
-        self.train_blocks: list[bytes] = []
-        """Encoded points from train_points, in order, all before those of `train`."""
+        self.train_blocks: list[np.ndarray] = []
+        """Points from train_points (TRAIN_POINT records), in order, all before those of `train`;
+        written in the history's format (`train_format`) when flushed."""
+        self.train_format: int | None = None
+        """The format the job's history is written in, once the plan is written (records.py)."""
         self.dev: list[tuple[int, int, float]] = []
         self.progress: dict[str, Any] = {
             "epoch": 0,
@@ -67,6 +79,8 @@ class RedisReporter:
         self.written = (0, 0)
         """Byte lengths of the train and dev histories in Redis as this reporter knows them (an
         attempt starts with an empty history, or one cut back to its checkpoint: `history_from`)."""
+        self._from = (0, 0)
+        """The points (train, dev) this attempt's history starts with (bytes once the format is known)."""
         self.hold_at = store.holds.step(config["dataset_id"]) if settings.test_hooks else None
         """Tests only: the step at which this job waits until its hold is released."""
         self._hold_checkpointed = False
@@ -81,7 +95,7 @@ class RedisReporter:
 
     def history_from(self, train_points: int, dev_points: int) -> None:
         """The history this attempt continues: the points a resumed checkpoint had seen."""
-        self.written = (train_points * TRAIN_POINT.itemsize, dev_points * DEV_POINT.itemsize)
+        self._from = (train_points, dev_points)
 
     # -- engine callbacks ------------------------------------------------------------------------
     def plan(
@@ -94,7 +108,7 @@ class RedisReporter:
         self.config = {**self.config, "log_every": log_every}
         if lr is not None:
             self.config["optimizer"] = {**self.config["optimizer"], "lr": lr}
-        self._plan = (log_every, steps_per_epoch, self.config)
+        self._plan = (log_every, steps_per_epoch, self.config, train_format(self.config))
         try:
             self._write_plan()
         except PASSING as exc:
@@ -103,8 +117,9 @@ class RedisReporter:
     def _write_plan(self) -> None:
         """The layout readers need before any point; kept for the next flush if Redis refuses it."""
         if self._plan is not None:
-            self.store.jobs.plan(self.job_id, *self._plan)
+            self.train_format = self.store.jobs.plan(self.job_id, *self._plan)
             self._plan = None
+            self.written = (self._from[0] * self._train_size(), self._from[1] * DEV_POINT.itemsize)
 
     def train_point(self, step: int, epoch: int, loss: float, smoothed: float, lr: float) -> None:
         self.train.append((step, epoch, loss, smoothed, lr))
@@ -115,9 +130,9 @@ class RedisReporter:
     def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any, lr: float) -> None:
         """Several points at once (numpy arrays): encoded straight into records."""
         if self.train:
-            self.train_blocks.append(encode_train(self.train))
+            self.train_blocks.append(train_points(self.train))
             self.train.clear()
-        self.train_blocks.append(encode_train_arrays(steps, epoch, losses, smoothed, lr))
+        self.train_blocks.append(train_point_arrays(steps, epoch, losses, smoothed, lr))
         step = int(steps[-1])
         self.progress["step"] = step
         self.progress["fraction"] = step / self.total_steps if self.total_steps else 0.0
@@ -208,21 +223,22 @@ class RedisReporter:
         else:
             log.debug("job %s: redis still %s; keeping %s buffered", self.job_id, describe(exc), kept)
 
-    def _hold_back(self, train: bytes) -> bytes:
-        """The last train record, when it ends an epoch whose dev point is not written yet.
+    def _hold_back(self, points: np.ndarray) -> int:
+        """1 when the last train point ends an epoch whose dev point is not written yet, else 0.
 
         The engine emits an epoch's last train point before that epoch's dev point. A reader who saw
         the train point first would move `next` past the dev point's step and never get it; so
         that train point waits for the next flush, which carries the dev point too.
         """
         spe = getattr(self, "steps_per_epoch", 0)
-        if not train or not spe or not self.config.get("split", {}).get("dev"):
-            return b""
-        last = train[-TRAIN_POINT.itemsize :]
-        step = int(np.frombuffer(last, dtype=TRAIN_POINT)["step"][0])
-        if step % spe or any(d[0] == step for d in self.dev):
-            return b""
-        return last
+        if not len(points) or not spe or not self.config.get("split", {}).get("dev"):
+            return 0
+        step = int(points["step"][-1])
+        return 0 if step % spe or any(d[0] == step for d in self.dev) else 1
+
+    def _train_size(self) -> int:
+        """Bytes of one train record in the history's format."""
+        return TRAIN_FORMATS[self.train_format or TRAIN_FORMAT].itemsize
 
     def flush(self, required: bool = False, checkpoint: bytes | None = None) -> None:
         """Write what is buffered (or just poll for a cancel) in one round trip.
@@ -231,17 +247,17 @@ class RedisReporter:
         next try; only a `required` flush (the last one of a job, or one carrying a checkpoint)
         raises.
         """
-        train = b"".join([*self.train_blocks, encode_train(self.train) if self.train else b""])
-        held = b"" if required or checkpoint is not None else self._hold_back(train)
-        if held:
-            train = train[: -len(held)]
+        blocks = [*self.train_blocks, train_points(self.train)] if self.train else self.train_blocks
+        points = np.concatenate(blocks) if len(blocks) > 1 else (blocks[0] if blocks else train_points([]))
+        held = 0 if required or checkpoint is not None else self._hold_back(points)
+        sent = points[: len(points) - held]
         dev = encode_dev(self.dev) if self.dev else b""
         dirty = self._dirty
         try:
-            self._write_plan()
+            self._write_plan()  # first: the history's format comes with it
             flushed = self.store.jobs.flush(
                 self.job_id,
-                train,
+                encode_points(sent, self.train_format or TRAIN_FORMAT) if len(sent) else b"",
                 dev,
                 self.progress if dirty else None,
                 self.metrics if dirty else None,
@@ -252,7 +268,7 @@ class RedisReporter:
         except PASSING as exc:
             if required:
                 raise
-            self._refused(exc, f"{(len(train) + len(held)) // TRAIN_POINT.itemsize} points")
+            self._refused(exc, f"{len(points)} points")
             self._last_flush = time.monotonic()
             return
         if checkpoint is not None:
@@ -270,7 +286,7 @@ class RedisReporter:
                 "job %s: redis lost %d train and %d dev points it had acknowledged (a crash within its "
                 "fsync window); the history has a gap there",
                 self.job_id,
-                flushed.lost[0] // TRAIN_POINT.itemsize,
+                flushed.lost[0] // self._train_size(),
                 flushed.lost[1] // DEV_POINT.itemsize,
             )
         if not mine:
@@ -279,7 +295,7 @@ class RedisReporter:
         self.train.clear()
         self.train_blocks.clear()
         if held:
-            self.train_blocks.append(held)
+            self.train_blocks.append(points[-held:])
         self.dev.clear()
         self._dirty = False
         self._last_flush = time.monotonic()

@@ -9,7 +9,7 @@ import numpy as np
 from redis import Redis
 
 from . import keys, scripts
-from .records import DEV_POINT, TRAIN_FORMATS
+from .records import DEV_POINT, TRAIN_FORMATS, implied_steps
 from .states import JobStatus
 
 
@@ -33,19 +33,26 @@ class HistoryStore:
         )
         if reply is None:
             return None
-        status, train_raw, dev_raw, count, first_index, train_format, config = reply
+        status, train_raw, dev_raw, count, first_index, train_format, config, log_every, per_epoch, progress = reply
         fetched = np.frombuffer(train_raw, dtype=TRAIN_FORMATS[int(train_format)])
-        seen = int(np.count_nonzero(fetched["step"] <= after))
+        if "step" in fetched.dtype.names:
+            steps, epochs = fetched["step"], fetched["epoch"]
+        else:  # compact records: the plan and the job's last step say where each point is
+            last = json.loads(progress).get("step", 0) if progress else 0
+            steps = implied_steps(int(first_index), len(fetched), int(log_every), int(last))
+            epochs = (steps - np.uint64(1)) // np.uint64(max(int(per_epoch), 1)) if len(steps) else steps
+        seen = int(np.count_nonzero(steps <= after))
         train = fetched[seen : seen + limit]
-        next_step = int(train["step"][-1]) if len(train) else after
+        steps, epochs = steps[seen : seen + limit], epochs[seen : seen + limit]
+        next_step = int(steps[-1]) if len(train) else after
         dev = np.frombuffer(dev_raw, dtype=DEV_POINT)
         dev = dev[(dev["step"] > after) & (dev["step"] <= next_step)]
         unread = int(count) - (int(first_index) + seen + len(train))
         complete = JobStatus(status.decode()).ended and unread <= 0
         return {
             "train": {
-                "step": train["step"].tolist(),
-                "epoch": train["epoch"].tolist(),
+                "step": steps.tolist(),
+                "epoch": epochs.tolist(),
                 "loss": train["loss"].tolist(),
                 "smoothed": train["smoothed"].tolist(),
                 "lr": train["lr"].tolist() if "lr" in train.dtype.names else [_one_rate(config)] * len(train),
@@ -80,7 +87,7 @@ class HistoryStore:
 
 
 def _one_rate(config: bytes | None) -> float | None:
-    """The rate of every point of a history written before points had one (format 1): the job's
-    `optimizer.lr`, the only rate a job had then (the config shows the one "auto" chose)."""
+    """The rate of every point of a history whose records hold none (formats 1 and 3): the job's
+    `optimizer.lr`, its only rate (the config shows the one "auto" chose)."""
     lr = json.loads(config).get("optimizer", {}).get("lr") if config else None
     return float(lr) if isinstance(lr, int | float) and not isinstance(lr, bool) else None

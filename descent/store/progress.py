@@ -41,18 +41,24 @@ class ProgressWrites:
         self.redis = redis
         self._flush = scripts.KeyedScript(redis, scripts.FLUSH)
 
-    def plan(self, job_id: str, log_every: int, steps_per_epoch: int, config: dict[str, Any]) -> None:
+    def plan(
+        self,
+        job_id: str,
+        log_every: int,
+        steps_per_epoch: int,
+        config: dict[str, Any],
+        train_format: int = TRAIN_FORMAT,
+    ) -> int:
         """Record how the history is laid out (the readers need it: its windows, its epochs, the
-        format of its train records) and the config as run."""
-        self.redis.hset(
-            keys.job(job_id),
-            mapping={
-                "log_every": log_every,
-                "steps_per_epoch": steps_per_epoch,
-                "train_format": TRAIN_FORMAT,
-                "config": json.dumps(config),
-            },
-        )
+        format of its train records) and the config as run; one round trip. Returns the format the
+        history is in: `train_format`, unless an earlier attempt of the job chose one already (its
+        points are kept on a resume, and a history is in one format)."""
+        job = keys.job(job_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hsetnx(job, "train_format", train_format)
+        pipe.hset(job, mapping={"log_every": log_every, "steps_per_epoch": steps_per_epoch, "config": json.dumps(config)})
+        pipe.hget(job, "train_format")
+        return int(pipe.execute()[-1])
 
     def flush(
         self,

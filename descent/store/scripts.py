@@ -331,8 +331,10 @@ READ_HISTORY = LuaScript(
 -- format (1, 2, ...); the job's `train_format` says which its history holds (absent: 1).
 -- Train point i covers steps (i*log_every, (i+1)*log_every], so the first point past `after` is at
 -- index after // log_every or the one behind it; dev point j sits at step (j+1)*steps_per_epoch.
--- Returns {status, train, dev, train count, first index, format, config (format 1 only, else false)}.
-local h = redis.call('HMGET', K.job, 'status', 'log_every', 'steps_per_epoch', 'tenant', 'train_format')
+-- Returns {status, train, dev, train count, first index, format, config (formats 1 and 3, whose
+-- points take the job's one rate from it, else false), log_every, steps_per_epoch, progress}.
+local h = redis.call('HMGET', K.job, 'status', 'log_every', 'steps_per_epoch', 'tenant', 'train_format',
+                     'progress')
 if not h[1] then return false end
 if ARGV[4] ~= '' and h[4] ~= ARGV[4] then return false end
 local after = tonumber(ARGV[1])
@@ -354,8 +356,8 @@ local j1 = math.min(math.floor(i1 * le / spe) + 1, dcount)
 local dev = ''
 if j1 > j0 then dev = redis.call('GETRANGE', K.dev, j0 * drec, j1 * drec - 1) end
 local config = false
-if format == 1 then config = redis.call('HGET', K.job, 'config') end
-return {h[1], train, dev, count, i0, format, config}
+if format == 1 or format == 3 then config = redis.call('HGET', K.job, 'config') end
+return {h[1], train, dev, count, i0, format, config, le, spe, h[6] or false}
 """,
     ("job", "train", "dev"),
 )
