@@ -34,10 +34,16 @@ def prefetch_row(typingctx: Any, array: Any, row: Any, span: Any) -> Any:
         byte_ptr = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         hint = ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
-        fetch = cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch.p0")
+        fetch = cgutils.get_or_insert_function(builder.module, hint, _intrinsic_name(byte_ptr))
         for address in (start, builder.add(start, args[2])):
             # read (0), keep in every cache level (3), data cache (1)
             builder.call(fetch, [builder.inttoptr(address, byte_ptr), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
 
     return types.void(array, types.int64, types.int64), codegen
+
+
+def _intrinsic_name(byte_ptr: Any) -> str:
+    """`llvm.prefetch` by its pointer type's name: "p0" under LLVM's opaque pointers (the IR
+    prints them "ptr"), "p0i8" under the typed pointers of older llvmlite releases."""
+    return "llvm.prefetch.p0" if str(byte_ptr) == "ptr" else "llvm.prefetch.p0i8"
