@@ -4,26 +4,12 @@ rate the history's plan implies, page by page; a job keeps the format an earlier
 from __future__ import annotations
 
 import json
-import uuid
-
-import pytest
-import redis as redis_lib
 
 from descent.store import Store, keys
 from descent.store.records import COMPACT_FORMAT, TRAIN_FORMAT, TRAIN_FORMATS, encode_dev, encode_train
 from tests.support.store_records import make_dataset, make_job
 
 CONFIG = {"dataset_id": "x", "optimizer": {"type": "sgd", "lr": 0.25}}
-
-
-@pytest.fixture()
-def store(redis_url) -> Store:
-    return Store(redis_lib.Redis.from_url(redis_url))
-
-
-@pytest.fixture()
-def tenant() -> str:
-    return "t-" + uuid.uuid4().hex
 
 
 def _running(store: Store, tenant: str) -> str:

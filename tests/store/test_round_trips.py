@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 import redis as redis_lib
 
 from descent.store import JobStatus, Store, keys
 from descent.store.scripts import KeyedScript, LuaScript
 from tests.support.store_records import make_dataset, make_job
-
-
-@pytest.fixture()
-def store(redis_url) -> Store:
-    return Store(redis_lib.Redis.from_url(redis_url))
 
 
 class Counting(redis_lib.Redis):

@@ -7,17 +7,10 @@ from __future__ import annotations
 import uuid
 
 import numpy as np
-import pytest
-import redis as redis_lib
 
 from descent.store import Store, keys
 from descent.store.progress import STAGE_BYTES
 from descent.store.records import TRAIN_POINT, encode_train_arrays
-
-
-@pytest.fixture()
-def store(redis_url) -> Store:
-    return Store(redis_lib.Redis.from_url(redis_url))
 
 
 def running_job(store: Store) -> str:

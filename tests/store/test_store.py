@@ -6,24 +6,12 @@ import json
 import uuid
 
 import numpy as np
-import pytest
-import redis as redis_lib
 
-from descent.store import Store, keys
+from descent.store import keys
 from descent.store.datasets import UNPUBLISHED_SECONDS
 from descent.store.records import TRAIN_FORMATS, TRAIN_POINT, encode_dev, encode_train
 from tests.support.store_records import make_dataset, make_job
 from tests.support.tables import category, datetime, number, table, text
-
-
-@pytest.fixture()
-def store(redis_url) -> Store:
-    return Store(redis_lib.Redis.from_url(redis_url))
-
-
-@pytest.fixture()
-def tenant() -> str:
-    return "t-" + uuid.uuid4().hex
 
 
 def test_dataset_columns_round_trip_as_float32(store, tenant):
