@@ -128,7 +128,7 @@ class RedisReporter:
         self._dirty = True
 
     def train_points(self, steps: Any, epoch: int, losses: Any, smoothed: Any, lr: float) -> None:
-        """Several points at once (numpy arrays): encoded straight into records."""
+        """Several points at once (numpy arrays), kept as records until the flush writes them."""
         if self.train:
             self.train_blocks.append(train_points(self.train))
             self.train.clear()
