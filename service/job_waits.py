@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask
 from redis import Redis
 
-from descent.store import keys
+from descent.store import JobStatus, keys
 
 log = logging.getLogger("descent.api")
 
@@ -34,7 +34,6 @@ RECHECK_SECONDS = 1.0
 """How often a waiter reads its job itself, in case the message of its end was lost."""
 RECONNECT_SECONDS = 0.5
 """The listener's pause between tries while Redis is away."""
-OPEN = ("queued", "running")
 WAITED_ROUTE = "/v1/jobs/<job_id>?wait"
 """The latency metric's `route` label of a GET that asked to wait: its seconds are the job's, not
 the server's, and would hide the polls' latency under the job route's label."""
@@ -54,11 +53,8 @@ class EndWaits:
     def wait(self, job_id: str, seconds: float, read: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
         """`read()`'s job once it has ended, or as it stands after `seconds` (at once when no slot is
         free); None when it disappeared meanwhile."""
-        job = read()
-        if job is None or job["status"] not in OPEN or seconds <= 0:
-            return job
-        if self.slots is None or not self.slots.acquire(blocking=False):
-            return job
+        if seconds <= 0 or self.slots is None or not self.slots.acquire(blocking=False):
+            return read()
         try:
             return self._wait(job_id, time.monotonic() + seconds, read)
         finally:
@@ -78,7 +74,7 @@ class EndWaits:
             while True:
                 job = read()  # after registering: an end published from here on wakes `woken`
                 left = deadline - time.monotonic()
-                if job is None or job["status"] not in OPEN or left <= 0:
+                if job is None or JobStatus(job["status"]).ended or left <= 0:
                     return job
                 woken.wait(min(left, RECHECK_SECONDS))
                 woken.clear()

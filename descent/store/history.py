@@ -40,7 +40,7 @@ class HistoryStore:
         else:  # compact records: the plan and the job's last step say where each point is
             last = json.loads(progress).get("step", 0) if progress else 0
             steps = implied_steps(int(first_index), len(fetched), int(log_every), int(last))
-            epochs = (steps - np.uint64(1)) // np.uint64(max(int(per_epoch), 1)) if len(steps) else steps
+            epochs = (steps - np.uint64(1)) // np.uint64(max(int(per_epoch), 1))
         seen = int(np.count_nonzero(steps <= after))
         train = fetched[seen : seen + limit]
         steps, epochs = steps[seen : seen + limit], epochs[seen : seen + limit]

@@ -74,13 +74,6 @@ def encode_train(points: list[tuple[int, int, float, float, float]], train_forma
     return encode_points(train_points(points), train_format)
 
 
-def encode_train_arrays(
-    steps: np.ndarray, epoch: int, losses: np.ndarray, smoothed: np.ndarray, lr: float
-) -> bytes:
-    """Pack points given as arrays in TRAIN_FORMAT, as `encode_train` would."""
-    return train_point_arrays(steps, epoch, losses, smoothed, lr).tobytes()
-
-
 def train_point_arrays(
     steps: np.ndarray, epoch: int, losses: np.ndarray, smoothed: np.ndarray, lr: float
 ) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from descent.store import Store, keys
 from descent.store.progress import STAGE_BYTES
-from descent.store.records import TRAIN_POINT, encode_train_arrays
+from descent.store.records import TRAIN_POINT, train_point_arrays
 
 
 def running_job(store: Store) -> str:
@@ -25,7 +25,7 @@ def running_job(store: Store) -> str:
 
 def points(first: int, count: int) -> bytes:
     steps = np.arange(first, first + count)
-    return encode_train_arrays(steps, 0, steps * 0.5, steps * 0.25, 0.1)
+    return train_point_arrays(steps, 0, steps * 0.5, steps * 0.25, 0.1).tobytes()
 
 
 def history(store: Store, job_id: str) -> bytes:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .prefetch import AHEAD, prefetch_row
+from .prefetch import AHEAD, prefetch_ahead
 
 BLOCK_ROWS = 2048
 """Rows whose residuals are held at once (8 KiB of float32: they stay in L1 while d columns pass)."""
@@ -88,10 +88,7 @@ def descend(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # prag
         m = hi - lo
         b0 = b[0]
         if order is not None and batch == 1:
-            if lo + AHEAD < rows:
-                ahead = order[lo + AHEAD]
-                prefetch_row(x, ahead, row_end)
-                prefetch_row(y, ahead, 0)
+            prefetch_ahead(x, y, order, lo + AHEAD, row_end)
             i = order[lo]
             e = b0 - y[i]
             for j in range(d):
@@ -116,10 +113,7 @@ def descend(x, y, order, w, b, has_bias, lr, batch, first, stop, costs):  # prag
                         r[t] = b0 - ys[t]
                 else:
                     for t in range(mb):
-                        if blo + t + AHEAD < rows:
-                            ahead = order[blo + t + AHEAD]
-                            prefetch_row(x, ahead, row_end)
-                            prefetch_row(y, ahead, 0)
+                        prefetch_ahead(x, y, order, blo + t + AHEAD, row_end)
                         i = order[blo + t]
                         for j in range(d):
                             gathered[j, t] = x[i, j]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -47,3 +47,12 @@ def _intrinsic_name(byte_ptr: Any) -> str:
     """`llvm.prefetch` by its pointer type's name: "p0" under LLVM's opaque pointers (the IR
     prints them "ptr"), "p0i8" under the typed pointers of older llvmlite releases."""
     return "llvm.prefetch.p0" if str(byte_ptr) == "ptr" else "llvm.prefetch.p0i8"
+
+
+@njit(inline="always", boundscheck=False)
+def prefetch_ahead(x: Any, y: Any, order: Any, at: int, row_end: int) -> None:  # pragma: no cover - compiled
+    """Prefetch row `order[at]` of x (its `row_end` + 1 bytes) and of y, when `at` is in the order."""
+    if at < order.shape[0]:
+        ahead = order[at]
+        prefetch_row(x, ahead, row_end)
+        prefetch_row(y, ahead, 0)
