@@ -51,12 +51,22 @@ def running_job(store: Store, hold_at: int | None = None) -> tuple[str, dict]:
     return job_id, config
 
 
-def test_an_epochs_last_train_point_waits_for_its_dev_point(settings, store):
+def one_by_one(reporter: RedisReporter) -> None:
+    reporter.train_point(1, 0, 1.0, 1.0, 0.01)
+    reporter.train_point(2, 0, 0.5, 0.8, 0.01)
+
+
+def as_arrays(reporter: RedisReporter) -> None:
+    """As the compiled paths report: a block of points, built in the history's (compact) format."""
+    reporter.train_points(np.array([1, 2]), 0, np.array([1.0, 0.5]), np.array([1.0, 0.8]), 0.01)
+
+
+@pytest.mark.parametrize("report", [one_by_one, as_arrays])
+def test_an_epochs_last_train_point_waits_for_its_dev_point(settings, store, report):
     job_id, config = running_job(store)
     reporter = RedisReporter(store, job_id, config, settings)
     reporter.plan(epochs=2, steps_per_epoch=2, log_every=1, total_steps=4, lr=0.01)
-    reporter.train_point(1, 0, 1.0, 1.0, 0.01)
-    reporter.train_point(2, 0, 0.5, 0.8, 0.01)
+    report(reporter)
     reporter.flush()
     page = store.history.read(job_id, 0, 100)
     assert page["train"]["step"] == [1]  # step 2 ends epoch 1: it waits for epoch 1's dev point
@@ -64,6 +74,7 @@ def test_an_epochs_last_train_point_waits_for_its_dev_point(settings, store):
     reporter.flush()
     page = store.history.read(job_id, page["next"], 100)
     assert page["train"]["step"] == [2] and page["dev"]["step"] == [2]
+    assert page["train"]["loss"] == [0.5] and page["train"]["smoothed"] == [0.8]
 
 
 def test_a_held_job_checkpoints_then_waits_until_released_or_cancelled(settings, store):
