@@ -5,7 +5,7 @@ names another (`REDIS_URL`, `NUMBA_CACHE_DIR`, `PROMETHEUS_MULTIPROC_DIR`). The 
 Configuration table lists them all. Reading happens in `Settings.from_env()` (the service and the
 workers) and `ClientSettings.from_env()` (the `descent` command), so tests build their own
 instances. This is also the one module that writes the process environment: `export_for_libraries`
-hands the variables that libraries read themselves (numba, prometheus_client, numpy) to them.
+hands the two variables that libraries read themselves (numba, prometheus_client) to them.
 """
 
 from __future__ import annotations
@@ -251,19 +251,12 @@ def export_for_libraries(settings: Settings, environ: MutableMapping[str, str] |
     processes inherit both. With torch_threads set (a worker), numpy's BLAS gets as many threads
     (OPENBLAS_NUM_THREADS, read when numpy loads; a value already set is kept): on a busy host a
     BLAS call that hands half a vector to a second thread waits for it to be scheduled —
-    milliseconds for a dot product of microseconds (a job's final metrics make several).
-
-    NUMPY_MADVISE_HUGEPAGE=0 (numpy reads it on import; a value already set is kept): numpy asks the
-    kernel for transparent huge pages for each array of 4 MB or more, and where the host's policy is
-    `madvise` (Debian's default) the first touch of such an array cost about 3x its copy here. A
-    worker preparing a new 1M x 10 dataset spent 80 ms standardizing it instead of 25 and 73 ms
-    interleaving its columns instead of 25; a 5-epoch minibatch job on it took 545 ms, not 380."""
+    milliseconds for a dot product of microseconds (a job's final metrics make several)."""
     from descent.numba_seed import seed
 
     env = os.environ if environ is None else environ
     env["NUMBA_CACHE_DIR"] = settings.numba_cache_dir
     seed(settings.numba_cache_seed, settings.numba_cache_dir)
-    env.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
     if settings.torch_threads > 0:
         env.setdefault("OPENBLAS_NUM_THREADS", str(settings.torch_threads))
     if settings.metrics_dir:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from descent.settings import ClientSettings, Settings, export_for_libraries
-from tests.support.processes import ROOT
 
 
 @pytest.mark.parametrize(
@@ -66,12 +61,9 @@ def test_client_settings():
 def test_libraries_get_their_variables():
     env: dict[str, str] = {}
     export_for_libraries(Settings(numba_cache_dir="/n"), env)
-    assert env == {"NUMBA_CACHE_DIR": "/n", "NUMPY_MADVISE_HUGEPAGE": "0"}
+    assert env == {"NUMBA_CACHE_DIR": "/n"}
     export_for_libraries(Settings(numba_cache_dir="/n", metrics_dir="/m"), env)
-    assert env == {"NUMBA_CACHE_DIR": "/n", "NUMPY_MADVISE_HUGEPAGE": "0", "PROMETHEUS_MULTIPROC_DIR": "/m"}
-    forced = {"NUMPY_MADVISE_HUGEPAGE": "1"}
-    export_for_libraries(Settings(), forced)
-    assert forced["NUMPY_MADVISE_HUGEPAGE"] == "1"  # a value set on purpose wins
+    assert env == {"NUMBA_CACHE_DIR": "/n", "PROMETHEUS_MULTIPROC_DIR": "/m"}
 
 
 def test_a_workers_torch_threads_are_numpys_blas_threads_too():
@@ -91,17 +83,3 @@ def test_the_in_flight_cap_is_off_when_open_and_half_the_threads_with_tenants():
     keyed = {"DESCENT_API_THREADS": "8", "DESCENT_API_KEYS": "a:k1,b:k2"}
     assert Settings.from_env(keyed).concurrency == 4
     assert Settings.from_env({**keyed, "DESCENT_TENANT_CONCURRENCY": "3"}).concurrency == 3
-
-
-def test_numpy_asks_for_no_huge_pages_in_our_processes():
-    """The variable reaches numpy when exported before it loads, as `python -m worker` and
-    `python -m service` do (a first touch of a madvised huge page cost ~3× a copy: settings.py)."""
-    check = (
-        "from descent.settings import Settings, export_for_libraries\n"
-        "export_for_libraries(Settings())\n"
-        "import numpy._core.multiarray as m\n"
-        "print(m._get_madvise_hugepage())\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
-    out = subprocess.run([sys.executable, "-c", check], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
