@@ -25,6 +25,7 @@ from worker.engine.metrics import (
     log_loss,
     multiclass_metrics,
     regression_metrics,
+    regression_numbers,
     roc_auc,
 )
 
@@ -41,6 +42,20 @@ def test_regression_equals_scikit_learn() -> None:
     ours = regression_metrics(y.astype(np.float32), pred)
     assert set(ours) == KEYS["regression"]
     assert_metrics_match(ours, reference("mse", y.astype(np.float32), pred), "regression")
+
+
+def test_the_results_r2_is_the_metrics_r2_unrounded() -> None:
+    """The result's `r2` fields come from the same residual as the split's metrics (one pass):
+    equal where finite, and the raw value where the metrics say null."""
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=1000).astype(np.float32)
+    pred = y + rng.normal(0.0, 0.3, 1000)
+    r2, scores = regression_numbers(y, pred)
+    assert r2 == scores["r2"] == regression_metrics(y, pred)["r2"]
+    assert r2 == pytest.approx(reference("mse", y, pred)["r2"], rel=1e-9)
+    with np.errstate(over="ignore", invalid="ignore"):
+        wild, scores = regression_numbers(np.array([1.0, 2.0, 3.0]), np.array([1e200, -1e200, 3.0]))
+    assert math.isinf(wild) and scores["r2"] is None
 
 
 @pytest.mark.parametrize("fitted", [True, False])

@@ -18,7 +18,7 @@ from descent.predict import classify
 
 from .data import Part, Splits
 from .losses import LossSpec
-from .metrics import Metrics, binary_metrics, multiclass_metrics, r2_score, regression_metrics
+from .metrics import Metrics, binary_metrics, multiclass_metrics, regression_numbers
 from .models import Params
 
 
@@ -125,7 +125,8 @@ def evaluate(params: Params, part: Part, loss: LossSpec) -> PartNumbers:
     out = params.predict(part.x)
     cost = loss.measure(out, part.y)
     if loss.regression:
-        return PartNumbers(cost, r2_score(part.y, out), None, regression_metrics(part.y, out))
+        r2, scores = regression_numbers(part.y, out)
+        return PartNumbers(cost, r2, None, scores)
     predicted, probability = classify(out, loss.name)
     assert probability is not None  # a classification loss
     scores = (multiclass_metrics if loss.multiclass else binary_metrics)(part.y, predicted, probability)
