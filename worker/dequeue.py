@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from redis import Redis
-from rq.exceptions import DequeueTimeout, NoSuchJobError
+from rq.exceptions import DequeueTimeout, NoSuchJobError, StopRequested
 from rq.job import Job
 from rq.queue import Queue
 
@@ -48,6 +48,11 @@ class FairQueue(Queue):
     ) -> tuple[Job, Queue] | None:
         """RQ's contract: (job, queue), None when `timeout` is None and nothing waits, or
         DequeueTimeout after `timeout` seconds of waiting."""
+        if STOPPING.is_set():
+            # Told to stop, and RQ's StopRequested was lost: its signal handler raises it wherever the
+            # main thread is, and inside a logging call (RQ logs each failed try while Redis is away)
+            # `logging` swallows it. Ending the loop here, before anything is taken, loses no job.
+            raise StopRequested()
         family = next(iter(queues)).name
         turns = rotation(connection, family)
         shared_key = cls.redis_queue_namespace_prefix + family

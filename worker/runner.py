@@ -174,8 +174,10 @@ class DescentWorker(SimpleWorker):
         )
 
     def run_maintenance_tasks(self) -> None:
-        """RQ's periodic registry upkeep (transactions, refused on a full Redis) waits for room."""
-        until_room(super().run_maintenance_tasks, "RQ's registry upkeep", STOPPING)
+        """RQ's periodic registry upkeep (transactions, refused on a full Redis) waits for room; a
+        stopping worker skips it (the next take ends its loop: `FairQueue.dequeue_any`)."""
+        if not STOPPING.is_set():
+            until_room(super().run_maintenance_tasks, "RQ's registry upkeep", STOPPING)
 
     def register_birth(self) -> None:
         """A work loop (re)starting on a full Redis waits here for room to register."""
@@ -221,6 +223,11 @@ class DescentWorker(SimpleWorker):
                     own.execute()
         except FULL as exc:
             log.warning("worker %s: RQ heartbeat not written, redis full (%s)", self.name, exc)
+        except RedisError as exc:
+            if not STOPPING.is_set():
+                raise
+            # stopping with Redis away: RQ's loop goes on to the take, which ends it (dequeue.py)
+            log.debug("worker %s: RQ heartbeat not written while stopping (%s)", self.name, exc)
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         STOPPING.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
@@ -12,7 +14,16 @@ from service import create_app
 from tests.support.api import full_history, submit, upload, wait_job
 from tests.support.data import WORKED
 from tests.support.holds import Hold, wait_held
-from tests.support.processes import WORKER_DEADLINE, RedisServer, Worker, wait_beating, wait_for
+from tests.support.processes import (
+    ROOT,
+    WORKER_DEADLINE,
+    WORKER_LOGS,
+    RedisServer,
+    Worker,
+    wait_beating,
+    wait_for,
+    worker_env,
+)
 
 AOF = ("--appendonly", "yes", "--appendfsync", "everysec")
 
@@ -145,3 +156,34 @@ def test_a_worker_told_to_stop_while_redis_is_gone_stops(settings, server):
     server.stop(keep_data=True)
     worker.proc.terminate()  # what `docker compose stop worker` sends
     assert worker.proc.wait(15) == 0
+
+
+def test_a_stop_whose_exception_was_lost_still_stops_the_worker(settings, server):
+    """RQ's SIGTERM handler raises StopRequested wherever the worker's main thread is; inside the
+    log call of RQ's retry loop (Redis away) `logging` swallows it, and the worker retried forever
+    (seen once in CI). Here Redis goes away under an idle worker, then the stop comes without its
+    exception (tests/support/lost_stop.py): the loop must end all the same."""
+    client = redis_lib.Redis.from_url(server.url)
+    log = (WORKER_LOGS / "lost-stop.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.lost_stop"],
+        cwd=ROOT,
+        env=worker_env(replace(settings, redis_url=server.url)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+    )
+    try:
+
+        def idle() -> bool:  # in RQ's dequeue loop: its state is written as the loop starts
+            return any(client.hget(key, "state") == b"idle" for key in client.scan_iter("rq:worker:*"))
+
+        wait_for(idle, timeout=WORKER_DEADLINE, what="the worker idle in RQ's dequeue loop")
+        server.stop(keep_data=True)
+        out, _ = proc.communicate(b"stop\n", timeout=15)
+        assert b"stopped" in out and proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
