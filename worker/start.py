@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import time
+from typing import Any
 
 import torch  # imported up front: a job must not pay for it, and no fork follows
 from redis import Redis
@@ -64,6 +66,14 @@ def lower_priority(nice: int) -> None:
         os.nice(nice)
 
 
+def stop_before_rq(signum: int, frame: Any) -> None:
+    """SIGTERM before RQ's work loop has installed its own handler (the warm-up, RQ's registration)
+    or between two of its loops: note the stop. Python's default would kill the worker (exit -15,
+    seen when `docker compose stop` came during start-up); with STOPPING set, the start-up goes on,
+    RQ's loop ends at its first take (`FairQueue.dequeue_any`) and `serve` returns."""
+    STOPPING.set()
+
+
 RESTART_PAUSE_SECONDS = (1.0, 2.0, 5.0)
 """Pauses before RQ's work loop starts again after it ended on an error (the last one repeats)."""
 
@@ -114,6 +124,7 @@ def main(settings: Settings, argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, stop_before_rq)
     lower_priority(settings.worker_nice)
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
