@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Where Redis is when REDIS_URL is unset: the local server of a developer machine."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+"""DESCENT_LOG_LEVEL's values, as `logging` names them."""
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -193,10 +195,16 @@ class Settings:
 
     # -- every process ----------------------------------------------------------------------------
     log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    """The root logger's level (DEBUG adds a line per job naming where its time went outside the
+    engine: worker/spans.py)."""
 
     def __post_init__(self) -> None:
         if self.log_format not in ("json", "text"):
             raise ValueError(f"DESCENT_LOG_FORMAT={self.log_format!r} is not json or text")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(f"DESCENT_LOG_LEVEL={self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+        object.__setattr__(self, "log_level", self.log_level.upper())  # `debug` is DEBUG
         for name, value in (
             ("DESCENT_TENANT_STORAGE_BYTES", self.tenant_storage_bytes),
             ("DESCENT_RATE_LIMIT", self.rate_limit),

@@ -96,9 +96,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
             "disable_existing_loggers": False,
             "formatters": {"json": log_format},
             "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-            "root": {"level": "INFO", "handlers": ["console"]},
+            "root": {"level": settings.log_level, "handlers": ["console"]},
             "loggers": {
-                "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+                "gunicorn.error": {"level": settings.log_level, "handlers": ["console"], "propagate": False},
                 # gunicorn logs access lines whenever a logging config exists: the level is the switch
                 "gunicorn.access": {
                     "level": "INFO" if settings.access_log else "WARNING",

@@ -83,3 +83,14 @@ def test_the_in_flight_cap_is_off_when_open_and_half_the_threads_with_tenants():
     keyed = {"DESCENT_API_THREADS": "8", "DESCENT_API_KEYS": "a:k1,b:k2"}
     assert Settings.from_env(keyed).concurrency == 4
     assert Settings.from_env({**keyed, "DESCENT_TENANT_CONCURRENCY": "3"}).concurrency == 3
+
+
+def test_the_log_level_is_a_logging_level_in_any_case():
+    from service.server import gunicorn_options
+
+    settings = Settings.from_env({"DESCENT_LOG_LEVEL": "warning"})
+    assert settings.log_level == "WARNING" and Settings().log_level == "INFO"
+    logging = gunicorn_options(settings)["logconfig_dict"]
+    assert logging["root"]["level"] == logging["loggers"]["gunicorn.error"]["level"] == "WARNING"
+    with pytest.raises(ValueError, match="DESCENT_LOG_LEVEL='loud' is not one of DEBUG, INFO, WARNING, ERROR"):
+        Settings.from_env({"DESCENT_LOG_LEVEL": "loud"})

@@ -128,7 +128,7 @@ def main(settings: Settings, argv: list[str] | None = None) -> int:
     lower_priority(settings.worker_nice)
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
-    configure_logs(settings.log_format)
+    configure_logs(settings.log_format, settings.log_level)
     warm_up()
     redis = connect(settings.redis_url, socket_timeout=None)
     warm_job_path(redis)
