@@ -2,7 +2,9 @@
 
 `log_context(job_id=…, tenant=…)` puts ids on every line logged inside it (a contextvar, so each
 request thread and each job has its own). DESCENT_LOG_FORMAT=text (Settings.log_format) switches to
-plain lines.
+plain lines. DESCENT_LOG_LEVEL (Settings.log_level) is the level of descent's own loggers (`descent.*`);
+the libraries' stay at INFO or above (`library_level`): at DEBUG, numba alone logs tens of thousands
+of lines compiling one kernel.
 """
 
 from __future__ import annotations
@@ -62,8 +64,20 @@ TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 """The plain line of ``log_format = "text"``."""
 
 
+OWN_LOGGERS = "descent"
+"""The parent of every descent logger (descent.api, descent.worker, descent.store)."""
+
+
+def library_level(level: str) -> str:
+    """The root logger's level for descent's `level`: never below INFO (the libraries' DEBUG lines
+    drown descent's), WARNING or ERROR as asked."""
+    return level if logging.getLevelName(level) >= logging.INFO else "INFO"
+
+
 def configure(log_format: str = "json", level: str = "INFO") -> None:
-    """Root logging for a descent process (API or worker): JSON lines, or plain ones for "text"."""
+    """Root logging for a descent process (the worker; gunicorn's is service/server.py's): JSON
+    lines, or plain ones for "text"; descent's loggers at `level`, the libraries' at
+    `library_level(level)`."""
     handler = logging.StreamHandler()
     if log_format == "text":
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
@@ -71,4 +85,5 @@ def configure(log_format: str = "json", level: str = "INFO") -> None:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(library_level(level))
+    logging.getLogger(OWN_LOGGERS).setLevel(level)

@@ -21,6 +21,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from descent.logs import OWN_LOGGERS, library_level
 from descent.settings import Settings, export_for_libraries
 
 KEEPALIVE_SECONDS = 75
@@ -96,9 +97,10 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
             "disable_existing_loggers": False,
             "formatters": {"json": log_format},
             "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-            "root": {"level": settings.log_level, "handlers": ["console"]},
+            "root": {"level": library_level(settings.log_level), "handlers": ["console"]},
             "loggers": {
-                "gunicorn.error": {"level": settings.log_level, "handlers": ["console"], "propagate": False},
+                OWN_LOGGERS: {"level": settings.log_level},
+                "gunicorn.error": {"level": library_level(settings.log_level), "handlers": ["console"], "propagate": False},
                 # gunicorn logs access lines whenever a logging config exists: the level is the switch
                 "gunicorn.access": {
                     "level": "INFO" if settings.access_log else "WARNING",

@@ -92,5 +92,10 @@ def test_the_log_level_is_a_logging_level_in_any_case():
     assert settings.log_level == "WARNING" and Settings().log_level == "INFO"
     logging = gunicorn_options(settings)["logconfig_dict"]
     assert logging["root"]["level"] == logging["loggers"]["gunicorn.error"]["level"] == "WARNING"
+    assert logging["loggers"]["descent"]["level"] == "WARNING"
+    # DEBUG is descent's own: the libraries stay at INFO (numba's DEBUG is tens of thousands of lines)
+    logging = gunicorn_options(Settings.from_env({"DESCENT_LOG_LEVEL": "DEBUG"}))["logconfig_dict"]
+    assert logging["root"]["level"] == logging["loggers"]["gunicorn.error"]["level"] == "INFO"
+    assert logging["loggers"]["descent"]["level"] == "DEBUG"
     with pytest.raises(ValueError, match="DESCENT_LOG_LEVEL='loud' is not one of DEBUG, INFO, WARNING, ERROR"):
         Settings.from_env({"DESCENT_LOG_LEVEL": "loud"})
