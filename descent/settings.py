@@ -196,8 +196,8 @@ class Settings:
     # -- every process ----------------------------------------------------------------------------
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
-    """The root logger's level (DEBUG adds a line per job naming where its time went outside the
-    engine: worker/spans.py)."""
+    """descent's own loggers' level; the libraries' stay at INFO or above (descent.logs). DEBUG adds
+    a line per job naming where its time went outside the engine (worker/spans.py)."""
 
     def __post_init__(self) -> None:
         if self.log_format not in ("json", "text"):

@@ -68,9 +68,10 @@ def lower_priority(nice: int) -> None:
 
 def stop_before_rq(signum: int, frame: Any) -> None:
     """SIGTERM before RQ's first work loop has installed its own handler (the warm-up, RQ's
-    registration; RQ leaves its handler in place after a loop ends): note the stop. Python's default would kill the worker (exit -15,
-    seen when `docker compose stop` came during start-up); with STOPPING set, the start-up goes on,
-    RQ's loop ends at its first take (`FairQueue.dequeue_any`) and `serve` returns."""
+    registration; RQ leaves its handler in place after a loop ends): note the stop. Python's
+    default would kill the worker (exit -15, seen when `docker compose stop` came during start-up);
+    with STOPPING set, the start-up goes on, RQ's loop ends at its first take
+    (`FairQueue.dequeue_any`) and `serve` returns."""
     STOPPING.set()
 
 

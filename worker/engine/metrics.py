@@ -106,7 +106,7 @@ def accuracy(y: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(np.asarray(predicted, dtype=np.float64) == np.asarray(y, dtype=np.float64)))
 
 
-def _r2(y64: np.ndarray, resid: np.ndarray, scratch: np.ndarray | None = None) -> float:
+def _r2(y64: np.ndarray, resid: np.ndarray, scratch: np.ndarray) -> float:
     """1 − SSE/SST from the float64 targets and the residual (pred − y); a constant target gives 1.0
     if fitted exactly, else 0.0 (as scikit-learn). `scratch`: an array of their length the centred
     targets may be written into."""
