@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from descent.settings import ClientSettings, Settings, export_for_libraries
+from tests.support.processes import ROOT
 
 
 @pytest.mark.parametrize(
@@ -61,21 +66,34 @@ def test_client_settings():
 def test_libraries_get_their_variables():
     env: dict[str, str] = {}
     export_for_libraries(Settings(numba_cache_dir="/n"), env)
-    assert env == {"NUMBA_CACHE_DIR": "/n"}
+    assert env == {"NUMBA_CACHE_DIR": "/n", "OPENBLAS_NUM_THREADS": "1"}
     export_for_libraries(Settings(numba_cache_dir="/n", metrics_dir="/m"), env)
-    assert env == {"NUMBA_CACHE_DIR": "/n", "PROMETHEUS_MULTIPROC_DIR": "/m"}
+    assert env == {"NUMBA_CACHE_DIR": "/n", "OPENBLAS_NUM_THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": "/m"}
 
 
-def test_a_workers_torch_threads_are_numpys_blas_threads_too():
+def test_numpys_blas_gets_one_thread_unless_set():
     environ: dict[str, str] = {}
-    export_for_libraries(Settings(torch_threads=1), environ)
+    export_for_libraries(Settings(torch_threads=4), environ)
     assert environ["OPENBLAS_NUM_THREADS"] == "1"
+    default: dict[str, str] = {}
+    export_for_libraries(Settings(torch_threads=0), default)
+    assert default["OPENBLAS_NUM_THREADS"] == "1"
     kept = {"OPENBLAS_NUM_THREADS": "2"}
     export_for_libraries(Settings(torch_threads=1), kept)
     assert kept["OPENBLAS_NUM_THREADS"] == "2"  # a value set on purpose wins
-    untouched: dict[str, str] = {}
-    export_for_libraries(Settings(torch_threads=0), untouched)
-    assert "OPENBLAS_NUM_THREADS" not in untouched
+
+
+def test_a_worker_process_runs_numpys_blas_on_one_thread():
+    """The variable is read when numpy loads: the worker's entry point (worker/__main__.py) must
+    export it before anything imports numpy. Its import chain is checked here, in a new process."""
+    code = (
+        "import worker.__main__, threadpoolctl\n"
+        "print([p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "[1]"
 
 
 def test_the_in_flight_cap_is_off_when_open_and_half_the_threads_with_tenants():
