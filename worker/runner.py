@@ -9,6 +9,7 @@ at start-up, so a job starts in milliseconds, and no fork happens after OpenMP t
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -27,6 +28,11 @@ from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 from worker.room import until_room
 
 log = logging.getLogger("descent.worker")
+HEARTBEAT_SECONDS = 5.0
+"""RQ's worker record is renewed at most this often (its TTL is minutes): RQ renews it twice around
+each dequeue and once after each job, three round trips on the way from one job to the next."""
+SUSPENSION_SECONDS = 1.0
+"""RQ's `rq suspend` flag is read at most this often (RQ reads it before every dequeue)."""
 
 
 class ForeignTaskRefused(RuntimeError):
@@ -89,6 +95,8 @@ class DescentWorker(SimpleWorker):
         self.test_hooks = test_hooks
         self._prepared: str | None = None
         """The job whose start-up writes `execute_job` made (RQ's perform_job would make them again)."""
+        self._beaten = self._suspension_read = float("-inf")
+        """When RQ's worker record was last renewed, and its suspension flag last read (monotonic)."""
 
     # -- a job's start: written whole, or the job goes back ----------------------------------------
     def execute_job(self, job: Job, queue: Queue) -> None:
@@ -151,10 +159,13 @@ class DescentWorker(SimpleWorker):
 
     # -- RQ's bookkeeping waits for room -----------------------------------------------------------
     def set_state(self, state: str, pipeline: Any = None) -> None:
-        """The worker's state in RQ's records; on its own (not in a pipeline) it waits for room."""
+        """The worker's state in RQ's records; on its own (not in a pipeline) it waits for room, and
+        it is not written again when it has not changed."""
         if pipeline is not None:
             super().set_state(state, pipeline)
             return
+        if state == self.get_state():
+            return  # RQ writes "idle" after each job and again as its dequeue starts: once is enough
         until_room(lambda: super(DescentWorker, self).set_state(state), f"RQ's worker state ({state})", STOPPING)
 
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
@@ -213,7 +224,10 @@ class DescentWorker(SimpleWorker):
         """RQ's own heartbeat (its worker record's TTL, minutes long): a full Redis refusing one is
         no reason to end the work loop; the next one, after the job, tries again. Its three
         commands go in one round trip (RQ sends them one by one when given no pipeline: two round
-        trips more between a job's dequeue and its start, and two more after it)."""
+        trips more between a job's dequeue and its start, and two more after it). A plain renewal
+        (no timeout, no pipeline) within HEARTBEAT_SECONDS of the last is skipped."""
+        if timeout is None and pipeline is None and time.monotonic() - self._beaten < HEARTBEAT_SECONDS:
+            return
         try:
             if pipeline is not None:
                 super().heartbeat(timeout, pipeline)
@@ -221,6 +235,7 @@ class DescentWorker(SimpleWorker):
                 with self.connection.pipeline(transaction=False) as own:
                     super().heartbeat(timeout, own)
                     own.execute()
+                self._beaten = time.monotonic()
         except FULL as exc:
             log.warning("worker %s: RQ heartbeat not written, redis full (%s)", self.name, exc)
         except RedisError as exc:
@@ -228,6 +243,14 @@ class DescentWorker(SimpleWorker):
                 raise
             # stopping with Redis away: RQ's loop goes on to the take, which ends it (dequeue.py)
             log.debug("worker %s: RQ heartbeat not written while stopping (%s)", self.name, exc)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """RQ's `rq suspend` flag, read at most every SUSPENSION_SECONDS (RQ reads it, one round
+        trip, before every dequeue: on the way from one job to the next)."""
+        if time.monotonic() - self._suspension_read < SUSPENSION_SECONDS:
+            return
+        self._suspension_read = time.monotonic()
+        super().check_for_suspension(burst)
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         STOPPING.set()
