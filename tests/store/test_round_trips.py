@@ -2,8 +2,9 @@
 
 A script in a pipeline goes as EVAL with its body (no SCRIPT EXISTS first), even into a Redis that
 has never seen it; a worker's store reuses the tenant and dataset it read with the record; a job
-no worker started has nothing to resume; RQ's heartbeat is one pipeline; a start counts
-itself in its own script.
+no worker started has nothing to resume; RQ's heartbeat is one pipeline, renewed at most every few
+seconds, its state written when it changes and its suspension flag read at most every second; a
+start counts itself in its own script.
 """
 
 from __future__ import annotations
@@ -105,3 +106,64 @@ def test_start_counts_itself_once_in_its_script(store: Store) -> None:
     assert store.jobs.start(job_id, "w1", 10_000)
     assert not store.jobs.start(job_id, "w2", 10_000)  # raced: taken already, not counted again
     assert int(store.redis.hget(keys.job_stats(), "started")) == before + 1
+
+
+def test_rq_heartbeat_is_renewed_at_most_every_few_seconds(redis_url) -> None:
+    """RQ renews its worker record around every dequeue and after every job; the record's TTL is
+    minutes, so a renewal within HEARTBEAT_SECONDS of the last is skipped, one asked with a
+    timeout (RQ's own, at start and stop) never."""
+    from worker.runner import HEARTBEAT_SECONDS, DescentWorker
+
+    redis = redis_lib.Redis.from_url(redis_url)
+    worker = DescentWorker(["test-heartbeat-" + uuid.uuid4().hex], connection=redis)
+    worker.heartbeat()
+    assert redis.hget(worker.key, "last_heartbeat") is not None
+    redis.delete(worker.key)
+    worker.heartbeat()
+    assert not redis.exists(worker.key)  # skipped: renewed a moment ago
+    worker.heartbeat(timeout=600)
+    assert redis.ttl(worker.key) > 0  # asked with a timeout: written
+    redis.delete(worker.key)
+    worker._beaten -= HEARTBEAT_SECONDS  # as if the last renewal were that long ago
+    worker.heartbeat()
+    assert redis.hget(worker.key, "last_heartbeat") is not None
+
+
+def test_rq_worker_state_is_written_when_it_changes(redis_url) -> None:
+    from rq.worker import WorkerStatus
+
+    from worker.runner import DescentWorker
+
+    redis = redis_lib.Redis.from_url(redis_url)
+    worker = DescentWorker(["test-state-" + uuid.uuid4().hex], connection=redis)
+    worker.set_state(WorkerStatus.IDLE)
+    assert redis.hget(worker.key, "state") == b"idle"
+    redis.hdel(worker.key, "state")
+    worker.set_state(WorkerStatus.IDLE)  # RQ's second "idle" of the way between two jobs
+    assert redis.hget(worker.key, "state") is None
+    worker.set_state(WorkerStatus.BUSY)
+    assert redis.hget(worker.key, "state") == b"busy"
+    worker.set_state(WorkerStatus.IDLE)
+    assert redis.hget(worker.key, "state") == b"idle"
+
+
+def test_rq_suspension_is_read_at_most_every_second(redis_url) -> None:
+    from worker.runner import SUSPENSION_SECONDS, DescentWorker
+
+    redis = Counting.from_url(redis_url)
+    reads: list[int] = []
+    pipeline = redis.pipeline
+
+    def counted(*args, **kwargs):  # RQ reads the flag in a pipeline of its own
+        reads.append(1)
+        return pipeline(*args, **kwargs)
+
+    redis.pipeline = counted
+    worker = DescentWorker(["test-suspension-" + uuid.uuid4().hex], connection=redis)
+    worker.check_for_suspension(burst=False)
+    assert len(reads) == 1
+    worker.check_for_suspension(burst=False)
+    assert len(reads) == 1  # read a moment ago: not again
+    worker._suspension_read -= SUSPENSION_SECONDS
+    worker.check_for_suspension(burst=False)
+    assert len(reads) == 2
