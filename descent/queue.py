@@ -15,6 +15,7 @@ from __future__ import annotations
 from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
+from rq.utils import get_version
 
 from descent.store.fairness import Rotation
 
@@ -68,6 +69,12 @@ def enqueue_training(
         )
         rotation(redis, queue_name).mark_ready(queue.name, pipe)
         pipe.execute()
+
+
+def ask_server_version(redis: Redis) -> None:
+    """RQ asks Redis its version (INFO) on a client's first enqueue and on a worker's first job, then
+    keeps it on the client: asked here, at a process's warm-up, neither first job waits for it."""
+    get_version(redis)
 
 
 def queue_depth(redis: Redis, queue_name: str) -> int:

@@ -5,11 +5,11 @@ processes, and threads do not survive a fork — the upload's thread pool (table
 Arrow's own threads start in each serving process, on its first upload, with Arrow's first-call
 set-up (CSV reader, compute kernels) and the first column summaries. `warm_up` does all of that
 once, on a small in-memory table, before the process takes its first request (gunicorn's
-`post_worker_init`, service/server.py); and it validates a job request and loads the store's Lua
-scripts into Redis (whose first call would be refused with NOSCRIPT, loaded and sent again).
-Nothing else is written to Redis. The compiled kernels
-themselves are compiled (or loaded from NUMBA_CACHE_DIR) when column_stats is imported, in the
-master.
+`post_worker_init`, service/server.py); and it validates a job request, loads the store's Lua
+scripts into Redis (whose first call would be refused with NOSCRIPT, loaded and sent again) and
+asks Redis the version RQ's first enqueue would ask. Nothing else is written to Redis. The
+compiled kernels themselves are compiled (or loaded from NUMBA_CACHE_DIR) when column_stats is
+imported, in the master.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 from redis import Redis
 from redis.exceptions import RedisError
 
+from descent.queue import ask_server_version
 from descent.settings import Settings
 from descent.store import scripts
 
@@ -48,6 +49,7 @@ def warm_up(settings: Settings, redis: Redis | None = None) -> float:
     if redis is not None:
         with contextlib.suppress(RedisError):  # Redis not up yet: the first requests load them
             scripts.load_all(redis)
+            ask_server_version(redis)
     return time.perf_counter() - started
 
 

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 import pytest
 import redis as redis_lib
 
+from descent.queue import enqueue_training
 from descent.store import scripts
 from service.tables.threads import CORES, POOL
 from service.warm import warm_up
+from tests.support.counting import Counting
 from tests.support.processes import RedisServer
-from worker.warm_path import warm
+from worker.warm_path import JOB_CONNECTIONS, warm
 
 
 @pytest.fixture()
@@ -50,3 +52,25 @@ def test_the_workers_job_path_warm_up_loads_the_scripts_and_writes_nothing(empty
     assert warm(empty_redis) >= 0
     assert _loaded(empty_redis)
     assert empty_redis.dbsize() == 0
+
+
+def test_after_the_api_warm_up_a_first_enqueue_does_not_ask_redis_its_version(settings, empty_redis) -> None:
+    """RQ asks Redis its version (INFO) on a client's first enqueue, and keeps it on the client."""
+    client = Counting(connection_pool=empty_redis.connection_pool)
+    warm_up(settings, client)
+    client.sent.clear()
+    enqueue_training(client, "warm-test", "t1", "job_1", 60)
+    assert "INFO" not in client.sent
+
+
+def test_after_the_workers_warm_up_its_first_job_opens_no_connection_nor_asks_the_version(empty_redis) -> None:
+    from worker.runner import DescentWorker
+
+    client = Counting(connection_pool=empty_redis.connection_pool)
+    warm(client)
+    idle = len(client.connection_pool._available_connections)
+    assert idle >= JOB_CONNECTIONS
+    worker = DescentWorker(["warm-test"], connection=client)
+    client.sent.clear()
+    worker.get_redis_server_version()
+    assert client.sent == []

@@ -15,19 +15,8 @@ import redis as redis_lib
 
 from descent.store import JobStatus, Store, keys
 from descent.store.scripts import KeyedScript, LuaScript
+from tests.support.counting import Counting
 from tests.support.store_records import make_dataset, make_job
-
-
-class Counting(redis_lib.Redis):
-    """A client that records the name of every command it sends outside pipelines."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.sent: list[str] = []
-
-    def execute_command(self, *args, **options):
-        self.sent.append(str(args[0]).upper())
-        return super().execute_command(*args, **options)
 
 
 def test_script_in_a_pipeline_runs_even_when_redis_never_saw_it(redis_url) -> None:
