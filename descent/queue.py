@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from redis import Redis
 from rq import Queue
+from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.utils import get_version
 
@@ -47,7 +48,7 @@ def tenant_queue_name(queue_name: str, tenant: str) -> str:
 
 def rotation(redis: Redis, queue_name: str) -> Rotation:
     """The turn-taking of the family `queue_name`'s queues."""
-    return Rotation(redis, queue_name, Queue.redis_queue_namespace_prefix)
+    return Rotation(redis, queue_name, Queue.redis_queue_namespace_prefix, Job.redis_job_namespace_prefix)
 
 
 def enqueue_training(

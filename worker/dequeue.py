@@ -3,11 +3,11 @@
 RQ's worker pops with BLPOP over a fixed list of queues in priority order, and a list fixed at
 start-up cannot name tenants that appear later. `FairQueue` replaces only that pop (RQ's
 `Queue.dequeue_any`, which the worker calls through its `queue_class`): it asks the family's
-rotation (`descent.store.fairness`) for the next entry in turn and hands RQ the job and queue RQ
-would have, so RQ's work loop, heartbeats, registries, timeouts and failure handling run as before.
-Idle, it blocks on the family's doorbell (rung by every enqueue) and on the shared queue (entries RQ
-put there itself); the wait is cut into WAKE_SECONDS slices, so a wake-up lost with a worker that
-died holding it costs seconds, not a job.
+rotation (`descent.store.fairness`) for the next entry in turn, with RQ's record of its job read in
+the same script, and hands RQ the job and queue RQ would have, so RQ's work loop, heartbeats,
+registries, timeouts and failure handling run as before. Idle, it blocks on the family's doorbell
+(rung by every enqueue) and on the shared queue (entries RQ put there itself); the wait is cut into
+WAKE_SECONDS slices, so a wake-up lost with a worker that died holding it costs seconds, not a job.
 
 On a full Redis the take is refused whole (a flagged script): nothing is popped, and the worker
 waits for room (`worker.room`) rather than pop a job whose start Redis would refuse.
@@ -21,7 +21,7 @@ from typing import Any
 
 from redis import Redis
 from rq.exceptions import DequeueTimeout, NoSuchJobError, StopRequested
-from rq.job import Job
+from rq.job import Job, parse_job_id
 from rq.queue import Queue
 
 from descent.queue import rotation
@@ -69,11 +69,23 @@ class FairQueue(Queue):
                 rung = connection.blpop([turns.doorbell, shared_key], min(left, WAKE_SECONDS))
                 if rung is None or rung[0].decode() != shared_key:
                     continue  # the doorbell (or a slice ended): ask the rotation
-                taken = (family, rung[1].decode())
-            name, job_id = taken
+                taken = (family, rung[1].decode(), None)
+            name, job_id, record = taken
             options = {"death_penalty_class": death_penalty_class} if death_penalty_class else {}
             queue = cls(name, connection=connection, job_class=job_cls, serializer=serializer, **options)
             try:
-                return job_cls.fetch(job_id, connection=connection, serializer=serializer), queue
+                return _job(job_cls, job_id, record, connection, serializer), queue
             except NoSuchJobError:
                 continue  # RQ's record is gone (expired): skip the entry, as RQ does
+
+
+def _job(job_cls: type[Job], job_id: str, record: dict[bytes, bytes] | None, connection: Redis, serializer: Any) -> Job:
+    """RQ's job for the entry `job_id`: from `record`, the fields the take read with it (RQ's
+    `Job.fetch` without its round trip), or fetched when the entry came another way (None)."""
+    if record is None:
+        return job_cls.fetch(job_id, connection=connection, serializer=serializer)
+    if not record:
+        raise NoSuchJobError(f"No such job: {job_id}")
+    job = job_cls(parse_job_id(job_id), connection=connection, serializer=serializer)
+    job.restore(record)
+    return job

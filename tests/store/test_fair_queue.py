@@ -13,6 +13,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from descent.queue import enqueue_training, queue_depth, rotation, tenant_queue_name, training_queue
+from tests.support.counting import Counting
 from worker.dequeue import FairQueue
 
 
@@ -91,3 +92,24 @@ def test_an_idle_worker_wakes_when_a_job_is_queued(family):
     enqueue(redis, name, "a", "a0")  # before or after the worker blocks: either way it gets it
     waiting.join(130)
     assert taken == [(tenant_queue_name(name, "a"), "a0")]
+
+
+def test_a_take_reads_rqs_record_of_the_job_in_the_same_round_trip(family, redis_url):
+    """The take script returns the fields of RQ's record with the entry: the job RQ gets is the one
+    `Job.fetch` would give, without its HGETALL."""
+    redis, name = family
+    enqueue(redis, name, "a", "a0")
+    counting = Counting.from_url(redis_url)
+    counting.sent.clear()
+    taken = FairQueue.dequeue_any(
+        [FairQueue(name, connection=counting, serializer=JSONSerializer)],
+        None,
+        connection=counting,
+        serializer=JSONSerializer,
+    )
+    assert taken is not None
+    job, _ = taken
+    assert "HGETALL" not in counting.sent
+    fetched = Job.fetch(job.id, connection=redis, serializer=JSONSerializer)
+    assert job.to_dict() == fetched.to_dict()
+    assert (job.func_name, list(job.args), job.origin) == ("worker.tasks.train", ["a0"], tenant_queue_name(name, "a"))
