@@ -32,9 +32,8 @@ FAILURE_TTL_SECONDS = 24 * 3600
 SUCCESS_TTL_SECONDS = 10
 """RQ's record of a job that succeeded expires after this (descent's job record is the truth). Not
 0: with 0 RQ deletes the record inside its success handling, reading the job's status and its
-executions first, each a round trip, on the way from one job to the next; a positive TTL
-is an EXPIRE in its transaction. RQ's registry of finished jobs drops the entries in its periodic
-upkeep."""
+executions first, each a round trip, on the way from one job to the next; a positive TTL is an
+EXPIRE in its transaction. RQ's registry of finished jobs drops the entries in its periodic upkeep."""
 
 
 def training_queue(redis: Redis, name: str) -> Queue:

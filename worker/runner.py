@@ -33,6 +33,8 @@ HEARTBEAT_SECONDS = 5.0
 each dequeue and once after each job, three round trips on the way from one job to the next."""
 SUSPENSION_SECONDS = 1.0
 """RQ's `rq suspend` flag is read at most this often (RQ reads it before every dequeue)."""
+clock = time.monotonic
+"""The clock those two intervals are measured on (a test sets its own: no verdict on a machine's speed)."""
 
 
 class ForeignTaskRefused(RuntimeError):
@@ -226,7 +228,7 @@ class DescentWorker(SimpleWorker):
         commands go in one round trip (RQ sends them one by one when given no pipeline: two round
         trips more between a job's dequeue and its start, and two more after it). A plain renewal
         (no timeout, no pipeline) within HEARTBEAT_SECONDS of the last is skipped."""
-        if timeout is None and pipeline is None and time.monotonic() - self._beaten < HEARTBEAT_SECONDS:
+        if timeout is None and pipeline is None and clock() - self._beaten < HEARTBEAT_SECONDS:
             return
         try:
             if pipeline is not None:
@@ -235,7 +237,7 @@ class DescentWorker(SimpleWorker):
                 with self.connection.pipeline(transaction=False) as own:
                     super().heartbeat(timeout, own)
                     own.execute()
-                self._beaten = time.monotonic()
+                self._beaten = clock()
         except FULL as exc:
             log.warning("worker %s: RQ heartbeat not written, redis full (%s)", self.name, exc)
         except RedisError as exc:
@@ -247,9 +249,9 @@ class DescentWorker(SimpleWorker):
     def check_for_suspension(self, burst: bool) -> None:
         """RQ's `rq suspend` flag, read at most every SUSPENSION_SECONDS (RQ reads it, one round
         trip, before every dequeue: on the way from one job to the next)."""
-        if time.monotonic() - self._suspension_read < SUSPENSION_SECONDS:
+        if clock() - self._suspension_read < SUSPENSION_SECONDS:
             return
-        self._suspension_read = time.monotonic()
+        self._suspension_read = clock()
         super().check_for_suspension(burst)
 
     def request_stop(self, signum: Any, frame: Any) -> None:

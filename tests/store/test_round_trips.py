@@ -97,23 +97,26 @@ def test_start_counts_itself_once_in_its_script(store: Store) -> None:
     assert int(store.redis.hget(keys.job_stats(), "started")) == before + 1
 
 
-def test_rq_heartbeat_is_renewed_at_most_every_few_seconds(redis_url) -> None:
+def test_rq_heartbeat_is_renewed_at_most_every_few_seconds(redis_url, monkeypatch) -> None:
     """RQ renews its worker record around every dequeue and after every job; the record's TTL is
     minutes, so a renewal within HEARTBEAT_SECONDS of the last is skipped, one asked with a
     timeout (RQ's own, at start and stop) never."""
-    from worker.runner import HEARTBEAT_SECONDS, DescentWorker
+    from worker import runner
 
+    now = [1000.0]
+    monkeypatch.setattr(runner, "clock", lambda: now[0])
     redis = redis_lib.Redis.from_url(redis_url)
-    worker = DescentWorker(["test-heartbeat-" + uuid.uuid4().hex], connection=redis)
+    worker = runner.DescentWorker(["test-heartbeat-" + uuid.uuid4().hex], connection=redis)
     worker.heartbeat()
     assert redis.hget(worker.key, "last_heartbeat") is not None
     redis.delete(worker.key)
+    now[0] += runner.HEARTBEAT_SECONDS / 2
     worker.heartbeat()
     assert not redis.exists(worker.key)  # skipped: renewed a moment ago
     worker.heartbeat(timeout=600)
     assert redis.ttl(worker.key) > 0  # asked with a timeout: written
     redis.delete(worker.key)
-    worker._beaten -= HEARTBEAT_SECONDS  # as if the last renewal were that long ago
+    now[0] += runner.HEARTBEAT_SECONDS
     worker.heartbeat()
     assert redis.hget(worker.key, "last_heartbeat") is not None
 
@@ -136,9 +139,11 @@ def test_rq_worker_state_is_written_when_it_changes(redis_url) -> None:
     assert redis.hget(worker.key, "state") == b"idle"
 
 
-def test_rq_suspension_is_read_at_most_every_second(redis_url) -> None:
-    from worker.runner import SUSPENSION_SECONDS, DescentWorker
+def test_rq_suspension_is_read_at_most_every_second(redis_url, monkeypatch) -> None:
+    from worker import runner
 
+    now = [1000.0]
+    monkeypatch.setattr(runner, "clock", lambda: now[0])
     redis = Counting.from_url(redis_url)
     reads: list[int] = []
     pipeline = redis.pipeline
@@ -148,11 +153,12 @@ def test_rq_suspension_is_read_at_most_every_second(redis_url) -> None:
         return pipeline(*args, **kwargs)
 
     redis.pipeline = counted
-    worker = DescentWorker(["test-suspension-" + uuid.uuid4().hex], connection=redis)
+    worker = runner.DescentWorker(["test-suspension-" + uuid.uuid4().hex], connection=redis)
     worker.check_for_suspension(burst=False)
     assert len(reads) == 1
+    now[0] += runner.SUSPENSION_SECONDS / 2
     worker.check_for_suspension(burst=False)
     assert len(reads) == 1  # read a moment ago: not again
-    worker._suspension_read -= SUSPENSION_SECONDS
+    now[0] += runner.SUSPENSION_SECONDS
     worker.check_for_suspension(burst=False)
     assert len(reads) == 2
