@@ -6,7 +6,9 @@ description's digest, one small round trip; DatasetStore.version). A deleted dat
 job fails as it always did); a replaced one has another, so it misses. An entry is only kept when
 the version read after loading is the one read before. Entries are the engine's inputs, made
 read-only, so no job can change what the next one receives; bounded by DESCENT_DATASET_CACHE_MB,
-least recently used first out.
+least recently used first out. Before a dataset is read from Redis, the entries of datasets that
+were deleted or replaced since they were kept are dropped (one round trip for all of them): their
+memory is the first the new read can reuse, not held until LRU order reaches them.
 """
 
 from __future__ import annotations
@@ -60,12 +62,22 @@ class DatasetCache:
         hit = self._get(key)
         if hit is not None:
             return hit, True
+        self._drop_stale(store)
         table = store.datasets.table(dataset_id)
         current = table is not None and store.datasets.version(dataset_id) == version
         if table is not None and current:
             size = sum(c.values.nbytes for c in table.columns if isinstance(c.values, np.ndarray))
             self._put(key, table, size)
         return table, current
+
+    def _drop_stale(self, store: Store) -> None:
+        """Drop the entries whose dataset is no longer stored as it was when they were kept."""
+        kept = {(key[1], key[2]) for key in self.entries}
+        if not kept:
+            return
+        current = store.datasets.versions(sorted({dataset_id for dataset_id, _ in kept}))
+        for key in [k for k in self.entries if current[k[1]] != k[2]]:
+            self.bytes -= self.entries.pop(key)[1]
 
     def _get(self, key: tuple[Any, ...]) -> Any:
         entry = self.entries.get(key)

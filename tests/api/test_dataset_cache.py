@@ -12,7 +12,9 @@ import redis as redis_lib
 
 from descent.store import Store, keys
 from descent.table import Table
+from tests.support.engine import config as engine_config
 from tests.support.tables import category, number, table
+from worker.dataset_cache import DatasetCache
 from worker.tasks import run
 
 CONFIG = {
@@ -100,3 +102,24 @@ def test_a_dataset_published_again_under_its_id_is_read_again(settings) -> None:
     after = trained(store, tenant, job(store, tenant, dataset_id), cached)
     assert after != before
     assert after == trained(store, tenant, job(store, tenant, dataset_id), plain)
+
+
+def test_a_read_from_redis_first_drops_the_entries_of_datasets_gone_or_replaced(settings) -> None:
+    """What a deleted or replaced dataset held in the cache is let go when the next dataset is read,
+    not when least-recently-used order reaches it; a dataset still stored as it was stays."""
+    store, tenant, _, _, _ = setup(settings)
+    kept, deleted, replaced, new = ("ds_" + uuid.uuid4().hex for _ in range(4))
+    for seed, dataset_id in enumerate((kept, deleted, replaced, new)):
+        publish(store, tenant, dataset_id, dataset(seed))
+    spec = engine_config({"type": "sgd", "lr": 0.01})
+    cache = DatasetCache(64 << 20)
+    for dataset_id in (kept, deleted, replaced):
+        assert cache.prepared(store, dataset_id, spec) is not None
+    assert {key[1] for key in cache.entries} == {kept, deleted, replaced}
+
+    store.redis.delete(keys.dataset(deleted))
+    publish(store, tenant, replaced, dataset(9))
+    assert cache.prepared(store, new, spec) is not None
+
+    assert {key[1] for key in cache.entries} == {kept, new}
+    assert cache.bytes == sum(size for _, size in cache.entries.values())
