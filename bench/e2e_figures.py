@@ -13,6 +13,10 @@ scikit-learn's fit. Minibatch has no scikit-learn peer of its own: `SGDRegressor
 batch of 256 would pay a Python call per batch (about 20k calls), a slower and so flattering peer;
 `SGDRegressor.fit` makes the same 5 passes over the rows, one sample per update, in compiled code,
 the fastest way scikit-learn has to fit a linear model by SGD, so that is the peer.
+
+Each line's note also accounts for the CPU time both sides spent (`CpuAccount`): the peer runs on
+one core in one process, descent across the client, the API, Redis and a worker, and on two cores
+what descent spends beyond the peer's own CPU time is what its end-to-end time can hardly undercut.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import io
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -73,10 +78,68 @@ def descent_once(client: Client, data: bytes, kind: str, job: dict[str, Any]) ->
     return elapsed, state
 
 
-def peer_once(data: bytes, kind: str, make: Callable[[], Any]) -> tuple[float, float]:
+class CpuAccount:
+    """CPU seconds (user + system) the stack's processes and this client spent between `start()`
+    and `stop()`, added up over the calls: the kernel counts other processes' time in 10 ms ticks,
+    so each is read ±0.01 s (a sum over several runs is the more exact)."""
+
+    def __init__(self, stack: Any) -> None:
+        import psutil
+
+        pids = stack.pids()
+        self.groups = {
+            "client": [],
+            "API": [psutil.Process(p) for p in pids["api"]],
+            "Redis": [psutil.Process(stack.redis.pid)],
+            "worker": [psutil.Process(p) for p in pids["workers"]],
+        }
+        self.spent = dict.fromkeys(self.groups, 0.0)
+        self._at: dict[str, float] = {}
+
+    def _read(self) -> dict[str, float]:
+        read = {name: sum(sum(p.cpu_times()[:2]) for p in procs) for name, procs in self.groups.items()}
+        read["client"] = time.process_time()
+        return read
+
+    def start(self) -> None:
+        self._at = self._read()
+
+    def stop(self) -> None:
+        for name, seconds in self._read().items():
+            self.spent[name] += seconds - self._at[name]
+
+    def text(self, runs: int) -> str:
+        """`CPU per run: 123 ms (client 5, API 60, Redis 8, worker 50)`."""
+        parts = ", ".join(f"{name} {seconds / runs * 1e3:.0f}" for name, seconds in self.spent.items())
+        return f"CPU per run {sum(self.spent.values()) / runs * 1e3:.0f} ms ({parts})"
+
+
+@dataclass(frozen=True, order=True)
+class PeerRun:
+    """One run of the peer: its seconds (what `min` compares), CPU seconds and dev MSE."""
+
+    seconds: float
+    cpu: float
+    dev: float
+
+
+def quiet(deadline: float = 2.0) -> None:
+    """Return once this process's own threads are idle (under 5 % of a core over 20 ms), or after
+    `deadline` seconds. Why: after a peer's run OpenBLAS's threads spin for a while waiting for
+    more work (measured: ~90 ms of CPU during the descent run that followed an MLP or a 1M peer), a
+    core taken from the upload and the worker that no descent client would be spinning."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        before = time.process_time()
+        time.sleep(0.02)  # the window the CPU time is read over, not a wait for an event
+        if time.process_time() - before < 0.001:
+            return
+
+
+def peer_once(data: bytes, kind: str, make: Callable[[], Any]) -> PeerRun:
     """The peer at its best BLAS thread count this time, one thread or the default (as
     measure.best_threads does for torch): on a busy machine two OpenBLAS threads fighting for the
-    cores made MLPRegressor 4-30× slower, a flattering peer. (seconds, dev MSE)"""
+    cores made MLPRegressor 4-30× slower, a flattering peer."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
@@ -84,10 +147,11 @@ def peer_once(data: bytes, kind: str, make: Callable[[], Any]) -> tuple[float, f
     return min(one, _peer(data, kind, make))
 
 
-def _peer(data: bytes, kind: str, make: Callable[[], Any]) -> tuple[float, float]:
-    """pandas reads the bytes, the estimator fits the first 80 % and scores the rest: (seconds, dev MSE)."""
+def _peer(data: bytes, kind: str, make: Callable[[], Any]) -> PeerRun:
+    """pandas reads the bytes, the estimator fits the first 80 % and scores the rest."""
     import pandas as pd
 
+    cpu = time.process_time()
     start = time.perf_counter()
     frame = pd.read_csv(io.BytesIO(data)) if kind == "csv" else pd.read_parquet(io.BytesIO(data))
     values = frame.to_numpy(dtype=np.float32)
@@ -95,7 +159,7 @@ def _peer(data: bytes, kind: str, make: Callable[[], Any]) -> tuple[float, float
     cut = int(len(y) * (1 - DEV))
     model = make().fit(x[:cut], y[:cut])
     dev = float(np.mean((model.predict(x[cut:]) - y[cut:]) ** 2))
-    return time.perf_counter() - start, dev
+    return PeerRun(time.perf_counter() - start, time.process_time() - cpu, dev)
 
 
 def sgd_peer() -> Any:
@@ -154,18 +218,23 @@ def e2e(stack: Any, client: Client, quick: bool) -> None:
     for title, data, kind, job, make, peer_name in figures(quick):
         descent_once(client, data, kind, job)  # warm: this dataset's size through every path once
         peer_once(data, kind, make)
-        ours, theirs, states, devs = [], [], [], []
+        ours, states, peers = [], [], []
+        cpu = CpuAccount(stack)
         for _ in range(repeats):
+            quiet()
+            cpu.start()
             seconds, state = descent_once(client, data, kind, job)
+            cpu.stop()
             ours.append(seconds)
             states.append(state)
-            seconds, dev = peer_once(data, kind, make)
-            theirs.append(seconds)
-            devs.append(dev)
+            peers.append(peer_once(data, kind, make))
+        theirs = [p.seconds for p in peers]
         note(
             f"{title} ({len(data) / 1e6:.1f} MB): descent {_ms(ours)} = {_parts(states)}, "
-            f"dev loss {states[-1]['result']['dev_loss']:.4g}; peer {_ms(theirs)}, dev MSE {devs[-1]:.4g}"
+            f"dev loss {states[-1]['result']['dev_loss']:.4g}; peer {_ms(theirs)}, dev MSE {peers[-1].dev:.4g}"
         )
+        peer_cpu = statistics.mean(p.cpu for p in peers) * 1e3
+        note(f"  {cpu.text(repeats)}; the peer's {peer_cpu:.0f} ms")
         ours_s, theirs_s = statistics.median(ours), statistics.median(theirs)
         emit(Line(title, ours_s, peer_name, theirs_s, "ms", "≤ 1.0× (median)", ours_s <= theirs_s))
 
