@@ -72,10 +72,10 @@ class DatasetCache:
 
     def _drop_stale(self, store: Store) -> None:
         """Drop the entries whose dataset is no longer stored as it was when they were kept."""
-        kept = {(key[1], key[2]) for key in self.entries}
-        if not kept:
+        held = sorted({key[1] for key in self.entries})  # every entry's key is (kind, id, version, ...)
+        if not held:
             return
-        current = store.datasets.versions(sorted({dataset_id for dataset_id, _ in kept}))
+        current = store.datasets.versions(held)
         for key in [k for k in self.entries if current[k[1]] != k[2]]:
             self.bytes -= self.entries.pop(key)[1]
 
