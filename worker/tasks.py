@@ -39,8 +39,6 @@ class NotRun(StrEnum):
 
     MISSING = "missing"
     """No such job (deleted, or expired)."""
-    RACED = "raced"
-    """Another worker started it first."""
     LOST = "lost"
     """The lease was lost mid-run: another worker owns the job now."""
     SUSPENDED = "suspended"
@@ -63,14 +61,13 @@ def train(job_id: str) -> None:
 def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
     """Train `job_id` and record how it ended; returns the final status (or why nothing ran)."""
     spans = Spans()
-    record = store.jobs.fields(job_id, remember=True)
-    if record is None:
+    started = store.jobs.start(job_id, WORKER_NAME, int(settings.lease_seconds * 1000))
+    if started.status is None:
         log.warning("job %s: no such job, skipped", job_id)
         return NotRun.MISSING
-    if record["status"] != JobStatus.QUEUED:
-        return JobStatus(record["status"])  # cancelled while queued, or already taken
-    if not store.jobs.start(job_id, WORKER_NAME, int(settings.lease_seconds * 1000)):
-        return NotRun.RACED
+    if started.record is None:
+        return JobStatus(started.status)  # cancelled while queued, or already taken
+    record = started.record
     spans.mark("record+start")
     CURRENT.set(job_id)
     try:

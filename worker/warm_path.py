@@ -2,12 +2,11 @@
 leaves cold.
 
 Why: a worker's first job also paid for Redis loading the store's Lua scripts (each first call is
-refused with NOSCRIPT, then loaded and sent again: two more round trips per script), for Python
-compiling the pattern that reads the store's timestamps, for the first preprocessing of a table
-and the first result built from a training run, for RQ asking Redis its version, and for opening
-the connections a job uses at once (its loop, the heartbeat, the reporter's writes). `warm_job_path`
-does each once, on a small in-memory table; it writes nothing to Redis but the scripts (loading
-one is idempotent).
+refused with NOSCRIPT, then loaded and sent again: two more round trips per script), for the
+first preprocessing of a table and the first result built from a training run, for RQ asking Redis
+its version, and for opening the connections a job uses at once (its loop, the heartbeat, the
+reporter's writes). `warm_job_path` does each once, on a small in-memory table; it writes nothing
+to Redis but the scripts (loading one is idempotent).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from redis.exceptions import RedisError
 from descent.queue import ask_server_version
 from descent.spec import JobConfig
 from descent.store import scripts
-from descent.store.records import now, seconds_since
 from descent.table import Column, Table
 from worker.engine import ListReporter, train
 from worker.prepare import prepare
@@ -48,7 +46,6 @@ def warm(redis: Redis) -> float:
     """Load the store's scripts into Redis and run a small table through prepare, train and
     result; returns the seconds it took."""
     started = time.perf_counter()
-    seconds_since(now())
     table = _table()
     config = JobConfig.model_validate(
         {"dataset_id": "warm-up", "optimizer": {"type": "sgd", "lr": 0.01}, "epochs": 1, "tolerance": 0}

@@ -4,23 +4,31 @@ progress writes: progress.py)."""
 from __future__ import annotations
 
 import json
-import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
 from . import keys, scripts, tenants
-from .ops import observe_duration
 from .paging import page
 from .progress import ProgressWrites
-from .records import now, now_score, seconds_since
+from .records import now, now_score
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
-from .trouble import FULL
-
-log = logging.getLogger("descent.store")
 
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
+
+
+@dataclass(frozen=True)
+class Start:
+    """What `JobStore.start` did: started (true), with the record as it was while queued; or not,
+    with the status the job was in (None: no such job)."""
+
+    status: str | None
+    record: dict[str, str] | None
+
+    def __bool__(self) -> bool:
+        return self.record is not None
 
 
 class OpenJobsLimit(Exception):
@@ -166,18 +174,7 @@ class JobStore(ProgressWrites):
         outcome = CancelOutcome(
             self._cancel(keys=self._state_keys(job_id), args=[tenant, now(), self.retention_seconds]).decode()
         )
-        if outcome is CancelOutcome.CANCELLED:
-            self._count(JobStatus.CANCELLED)
         return outcome
-
-    def _count(self, event: str) -> None:
-        """Monotonic counters of job events (created, started, requeued, and each end) for /metrics.
-        On a full Redis the event has happened (its script ran) and only the count is lost: raising
-        would make the caller retry, or give up on, a change that is already made."""
-        try:
-            self.redis.hincrby(keys.job_stats(), event, 1)
-        except FULL as exc:
-            log.warning("job event %r not counted in /metrics, redis full (%s)", event, exc)
 
     def _state_keys(self, job_id: str) -> dict[str, str]:
         """The keys a status change touches (scripts.STATE_KEYS)."""
@@ -196,13 +193,28 @@ class JobStore(ProgressWrites):
             "running": keys.running_jobs(),
             "lease": keys.job_lease(job_id),
             "checkpoint": keys.job_checkpoint(job_id),
+            "stats": keys.job_stats(),
+            "durations": keys.duration_stats(),
         }
 
     # -- leases: who runs a job, and taking it back from a worker that died ----------------------
-    def start(self, job_id: str, worker: str, lease_ms: int) -> bool:
-        """queued → running for `worker`, holding a lease its heartbeat must renew."""
-        job_keys = {**self._state_keys(job_id), "stats": keys.job_stats()}
-        return self._start(keys=job_keys, args=[worker, lease_ms, now()]) == 1
+    def start(self, job_id: str, worker: str, lease_ms: int) -> Start:
+        """queued → running for `worker`, holding a lease its heartbeat must renew; the record as it
+        was while queued comes back from the same script (its tenant and dataset are remembered for
+        this store's later status changes of the job, as `fields(remember=True)` does)."""
+        job_keys = {
+            "job": keys.job(job_id),
+            "running": keys.running_jobs(),
+            "lease": keys.job_lease(job_id),
+            "stats": keys.job_stats(),
+        }
+        answer = self._start(keys=job_keys, args=[worker, lease_ms, now()])
+        if not isinstance(answer, list):
+            return Start(answer.decode() if answer else None, None)
+        record = {answer[i].decode(): answer[i + 1].decode() for i in range(0, len(answer), 2)}
+        if record.get("tenant") and record.get("dataset_id"):
+            self._owners[job_id] = (record["tenant"], record["dataset_id"])
+        return Start(JobStatus.QUEUED, record)
 
     def renew(self, job_id: str, worker: str, lease_ms: int) -> bool:
         """Extend the lease; False when the job is no longer this worker's (it was reaped)."""
@@ -220,12 +232,7 @@ class JobStore(ProgressWrites):
         """
         job_keys = {**self._state_keys(job_id), "owed_enqueues": keys.owed_enqueues()}
         args = [worker, max_attempts, now(), self.retention_seconds, time.time()]
-        outcome = RequeueOutcome(self._requeue(keys=job_keys, args=args).decode())
-        if outcome is RequeueOutcome.REQUEUED:
-            self._count("requeued")
-        elif outcome is RequeueOutcome.LOST:
-            self._count(JobStatus.FAILED)
-        return outcome
+        return RequeueOutcome(self._requeue(keys=job_keys, args=args).decode())
 
     def owed_enqueues(self, older_than_seconds: float = 0.0) -> list[str]:
         """Requeued jobs whose queue entry is owed, requeued at least `older_than_seconds` ago."""
@@ -282,16 +289,7 @@ class JobStore(ProgressWrites):
             fields.setdefault("finished_at", now())
         for name, value in fields.items():
             args += [name, json.dumps(value) if name in _JSON_FIELDS else str(value)]
-        moved = self._transition(keys=self._state_keys(job_id), args=args) == 1
-        if moved and status.ended:
-            self._count(status)
-            started = self.redis.hget(keys.job(job_id), "started_at")
-            if started:
-                try:
-                    observe_duration(self.redis, seconds_since(started.decode()))
-                except FULL as exc:  # as `_count`: the job has ended; only the histogram misses it
-                    log.warning("job %s: duration not counted in /metrics, redis full (%s)", job_id, exc)
-        return moved
+        return self._transition(keys=self._state_keys(job_id), args=args) == 1
 
 
 def resource(record: dict[str, str]) -> dict[str, Any]:

@@ -11,10 +11,6 @@ from redis import Redis
 from . import keys, scripts
 from .trouble import FULL
 
-DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0)
-"""Upper bounds (seconds) of the job-duration histogram."""
-
-
 PROBE_MS = 60_000
 """How long the write probe's key lives (`OpsStore.fullness`)."""
 
@@ -72,12 +68,6 @@ class OpsStore:
     def forget(self, worker: str) -> None:
         self.redis.zrem(keys.workers(), worker)
 
-    def count_job(self, status: str) -> None:
-        self.redis.hincrby(keys.job_stats(), status, 1)
-
-    def observe_duration(self, seconds: float) -> None:
-        observe_duration(self.redis, seconds)
-
     def job_counts(self) -> dict[str, int]:
         return {k.decode(): int(v) for k, v in self.redis.hgetall(keys.job_stats()).items()}
 
@@ -88,13 +78,3 @@ class OpsStore:
         """Jobs running right now, across tenants."""
         return int(self.redis.scard(keys.running_jobs()))
 
-
-def observe_duration(redis: Redis, seconds: float) -> None:
-    """Count one ended job's wall time into the cumulative histogram /metrics exposes."""
-    pipe = redis.pipeline(transaction=False)
-    for bound in DURATION_BUCKETS:
-        if seconds <= bound:
-            pipe.hincrby(keys.duration_stats(), repr(bound), 1)
-    pipe.hincrby(keys.duration_stats(), "+Inf", 1)
-    pipe.hincrbyfloat(keys.duration_stats(), "sum", seconds)
-    pipe.execute()

@@ -101,9 +101,3 @@ def now() -> str:
 def now_score() -> float:
     """Creation-order score for the listing sorted sets (microseconds since the epoch)."""
     return float(int(datetime.now(UTC).timestamp() * 1_000_000))
-
-
-def seconds_since(stamp: str) -> float:
-    """Seconds from an RFC 3339 UTC time written by `now()` until now."""
-    then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    return max(0.0, (datetime.now(UTC) - then).total_seconds())

@@ -80,14 +80,39 @@ STATE_KEYS = (
     "running",
     "lease",
     "checkpoint",
+    "stats",
+    "durations",
 )
 """The keys a change of a job's status touches (`JobStore._state_keys` fills them in)."""
 
+DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0)
+"""Upper bounds (seconds) of the job-duration histogram (/metrics), filled by `ENDED`."""
+
+_BOUNDS = ", ".join(f"{{{bound!r}, '{bound!r}'}}" for bound in DURATION_BUCKETS)
+
 ENDED = """
 -- Shared tail of every move into an ended status (scripts with STATE_KEYS); the job's id is
--- published for the requests waiting for its end (service/job_waits.py).
-local function ended(job_id, ttl)
+-- published for the requests waiting for its end (service/job_waits.py). The end is counted in
+-- the same step (K.stats: the status; K.durations: the seconds since the job's start on Redis's
+-- clock, when it ends from running): /metrics can never miss an end that happened, and the end
+-- costs no round trip more.
+local BOUNDS = {""" + _BOUNDS + """}
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1e6
+end
+local function ended(job_id, ttl, status, ran)
   redis.call('PUBLISH', '""" + keys.JOBS_ENDED + """', job_id)
+  redis.call('HINCRBY', K.stats, status, 1)
+  local started = ran and tonumber(redis.call('HGET', K.job, 'started_clock') or '')
+  if started then
+    local seconds = math.max(0, clock() - started)
+    for _, bound in ipairs(BOUNDS) do
+      if seconds <= bound[1] then redis.call('HINCRBY', K.durations, bound[2], 1) end
+    end
+    redis.call('HINCRBY', K.durations, '+Inf', 1)
+    redis.call('HINCRBYFLOAT', K.durations, 'sum', seconds)
+  end
   redis.call('SREM', K.dataset_active, job_id)
   redis.call('SREM', K.tenant_open, job_id)
   redis.call('SREM', K.running, job_id)
@@ -102,17 +127,26 @@ end
 START = LuaScript(
     """
 -- ARGV: worker name, lease ms, now. queued → running for this worker, counted in the job
--- counters (K.stats: in the same step, not a round trip more before the job's first update).
-local rec = redis.call('HMGET', K.job, 'status', 'id')
+-- counters (K.stats: in the same step, not a round trip more before the job's first update), its
+-- start on Redis's clock kept for the duration histogram (`ended`). Returns the record as it was
+-- while queued (HGETALL's list: the worker reads the job in the step that starts it), else the
+-- job's status (false when there is no such job).
+local record = redis.call('HGETALL', K.job)
+local rec = {}
+for i = 1, #record, 2 do
+  if record[i] == 'status' then rec[1] = record[i + 1] elseif record[i] == 'id' then rec[2] = record[i + 1] end
+end
 if rec[1] ~= 'queued' then return rec[1] or false end
-redis.call('HSET', K.job, 'status', 'running', 'started_at', ARGV[3], 'worker', ARGV[1])
+local t = redis.call('TIME')
+redis.call('HSET', K.job, 'status', 'running', 'started_at', ARGV[3], 'worker', ARGV[1],
+  'started_clock', t[1] .. '.' .. string.format('%06d', tonumber(t[2])))
 redis.call('HINCRBY', K.job, 'attempt', 1)
 redis.call('SADD', K.running, rec[2])
 redis.call('SET', K.lease, ARGV[1], 'PX', ARGV[2])
 redis.call('HINCRBY', K.stats, 'started', 1)
-return 1
+return record
 """,
-    (*STATE_KEYS, "stats"),
+    ("job", "running", "lease", "stats"),
     # A worker starts a job right after RQ's own start-up writes went through: only at the edge of a
     # full Redis can this one be refused, and the popped job would then be on no queue. A few dozen
     # bytes; from here the job rides out a full Redis as any running job does.
@@ -178,11 +212,12 @@ if ARGV[1] == '' and tonumber(rec[2] or '0') >= tonumber(ARGV[2]) then
   redis.call('HSET', K.job, 'status', 'failed', 'finished_at', ARGV[3], 'error',
     cjson.encode({type = 'worker_lost', message = 'the worker running this job was lost ' ..
       rec[2] .. ' time(s) (DESCENT_MAX_ATTEMPTS = ' .. ARGV[2] .. '); the job was not finished'}))
-  ended(rec[3], ARGV[4])
+  ended(rec[3], ARGV[4], 'failed', true)
   return 'lost'
 end
 redis.call('HSET', K.job, 'status', 'queued', 'requeued_at', ARGV[3])
 redis.call('ZADD', K.owed_enqueues, ARGV[5], rec[3])
+redis.call('HINCRBY', K.stats, 'requeued', 1)
 return 'requeued'
 """,
     (*STATE_KEYS, "owed_enqueues"),
@@ -230,7 +265,7 @@ redis.call('HSET', K.job, 'status', ARGV[2])
 if #ARGV > 5 then redis.call('HSET', K.job, unpack(ARGV, 6)) end
 if ARGV[3] == '1' then redis.call('HINCRBY', K.job, 'attempt', 1) end
 if ARGV[2] == 'succeeded' or ARGV[2] == 'failed' or ARGV[2] == 'cancelled' then
-  ended(redis.call('HGET', K.job, 'id'), ARGV[4])
+  ended(redis.call('HGET', K.job, 'id'), ARGV[4], ARGV[2], current == 'running')
 end
 return 1
 """,
@@ -302,7 +337,7 @@ local rec = redis.call('HMGET', K.job, 'tenant', 'status', 'id')
 if rec[1] ~= ARGV[1] then return 'missing' end
 if rec[2] == 'queued' then
   redis.call('HSET', K.job, 'status', 'cancelled', 'finished_at', ARGV[2], 'cancel', '1')
-  ended(rec[3], ARGV[3])
+  ended(rec[3], ARGV[3], 'cancelled', false)
   return 'cancelled'
 elseif rec[2] == 'running' then
   redis.call('HSET', K.job, 'cancel', '1')

@@ -1,10 +1,11 @@
 """The round trips a job's way saves give the same state as the plain calls (issue 15, point 2).
 
 A script in a pipeline goes as EVAL with its body (no SCRIPT EXISTS first), even into a Redis that
-has never seen it; a worker's store reuses the tenant and dataset it read with the record; a job
+has never seen it; a worker's start reads the record in its own script, and its store reuses the
+tenant and dataset it read there; a job
 no worker started has nothing to resume; RQ's heartbeat is one pipeline, renewed at most every few
 seconds, its state written when it changes and its suspension flag read at most every second; a
-start counts itself in its own script.
+start, an end (with its duration) and a hand-back count themselves in their own scripts.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import uuid
 
 import redis as redis_lib
 
-from descent.store import JobStatus, Store, keys
-from descent.store.scripts import KeyedScript, LuaScript
+from descent.store import JobStatus, Store, keys, scripts
+from descent.store.scripts import DURATION_BUCKETS, KeyedScript, LuaScript
 from tests.support.counting import Counting
 from tests.support.store_records import make_dataset, make_job
 
@@ -45,18 +46,27 @@ def test_a_pipelined_script_sends_no_script_exists(redis_url) -> None:
     assert _script_exists_calls(redis) == before
 
 
-def test_remembered_owner_gives_the_same_state_changes(store: Store, redis_url) -> None:
+def test_a_start_reads_the_record_and_remembers_its_owner(store: Store, redis_url) -> None:
+    """The worker's start is one script that also reads the job (as it was while queued); the
+    tenant and dataset it read serve the job's later status changes, with no lookup of their own."""
     tenant = "t-" + uuid.uuid4().hex
     dataset_id = make_dataset(store, tenant)
     job_id = make_job(store, tenant, dataset_id)
+    queued = store.jobs.fields(job_id)
     worker = Store(Counting.from_url(redis_url))
-    record = worker.jobs.fields(job_id, remember=True)
-    assert record is not None and record["attempt"] == "0"
+    scripts.load_all(worker.redis)  # as a worker's warm-up does: no NOSCRIPT round trip below
     worker.redis.sent.clear()
-    assert worker.jobs.start(job_id, "w1", 10_000)
-    assert "HMGET" not in worker.redis.sent
+    started = worker.jobs.start(job_id, "w1", 10_000)
+    assert worker.redis.sent == ["EVALSHA"]
+    assert started and started.status == JobStatus.QUEUED and started.record == queued
+    assert started.record["attempt"] == "0"
+    again = Store(redis_lib.Redis.from_url(redis_url)).jobs.start(job_id, "w2", 10_000)
+    assert not again and again.status == JobStatus.RUNNING and again.record is None
+    missing = worker.jobs.start("job_" + uuid.uuid4().hex, "w1", 10_000)
+    assert not missing and missing.status is None
+    worker.redis.sent.clear()
     assert worker.jobs.transition(job_id, (JobStatus.RUNNING,), JobStatus.SUCCEEDED, result={"ok": 1})
-    assert "HMGET" not in worker.redis.sent
+    assert worker.redis.sent == ["EVALSHA"]
     plain = store.jobs.fields(job_id)
     assert plain["status"] == JobStatus.SUCCEEDED and plain["attempt"] == "1"
     assert job_id.encode() not in store.redis.smembers(keys.dataset_active_jobs(dataset_id))
@@ -95,6 +105,66 @@ def test_start_counts_itself_once_in_its_script(store: Store) -> None:
     assert store.jobs.start(job_id, "w1", 10_000)
     assert not store.jobs.start(job_id, "w2", 10_000)  # raced: taken already, not counted again
     assert int(store.redis.hget(keys.job_stats(), "started")) == before + 1
+
+
+def _counted(store: Store) -> tuple[dict[str, int], dict[str, float]]:
+    """The job-event counters and the duration histogram /metrics reads."""
+    return store.ops.job_counts(), store.ops.durations()
+
+
+def _grew(before: dict, after: dict) -> dict:
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
+
+def test_an_end_counts_itself_and_its_duration_in_its_own_script(store: Store, redis_url) -> None:
+    """The end of a running job is one script: its status counted and its seconds since the start
+    (Redis's clock) in the histogram, without a command of its own."""
+    tenant = "t-" + uuid.uuid4().hex
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    worker = Store(Counting.from_url(redis_url))
+    scripts.load_all(worker.redis)
+    assert worker.jobs.start(job_id, "w1", 10_000)
+    counts, durations = _counted(store)
+    worker.redis.sent.clear()
+    assert worker.jobs.transition(job_id, (JobStatus.RUNNING,), JobStatus.SUCCEEDED, worker="w1", result={"ok": 1})
+    assert len(worker.redis.sent) == 1  # the script (EVALSHA), nothing after it
+    new_counts, new_durations = _counted(store)
+    assert _grew(counts, new_counts) == {"succeeded": 1}
+    grown = _grew(durations, new_durations)
+    seconds = grown.pop("sum")
+    assert 0 < seconds < 60  # started a moment ago, on the same clock
+    assert grown == {"+Inf": 1, **{repr(b): 1 for b in DURATION_BUCKETS if b >= seconds}}
+    assert not worker.jobs.transition(job_id, (JobStatus.RUNNING,), JobStatus.FAILED)  # ended: not again
+    assert _counted(store) == (new_counts, new_durations)
+
+
+def test_a_job_that_never_ran_ends_counted_without_a_duration(store: Store) -> None:
+    tenant = "t-" + uuid.uuid4().hex
+    cancelled = make_job(store, tenant, make_dataset(store, tenant))
+    failed = make_job(store, tenant, make_dataset(store, tenant))
+    counts, durations = _counted(store)
+    assert store.jobs.cancel(tenant, cancelled).value == "cancelled"
+    assert store.jobs.transition(failed, (JobStatus.QUEUED,), JobStatus.FAILED, error={"type": "internal"})
+    after, after_durations = _counted(store)
+    assert _grew(counts, after) == {"cancelled": 1, "failed": 1}
+    assert after_durations == durations
+
+
+def test_a_hand_back_counts_a_requeue_and_a_lost_job_a_failure(store: Store) -> None:
+    tenant = "t-" + uuid.uuid4().hex
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    assert store.jobs.start(job_id, "w1", 10_000)
+    counts, durations = _counted(store)
+    assert store.jobs.requeue(job_id, "w1", max_attempts=1).value == "requeued"
+    assert _grew(counts, store.ops.job_counts()) == {"requeued": 1}
+    assert store.ops.durations() == durations  # handed back, not ended
+    store.jobs.enqueued(job_id)
+    assert store.jobs.start(job_id, "w2", 1)  # its lease lapses at once: the reaper's to take
+    store.redis.delete(keys.job_lease(job_id))
+    counts = store.ops.job_counts()
+    assert store.jobs.requeue(job_id, "", max_attempts=1).value == "lost"
+    assert _grew(counts, store.ops.job_counts()) == {"failed": 1}
+    assert _grew(durations, store.ops.durations())["+Inf"] == 1
 
 
 def test_rq_heartbeat_is_renewed_at_most_every_few_seconds(redis_url, monkeypatch) -> None:
