@@ -14,9 +14,11 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq.exceptions import StopRequested
+from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
+from rq.utils import now
 from rq.worker import SimpleWorker, WorkerStatus
 
 from descent.logs import log_context
@@ -103,26 +105,44 @@ class DescentWorker(SimpleWorker):
     # -- a job's start: written whole, or the job goes back ----------------------------------------
     def execute_job(self, job: Job, queue: Queue) -> None:
         """SimpleWorker's, with RQ's start-up writes (execution record, worker busy, job started)
-        made before the job is performed: refused by a full Redis, the popped job goes back to the
-        head of its queue (`_put_back`) and the worker waits for room before taking again (its next
-        write, the idle state, waits). Descent's own start comes after, in the task."""
+        made before the job is performed, in one transaction (`_start_records`): refused by a full
+        Redis, none is made, the popped job goes back to the head of its queue (`_put_back`) and
+        the worker waits for room before taking again (its next write, the idle state, waits).
+        Descent's own start comes after, in the task."""
         if self.test_hooks:
             self._held(job, "start")
         try:
-            execution = self.prepare_execution(job)
+            execution = self._start_records(job)
         except FULL as exc:
             self._put_back(job, queue, exc, None)
             return
         try:
-            super().prepare_job_execution(job, remove_from_intermediate_queue=len(self.queues) == 1)
+            self.procline(f"Processing {job.func_name} from {job.origin} since {time.time()}")
             self._prepared = job.id
-        except FULL as exc:
-            self._put_back(job, queue, exc, execution)
-            return
         except Exception:  # an entry RQ cannot read, say: perform_job meets it again and fails the job
             log.debug("job %s: start-up left to RQ's perform_job", job.id)
         self.perform_job(job, queue, execution)
         self.set_state(WorkerStatus.IDLE)
+
+    def _start_records(self, job: Job) -> Execution:
+        """RQ's `prepare_execution` and `prepare_job_execution` writes (the execution record and
+        its registries, the worker busy and its heartbeat, the job started and its heartbeat, the
+        job's key kept, its intermediate-queue entry dropped), made in one MULTI where RQ makes two:
+        a round trip fewer between a job's pop and its start, and all or none of them on a full
+        Redis. tests/api/test_rq_start_records.py holds them equal to RQ's own two calls."""
+        ttl = self.get_heartbeat_ttl(job)
+        with self.connection.pipeline() as pipe:
+            execution = Execution.create(job, ttl, pipeline=pipe, worker_name=self.name)
+            self.set_state(WorkerStatus.BUSY, pipeline=pipe)
+            self.heartbeat(ttl, pipeline=pipe)
+            job.heartbeat(now(), ttl, pipeline=pipe)
+            job.prepare_for_execution(self.name, pipeline=pipe)
+            pipe.persist(job.key)
+            if len(self.queues) == 1:
+                pipe.lrem(Queue(job.origin, connection=self.connection).intermediate_queue_key, 1, job.id)
+            pipe.execute()
+        self.executions[execution.id] = execution
+        return execution
 
     def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
         """Made by `execute_job` already for the job it performs."""
