@@ -2,7 +2,8 @@
 leaves cold.
 
 Why: a worker's first job also paid for Redis loading the store's Lua scripts (each first call is
-refused with NOSCRIPT, then loaded and sent again: two more round trips per script), for the
+refused with NOSCRIPT, then loaded and sent again: two more round trips per script), for Python
+compiling the pattern RQ reads its records' timestamps with (`strptime`'s, on its first use), for the
 first preprocessing of a table and the first result built from a training run, for RQ asking Redis
 its version, and for opening the connections a job uses at once (its loop, the heartbeat, the
 reporter's writes). `warm_job_path` does each once, on a small in-memory table; it writes nothing
@@ -17,6 +18,8 @@ import time
 import numpy as np
 from redis import Redis
 from redis.exceptions import RedisError
+from rq.utils import now as utcnow
+from rq.utils import utcformat, utcparse
 
 from descent.queue import ask_server_version
 from descent.spec import JobConfig
@@ -46,6 +49,7 @@ def warm(redis: Redis) -> float:
     """Load the store's scripts into Redis and run a small table through prepare, train and
     result; returns the seconds it took."""
     started = time.perf_counter()
+    utcparse(utcformat(utcnow()))  # as RQ's `Job.restore` reads a popped job's timestamps
     table = _table()
     config = JobConfig.model_validate(
         {"dataset_id": "warm-up", "optimizer": {"type": "sgd", "lr": 0.01}, "epochs": 1, "tolerance": 0}
