@@ -50,9 +50,8 @@ class JobStore(ProgressWrites):
         self._renew = scripts.KeyedScript(redis, scripts.RENEW)
         self._requeue = scripts.KeyedScript(redis, scripts.REQUEUE)
         self._owners: dict[str, tuple[str, str]] = {}
-        """job id → (tenant, dataset id), as `fields(remember=True)` read them: a job's owner and
-        dataset never change, so a worker's status changes need not read them again (an HMGET
-        before its start and another before its end)."""
+        """job id → (tenant, dataset id), as `start` read them: a job's owner and dataset never
+        change, so a worker's status changes need not read them again (an HMGET before its end)."""
 
     # -- creation and reading -------------------------------------------------------------------
     def create(
@@ -106,17 +105,12 @@ class JobStore(ProgressWrites):
             return None
         return resource({k: str(v) for k, v in fields.items()})
 
-    def fields(self, job_id: str, remember: bool = False) -> dict[str, str] | None:
-        """The raw record with decoded strings, for the worker (no tenant check); `remember`: keep
-        its tenant and dataset for this store's later status changes of the job (a worker's store
-        lives for one job)."""
+    def fields(self, job_id: str) -> dict[str, str] | None:
+        """The raw record with decoded strings (no tenant check)."""
         raw = self.redis.hgetall(keys.job(job_id))
         if not raw:
             return None
-        record = {k.decode(): v.decode() for k, v in raw.items()}
-        if remember and record.get("tenant") and record.get("dataset_id"):
-            self._owners[job_id] = (record["tenant"], record["dataset_id"])
-        return record
+        return {k.decode(): v.decode() for k, v in raw.items()}
 
     def get(self, tenant: str, job_id: str) -> dict[str, Any] | None:
         """The job resource, or None when missing or another tenant's."""
@@ -201,7 +195,7 @@ class JobStore(ProgressWrites):
     def start(self, job_id: str, worker: str, lease_ms: int) -> Start:
         """queued → running for `worker`, holding a lease its heartbeat must renew; the record as it
         was while queued comes back from the same script (its tenant and dataset are remembered for
-        this store's later status changes of the job, as `fields(remember=True)` does)."""
+        this store's later status changes of the job: a worker's store lives for one job)."""
         job_keys = {
             "job": keys.job(job_id),
             "running": keys.running_jobs(),
