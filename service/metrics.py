@@ -19,7 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from descent.queue import queue_depth
 from descent.settings import Settings
-from descent.store.scripts import DURATION_BUCKETS
+from descent.store.job_end import DURATION_BUCKETS
 
 from .auth import OPEN_TENANT
 from .job_waits import WAITED_ROUTE

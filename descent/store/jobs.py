@@ -171,7 +171,7 @@ class JobStore(ProgressWrites):
         return outcome
 
     def _state_keys(self, job_id: str) -> dict[str, str]:
-        """The keys a status change touches (scripts.STATE_KEYS)."""
+        """The keys a status change touches (job_end.STATE_KEYS)."""
         known = self._owners.get(job_id)
         if known is None:
             tenant_b, dataset_b = self.redis.hmget(keys.job(job_id), "tenant", "dataset_id")

@@ -15,7 +15,8 @@ import uuid
 import redis as redis_lib
 
 from descent.store import JobStatus, Store, keys, scripts
-from descent.store.scripts import DURATION_BUCKETS, KeyedScript, LuaScript
+from descent.store.job_end import DURATION_BUCKETS
+from descent.store.scripts import KeyedScript, LuaScript
 from tests.support.counting import Counting
 from tests.support.store_records import make_dataset, make_job
 
