@@ -127,13 +127,13 @@ def test_an_end_counts_itself_and_its_duration_in_its_own_script(store: Store, r
     assert worker.jobs.start(job_id, "w1", 10_000)
     counts, durations = _counted(store)
     worker.redis.sent.clear()
-    assert worker.jobs.transition(job_id, (JobStatus.RUNNING,), JobStatus.SUCCEEDED, worker="w1", result={"ok": 1})
+    assert worker.jobs.transition(job_id, (JobStatus.RUNNING,), JobStatus.SUCCEEDED, worker="w1", result={})
     assert len(worker.redis.sent) == 1  # the script (EVALSHA), nothing after it
     new_counts, new_durations = _counted(store)
     assert _grew(counts, new_counts) == {"succeeded": 1}
     grown = _grew(durations, new_durations)
-    seconds = grown.pop("sum")
-    assert 0 < seconds < 60  # started a moment ago, on the same clock
+    seconds = grown.pop("sum", 0.0)  # absent when it grew by 0
+    assert 0 <= seconds < 60  # a moment ago on the same clock (0 on a machine fast enough)
     assert grown == {"+Inf": 1, **{repr(b): 1 for b in DURATION_BUCKETS if b >= seconds}}
     assert not worker.jobs.transition(job_id, (JobStatus.RUNNING,), JobStatus.FAILED)  # ended: not again
     assert _counted(store) == (new_counts, new_durations)
