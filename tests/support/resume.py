@@ -76,6 +76,18 @@ CASES: dict[str, Case] = {
         14,
         "max_epochs",
     ),
+    # 300k rows in batches of 65,536: 5 updates per epoch, each epoch's order drawn ahead on a
+    # thread while the epoch before trains (shuffle.py, from AHEAD_FROM rows): a checkpoint keeps
+    # the state before the order in flight
+    "minibatch_drawn_ahead": Case(
+        linear_data(300_000, [1.0, -1.0, 0.5], 0.2, noise=0.4),
+        config(
+            {"type": "minibatch", "lr": 0.05, "batch_size": 65_536}, epochs=4, tolerance=0.0, max_history_points=20
+        ),
+        7,
+        10,
+        "max_epochs",
+    ),
     "momentum": Case(
         linear_data(50, [1.0, -1.0, 0.5], 0.2, noise=0.4),
         config(

@@ -52,6 +52,7 @@ from .run_capture import capture, restore
 from .run_state import RunState
 from .schedules import ScheduledRate
 from .search import search
+from .shuffle import Shuffler, draws_ahead
 from .updates import UpdatePath, choose_path, intra_op_threads, make_updates
 
 CHUNK_SECONDS = 0.005
@@ -155,7 +156,8 @@ class GradientDescentRun:
         )
         self.history = TrainHistory(reporter, self.log_every, config.smoothing)
         self.rate = ScheduledRate(config.optimizer.schedule, self.lr, self.updates, self.history)
-        self.shuffler = generator(config.seed, SHUFFLE_STREAM)
+        ahead = draws_ahead(self.rows, self.updates.threads)
+        self.shuffler = Shuffler(generator(config.seed, SHUFFLE_STREAM), self.rows, ahead)
         self.epoch_end = EpochEnd(
             config,
             reporter,
@@ -179,6 +181,8 @@ class GradientDescentRun:
         """The resumed epoch's cost sum so far (0.0 otherwise)."""
         if resume is not None:
             restore(self, resume)
+        if self.batch_size < self.rows and self.epochs_run < config.epochs:
+            self.shuffler.draw_ahead()  # the first epoch's order, drawn while the plan is written
         reporter.plan(
             epochs=config.epochs,
             steps_per_epoch=self.steps_per_epoch,
@@ -259,8 +263,10 @@ class GradientDescentRun:
         chunk of updates sized to take about CHUNK_SECONDS, with tick() after each chunk."""
         updates, history, reporter, deadline = self.updates, self.history, self.reporter, self.deadline
         if self.batch_size < self.rows:
-            self.epoch_rng = self.shuffler.get_state()
-            updates.start_epoch(torch.randperm(self.rows, generator=self.shuffler))
+            order, self.epoch_rng = self.shuffler.draw()
+            if epoch + 1 < self.config.epochs:
+                self.shuffler.draw_ahead()  # the next epoch's, while this one trains
+            updates.start_epoch(order)
         update, add, tick, expired = updates.update, history.add, reporter.tick, deadline.expired
         scale = self.to_original
         batched = updates.chunked and bool(getattr(reporter, "batched_ticks", False))
