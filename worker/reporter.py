@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from redis.client import Pipeline
 
 from descent.search import Pruning
 from descent.settings import Settings
@@ -249,8 +251,14 @@ class RedisReporter:
         """Bytes of one train record in the history's format."""
         return TRAIN_FORMATS[self.train_format or TRAIN_FORMAT].itemsize
 
-    def flush(self, required: bool = False, checkpoint: bytes | None = None) -> None:
-        """Write what is buffered (or just poll for a cancel) in one round trip.
+    def flush(
+        self,
+        required: bool = False,
+        checkpoint: bytes | None = None,
+        then: Callable[[Pipeline], None] | None = None,
+    ) -> tuple[Any, ...]:
+        """Write what is buffered (or just poll for a cancel) in one round trip; returns the
+        answers of the commands `then` queued after it, in its transaction (a job's end).
 
         While Redis is unreachable or full training goes on and the points stay buffered for the
         next try; only a `required` flush (the last one of a job, or one carrying a checkpoint)
@@ -276,13 +284,14 @@ class RedisReporter:
                 checkpoint,
                 worker=WORKER_NAME,
                 written=self.written,
+                then=then,
             )
         except PASSING as exc:
             if required:
                 raise
             self._refused(exc, f"{count} points")
             self._last_flush = time.monotonic()
-            return
+            return ()
         if checkpoint is not None:
             self.pending_checkpoint = None
         if self._refused_since is not None:
@@ -311,3 +320,4 @@ class RedisReporter:
         self.dev.clear()
         self._dirty = False
         self._last_flush = time.monotonic()
+        return flushed.then

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from redis.client import Pipeline
 from rq import get_current_job
 
 from descent.search import Pruning, Searcher
@@ -244,26 +245,24 @@ def stored_config(text: str) -> tuple[JobConfig, dict[str, Any]]:
 def _ending(
     store: Store, job_id: str, reporter: RedisReporter, settings: Settings
 ) -> Callable[..., JobStatus | NotRun]:
-    """Flush the last points, then move the job to its final status — both retried through a
-    Redis restart, and neither done if another worker has taken the job over. Told to stop while
-    Redis is full, the end waits DESCENT_STOP_WAIT_SECONDS, then the job is handed back as it is."""
+    """Flush the last points and move the job to its final status, in one transaction (one round
+    trip at every job's end) — retried through a Redis restart, and neither done if another worker
+    has taken the job over (both scripts check). Told to stop while Redis is full, the end waits
+    DESCENT_STOP_WAIT_SECONDS, then the job is handed back as it is."""
 
     def end(status: JobStatus, **fields: Any) -> JobStatus | NotRun:
         if reporter.lease_lost:
             return LOST
-        wait = settings.stop_wait_seconds
+
+        def then(pipe: Pipeline) -> None:
+            store.jobs.queue_transition(pipe, job_id, (JobStatus.RUNNING,), status, worker=WORKER_NAME, **fields)
+
         try:
-            persist(lambda: reporter.flush(required=True), job_id, full_wait=wait)
-            if reporter.lease_lost:
-                return LOST
-            moved = persist(
-                lambda: store.jobs.transition(job_id, (JobStatus.RUNNING,), status, worker=WORKER_NAME, **fields),
-                job_id,
-                full_wait=wait,
-            )
+            wait = settings.stop_wait_seconds
+            answers = persist(lambda: reporter.flush(required=True, then=then), job_id, full_wait=wait)
         except FULL as exc:
             return _hand_back_unsaved(store, job_id, settings, exc)
-        return status if moved else LOST
+        return status if answers == (1,) and not reporter.lease_lost else LOST
 
     return end
 

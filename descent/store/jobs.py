@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 
 from . import keys, scripts, tenants
 from .paging import page
@@ -271,6 +272,32 @@ class JobStore(ProgressWrites):
         **fields: Any,
     ) -> bool:
         """Move the job to `status` if it is in one of `allowed`; set `fields` in the same step."""
+        call = self._transition_call(job_id, allowed, status, count_attempt, worker, fields)
+        return self._transition(**call) == 1
+
+    def queue_transition(
+        self,
+        pipe: Pipeline,
+        job_id: str,
+        allowed: tuple[JobStatus, ...],
+        status: JobStatus,
+        worker: str = "",
+        **fields: Any,
+    ) -> None:
+        """`transition`, queued on `pipe` (a job's last flush and its end in one round trip):
+        `pipe.execute()` answers 1 where `transition` returns True."""
+        self._transition(**self._transition_call(job_id, allowed, status, False, worker, fields), client=pipe)
+
+    def _transition_call(
+        self,
+        job_id: str,
+        allowed: tuple[JobStatus, ...],
+        status: JobStatus,
+        count_attempt: bool,
+        worker: str,
+        fields: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The TRANSITION script's keys and arguments."""
         status = JobStatus(status)
         args: list[Any] = [
             ",".join(allowed),
@@ -283,7 +310,7 @@ class JobStore(ProgressWrites):
             fields.setdefault("finished_at", now())
         for name, value in fields.items():
             args += [name, json.dumps(value) if name in _JSON_FIELDS else str(value)]
-        return self._transition(keys=self._state_keys(job_id), args=args) == 1
+        return {"keys": self._state_keys(job_id), "args": args}
 
 
 def resource(record: dict[str, str]) -> dict[str, Any]:

@@ -8,9 +8,11 @@ own format concerns (records.py's train formats, large writes staged beside the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from redis import Redis
+from redis.client import Pipeline
 
 from . import keys, scripts
 from .records import DEV_POINT, TRAIN_FORMAT, TRAIN_FORMATS
@@ -26,12 +28,14 @@ mistake."""
 class Flushed(NamedTuple):
     """What a flush found: a cancel request, whether the job is still the writer's, the histories'
     byte lengths after the write (train, dev), and bytes of acknowledged writes that Redis lost in
-    a crash before this one (train, dev; they leave a gap in the history)."""
+    a crash before this one (train, dev; they leave a gap in the history); the answers of the
+    commands queued after it (`then`)."""
 
     cancel: bool
     mine: bool
     written: tuple[int, int]
     lost: tuple[int, int]
+    then: tuple[Any, ...] = ()
 
 
 class ProgressWrites:
@@ -70,13 +74,15 @@ class ProgressWrites:
         checkpoint: bytes | None = None,
         worker: str = "",
         written: tuple[int, int] = (-1, -1),
+        then: Callable[[Pipeline], None] | None = None,
     ) -> Flushed:
         """Append points, update progress and save a checkpoint in one atomic round trip.
 
         With `worker`, nothing is written unless the job is still running on that worker.
         `written`: the byte lengths the writer believes the train and dev histories have (what
         Redis acknowledged to it); a write sent again after its answer was lost is then not
-        appended twice (-1: no such check).
+        appended twice (-1: no such check). `then` queues more commands after the flush, in its
+        transaction (a job's end: `JobStore.queue_transition`); their answers are `Flushed.then`.
         """
         names = {
             "job": keys.job(job_id),
@@ -99,18 +105,22 @@ class ProgressWrites:
             written[1],
             "1" if staged else "0",
         ]
-        if staged:  # a plain SET takes megabytes without Lua's copies; the script moves them
-            names["staged"] = keys.job_train_staged(job_id)
+        rest: list[Any] = []
+        if staged or then is not None:
             pipe = self.redis.pipeline(transaction=True)
-            pipe.set(names["staged"], memoryview(train), ex=STAGED_SECONDS)
+            if staged:  # a plain SET takes megabytes without Lua's copies; the script moves them
+                names["staged"] = keys.job_train_staged(job_id)
+                pipe.set(names["staged"], memoryview(train), ex=STAGED_SECONDS)
             self._flush(keys=names, args=args, client=pipe)
-            answer = pipe.execute()[-1]
+            if then is not None:
+                then(pipe)
+            answers = pipe.execute()[int(staged) :]
+            answer, rest = answers[0], answers[1:]
         else:
             answer = self._flush(keys=names, args=args)
         cancel, mine, train_bytes, dev_bytes, train_gap, dev_gap = answer
-        return Flushed(
-            bool(cancel), bool(mine), (int(train_bytes), int(dev_bytes)), (int(train_gap), int(dev_gap))
-        )
+        written_now, lost = (int(train_bytes), int(dev_bytes)), (int(train_gap), int(dev_gap))
+        return Flushed(bool(cancel), bool(mine), written_now, lost, tuple(rest))
 
     def reset_history(self, job_id: str) -> None:
         """Drop points of an earlier attempt that ended before it could finish."""

@@ -5,17 +5,20 @@ has never seen it; a worker's start reads the record in its own script, and its 
 tenant and dataset it read there; a job
 no worker started has nothing to resume; RQ's heartbeat is one pipeline, renewed at most every few
 seconds, its state written when it changes and its suspension flag read at most every second; a
-start, an end (with its duration) and a hand-back count themselves in their own scripts.
+start, an end (with its duration) and a hand-back count themselves in their own scripts; a job's
+last flush and its end are one transaction, which writes nothing for a worker that lost the job.
 """
 
 from __future__ import annotations
 
 import uuid
 
+import numpy as np
 import redis as redis_lib
 
 from descent.store import JobStatus, Store, keys, scripts
 from descent.store.job_end import DURATION_BUCKETS
+from descent.store.records import TRAIN_POINT
 from descent.store.scripts import KeyedScript, LuaScript
 from tests.support.counting import Counting
 from tests.support.store_records import make_dataset, make_job
@@ -233,3 +236,53 @@ def test_rq_suspension_is_read_at_most_every_second(redis_url, monkeypatch) -> N
     now[0] += runner.SUSPENSION_SECONDS
     worker.check_for_suspension(burst=False)
     assert len(reads) == 2
+
+
+def _transactions(redis: redis_lib.Redis) -> int:
+    return int(redis.info("commandstats").get("cmdstat_exec", {}).get("calls", 0))
+
+
+def test_a_jobs_last_flush_and_its_end_are_one_transaction(redis_url) -> None:
+    """The worker's end (worker/tasks.py): the last points and the status move in one round trip,
+    on a Redis of its own (its transactions counted)."""
+    from tests.support.processes import RedisServer
+
+    server = RedisServer().start()
+    try:
+        redis = Counting.from_url(server.url)
+        store = Store(redis)
+        tenant = "t-" + uuid.uuid4().hex
+        job_id = make_job(store, tenant, make_dataset(store, tenant))
+        assert store.jobs.start(job_id, "w1", 10_000)
+        store.jobs.plan(job_id, log_every=1, steps_per_epoch=4, config={})
+        point = np.zeros(1, dtype=TRAIN_POINT).tobytes()
+        counter = redis_lib.Redis.from_url(server.url)
+        before = _transactions(counter)
+        redis.sent.clear()
+
+        def end(pipe) -> None:
+            store.jobs.queue_transition(pipe, job_id, (JobStatus.RUNNING,), JobStatus.SUCCEEDED, worker="w1", result={})
+
+        flushed = store.jobs.flush(job_id, point, b"", None, None, worker="w1", written=(0, 0), then=end)
+        assert redis.sent == [] and _transactions(counter) - before == 1  # nothing on its own: one EXEC
+        assert flushed.mine and flushed.written == (len(point), 0) and flushed.then == (1,)
+        assert store.jobs.get(tenant, job_id)["status"] == "succeeded"
+        assert redis.get(keys.job_train_history(job_id)) == point
+    finally:
+        server.stop()
+
+
+def test_an_end_for_a_worker_that_lost_the_job_writes_nothing(store: Store) -> None:
+    tenant = "t-" + uuid.uuid4().hex
+    job_id = make_job(store, tenant, make_dataset(store, tenant))
+    assert store.jobs.start(job_id, "w2", 10_000)  # another worker's now
+    store.jobs.plan(job_id, log_every=1, steps_per_epoch=4, config={})
+
+    def end(pipe) -> None:
+        store.jobs.queue_transition(pipe, job_id, (JobStatus.RUNNING,), JobStatus.SUCCEEDED, worker="w1", result={})
+
+    point = np.zeros(1, dtype=TRAIN_POINT).tobytes()
+    flushed = store.jobs.flush(job_id, point, b"", None, None, worker="w1", written=(0, 0), then=end)
+    assert not flushed.mine and flushed.then == (b"not_yours",)  # the transition refused it too
+    assert store.jobs.get(tenant, job_id)["status"] == "running"
+    assert not store.redis.exists(keys.job_train_history(job_id))
