@@ -15,7 +15,7 @@ from redis.retry import Retry
 from descent.settings import Settings
 from descent.store import Store, connect
 
-from . import auth, body_limit, errors, metrics, upload_body, upload_slots
+from . import auth, body_limit, dataset_records, errors, metrics, upload_body, upload_slots
 
 log = logging.getLogger("descent.api")
 
@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     upload_slots.init_app(app)
     body_limit.init_app(app)
     upload_body.init_app(app)
+    dataset_records.init_app(app)
 
     from .dashboard import bp as dashboard_bp
     from .datasets import bp as datasets_bp

@@ -10,7 +10,9 @@ from flask import current_app, g, request
 
 from descent.settings import Settings
 from descent.store import Store
+from descent.store.datasets import Described
 
+from .dataset_records import DatasetRecords
 from .problems import Problem, invalid
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -73,11 +75,25 @@ def training_dataset(dataset_id: str, field: str = "dataset_id") -> dict[str, An
     """The caller's dataset a job request names, or a 404 that points at the field."""
     dataset = store().datasets.get(tenant(), dataset_id)
     if dataset is None:
-        raise Problem(
-            404,
-            "Not found",
-            f"No dataset with id {dataset_id!r}; upload one with POST /v1/datasets.",
-            [{"field": field, "message": "no such dataset"}],
-            slug="not-found",
-        )
+        raise _no_dataset(dataset_id, field)
     return dataset
+
+
+def job_dataset(dataset_id: str, fresh: bool = False) -> tuple[Described, bool]:
+    """The caller's dataset a job's POST names, as this process keeps it (service/dataset_records.py)
+    or (`fresh`, or not kept) as read now, and whether it was kept; a 404 as `training_dataset`'s."""
+    records: DatasetRecords = current_app.extensions["descent.dataset_records"]
+    dataset, kept = records.described(store(), dataset_id, fresh)
+    if dataset is None or dataset.tenant != tenant():
+        raise _no_dataset(dataset_id, "dataset_id")
+    return dataset, kept
+
+
+def _no_dataset(dataset_id: str, field: str) -> Problem:
+    return Problem(
+        404,
+        "Not found",
+        f"No dataset with id {dataset_id!r}; upload one with POST /v1/datasets.",
+        [{"field": field, "message": "no such dataset"}],
+        slug="not-found",
+    )

@@ -6,7 +6,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from descent.settings import Settings
 from descent.store import BadCursor, DeleteOutcome
@@ -227,6 +227,8 @@ def _get_doc(settings: Settings) -> dict[str, Any]:
 @bp.delete("/<dataset_id>")
 def delete(dataset_id: str) -> tuple[str, int]:
     outcome = context.store().datasets.delete(context.tenant(), dataset_id)
+    if outcome is DeleteOutcome.DELETED:
+        current_app.extensions["descent.dataset_records"].forget(dataset_id)
     if outcome is DeleteOutcome.MISSING:
         raise context.not_found("dataset", dataset_id)
     if outcome is DeleteOutcome.IN_USE:

@@ -7,7 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from descent.settings import Settings
+from descent.spec import JobRequest
 from descent.store import BadCursor, CancelOutcome, DeleteOutcome, JobStatus
+from descent.store.datasets import Described
 from descent.store.states import STATUSES
 
 from . import context
@@ -35,12 +37,31 @@ def create() -> tuple[Response, int, dict[str, str]]:
     req, errors = parse_job_request(body)
     if req is None:  # the request's own faults first, then whether its dataset exists
         raise reject(errors)
-    dataset = context.training_dataset(req.dataset_id)
+    dataset, kept = context.job_dataset(req.dataset_id)
     check_room()
-    job = submit(job_config(req, dataset, context.settings()))
-    if job is None:  # the dataset was deleted between the lookup and the write
-        raise context.not_found("dataset", req.dataset_id)
+    job = _submitted(req, dataset, kept)
     return jsonify(job), 202, {"Location": f"/v1/jobs/{job['id']}"}
+
+
+def _submitted(req: JobRequest, dataset: Described, kept: bool) -> dict[str, Any]:
+    """The job checked against `dataset` and created. A dataset as this process kept it may no
+    longer be the stored one (deleted, or published again): when the request does not fit it, or
+    the creation refuses it (the script checks the dataset's owner and publish token), the dataset
+    is read again and the request checked against what was read."""
+    settings = context.settings()
+    if kept:
+        try:
+            config = job_config(req, dataset.meta, settings)
+        except Problem:  # perhaps against a description no longer stored: read again below
+            config = None
+        job = None if config is None else submit(config, dataset_version=dataset.version)
+        if job is not None:
+            return job
+        dataset, kept = context.job_dataset(req.dataset_id, fresh=True)
+    job = submit(job_config(req, dataset.meta, settings), dataset_version=dataset.version)
+    if job is None:  # the dataset was deleted (or published again) between the read and the write
+        raise context.not_found("dataset", req.dataset_id)
+    return job
 
 
 @apidoc.documents("/v1/jobs", "post")

@@ -18,9 +18,10 @@ def new_job_id() -> str:
 
 
 def submit(
-    config: dict[str, Any], sweep_id: str | None = None, job_id: str | None = None
+    config: dict[str, Any], sweep_id: str | None = None, job_id: str | None = None, dataset_version: str = ""
 ) -> dict[str, Any] | None:
-    """Write the job and put its id on the queue; None when its dataset vanished meanwhile.
+    """Write the job and put its id on the queue; None when its dataset vanished meanwhile (or,
+    with `dataset_version`, was published again since the request was checked against it).
 
     If the enqueue fails (Redis went away between the two writes) the job is marked failed rather
     than left queued forever, and the error propagates (a 503 to the client).
@@ -29,7 +30,9 @@ def submit(
     job_id = job_id or new_job_id()
     limit = context.settings().max_open_jobs
     try:
-        job = store.jobs.create(context.tenant(), job_id, config, sweep_id=sweep_id, max_open=limit)
+        job = store.jobs.create(
+            context.tenant(), job_id, config, sweep_id=sweep_id, max_open=limit, dataset_version=dataset_version
+        )
     except OpenJobsLimit:
         raise open_jobs_limit(limit) from None
     if job is None:

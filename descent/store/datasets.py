@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,18 @@ from descent.table import Column, Table
 from . import keys, scripts, tenants
 from .paging import page
 from .states import DeleteOutcome
+
+
+@dataclass(frozen=True)
+class Described:
+    """A published dataset's owner, public description (read-only by convention), publish token
+    ('' for a dataset stored before tokens) and the description's size in bytes as stored."""
+
+    tenant: str
+    meta: dict[str, Any]
+    version: str
+    size: int
+
 
 UNPUBLISHED_SECONDS = 300
 """How long a dataset's columns are kept before its description is published (put_columns)."""
@@ -94,6 +107,15 @@ class DatasetStore:
         if owner is None or owner.decode() != tenant or meta is None:
             return None
         return _public(json.loads(meta))
+
+    def described(self, dataset_id: str) -> Described | None:
+        """The dataset's owner, public description and publish token in one round trip (None:
+        missing or unpublished): what a job request is checked against, and the token the job's
+        creation then checks is still the dataset's (`JobStore.create`'s `dataset_version`)."""
+        owner, meta, token = self.redis.hmget(keys.dataset(dataset_id), "tenant", "meta", "version")
+        if owner is None or meta is None:
+            return None
+        return Described(owner.decode(), _public(json.loads(meta)), token.decode() if token else "", len(meta))
 
     def put(self, tenant: str, meta: dict[str, Any], x: np.ndarray, y: np.ndarray) -> None:
         """A dataset of numbers: `x` (rows × features) and the target `y`, named as `meta` names

@@ -62,8 +62,10 @@ class JobStore(ProgressWrites):
         config: dict[str, Any],
         sweep_id: str | None = None,
         max_open: int = 0,
+        dataset_version: str = "",
     ) -> dict[str, Any] | None:
-        """Write a queued job; None when its dataset is missing or another tenant's.
+        """Write a queued job; None when its dataset is missing or another tenant's, or (with
+        `dataset_version`, the publish token the request was checked against) published again since.
 
         Raises OpenJobsLimit when the tenant has `max_open` open jobs already (0: no limit).
         """
@@ -93,7 +95,7 @@ class JobStore(ProgressWrites):
         }
         if sweep_id:
             job_keys["sweep_jobs"] = keys.sweep_jobs(sweep_id)
-        args: list[Any] = [tenant, job_id, now_score(), max_open, self.retention_seconds]
+        args: list[Any] = [tenant, job_id, now_score(), max_open, self.retention_seconds, dataset_version]
         for name, value in fields.items():
             args += [name, value]
         pipe = self.redis.pipeline(transaction=True)

@@ -174,12 +174,15 @@ return 'requeued'
 
 CREATE_JOB = LuaScript(
     """
--- ARGV: tenant, job_id, score, max open jobs (0: no limit), dataset ttl, field, value, ...
--- Returns 1, 0 (dataset missing or not the tenant's) or -1 (the open-jobs limit is reached).
+-- ARGV: tenant, job_id, score, max open jobs (0: no limit), dataset ttl, the dataset's publish
+--       token the request was checked against ('': not checked), field, value, ...
+-- Returns 1, 0 (dataset missing, not the tenant's, or published again since) or -1 (the open-jobs
+-- limit is reached).
 if redis.call('HGET', K.dataset, 'tenant') ~= ARGV[1] then return 0 end
+if ARGV[6] ~= '' and redis.call('HGET', K.dataset, 'version') ~= ARGV[6] then return 0 end
 local limit = tonumber(ARGV[4])
 if limit > 0 and redis.call('SCARD', K.tenant_open) >= limit then return -1 end
-redis.call('HSET', K.job, unpack(ARGV, 6))
+redis.call('HSET', K.job, unpack(ARGV, 7))
 redis.call('ZADD', K.tenant_jobs, ARGV[3], ARGV[2])
 redis.call('ZADD', K.dataset_jobs, ARGV[3], ARGV[2])
 redis.call('SADD', K.dataset_active, ARGV[2])
