@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -28,6 +29,7 @@ from descent.store.trouble import FULL
 from worker.dequeue import FairQueue
 from worker.heartbeat import CURRENT, STOPPING, WORKER_NAME
 from worker.room import until_room
+from worker.rq_success import handled_here, write_success
 
 log = logging.getLogger("descent.worker")
 HEARTBEAT_SECONDS = 5.0
@@ -99,6 +101,8 @@ class DescentWorker(SimpleWorker):
         self.test_hooks = test_hooks
         self._prepared: str | None = None
         """The job whose start-up writes `execute_job` made (RQ's perform_job would make them again)."""
+        self._owed_heartbeat: tuple[str, datetime, int] | None = None
+        """The heartbeat RQ writes as a job ends, left for the transaction that records how it ended."""
         self._beaten = self._suspension_read = float("-inf")
         """When RQ's worker record was last renewed, and its suspension flag last read (monotonic)."""
 
@@ -191,20 +195,39 @@ class DescentWorker(SimpleWorker):
         until_room(lambda: super(DescentWorker, self).set_state(state), f"RQ's worker state ({state})", STOPPING)
 
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
-        """RQ's first write after a job returned (its heartbeat): waits for room."""
-        until_room(
-            lambda: super(DescentWorker, self).handle_execution_ended(job, queue, heartbeat_ttl),
-            f"RQ's end of job {job.id}",
-            STOPPING,
-        )
+        """RQ's first write after a job returned, its heartbeat: owed to the transaction that records
+        the job's success (`handle_job_success`), or written before RQ records a failure."""
+        job.ended_at = now()
+        self._owed_heartbeat = (job.id, now(), heartbeat_ttl)
+
+    def _pay_heartbeat(self, job: Job) -> datetime | None:
+        """The heartbeat owed to `job` (None: none), no longer owed."""
+        owed, self._owed_heartbeat = self._owed_heartbeat, None
+        return owed[1] if owed is not None and owed[0] == job.id else None
 
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Any) -> None:
-        """RQ's records of a job that returned (one transaction): wait for room."""
+        """RQ's records of a job that returned, its heartbeat with them, in one transaction
+        (worker/rq_success.py) — RQ's own code for a job with repeats; either waits for room."""
+        heartbeat = self._pay_heartbeat(job)
+        if heartbeat is not None and handled_here(job):
+            until_room(lambda: write_success(self, job, heartbeat, execution), f"RQ's records of job {job.id}", STOPPING)
+            return
+        if heartbeat is not None:
+            until_room(lambda: job.heartbeat(heartbeat, 0), f"RQ's end of job {job.id}", STOPPING)
         until_room(
             lambda: super(DescentWorker, self).handle_job_success(job, queue, started_job_registry, execution),
             f"RQ's records of job {job.id}",
             STOPPING,
         )
+
+    def handle_job_failure(
+        self, job: Job, queue: Queue, started_job_registry: Any = None, exc_string: str = "", execution: Any = None
+    ) -> None:
+        """RQ's, after the heartbeat `handle_execution_ended` left owed (waiting for room, as that did)."""
+        heartbeat = self._pay_heartbeat(job)
+        if heartbeat is not None:
+            until_room(lambda: job.heartbeat(heartbeat, 0), f"RQ's end of job {job.id}", STOPPING)
+        super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's periodic registry upkeep (transactions, refused on a full Redis) waits for room; a

@@ -34,6 +34,11 @@ def redis_state(redis: redis_lib.Redis, names: dict[str, str], timestamps: tuple
             contents = sorted(plain(m) for m in redis.smembers(key))
         elif kind == "list":
             contents = [plain(m) for m in redis.lrange(key, 0, -1)]
+        elif kind == "stream":  # entry ids are clock readings: the entries' fields, in order
+            contents = [
+                sorted((plain(f), "<time>" if f in timestamps else plain(v)) for f, v in fields.items())
+                for _, fields in redis.xrange(key)
+            ]
         else:
             contents = plain(redis.get(key) or b"")
         state[plain(key)] = (kind, redis.ttl(key) > 0, contents)
