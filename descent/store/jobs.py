@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from .records import now, now_score
 from .states import CancelOutcome, DeleteOutcome, JobStatus, RequeueOutcome
 
 _JSON_FIELDS = ("config", "progress", "metrics", "result", "error")
+OWNERS_KEPT = 64
+"""Jobs whose owner and dataset a store remembers from their start (the oldest forgotten first)."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,10 @@ class JobStore(ProgressWrites):
         self._start = scripts.KeyedScript(redis, scripts.START)
         self._renew = scripts.KeyedScript(redis, scripts.RENEW)
         self._requeue = scripts.KeyedScript(redis, scripts.REQUEUE)
-        self._owners: dict[str, tuple[str, str]] = {}
+        self._owners: OrderedDict[str, tuple[str, str]] = OrderedDict()
         """job id → (tenant, dataset id), as `start` read them: a job's owner and dataset never
-        change, so a worker's status changes need not read them again (an HMGET before its end)."""
+        change, so a worker's status changes need not read them again (an HMGET before its end).
+        The last OWNERS_KEPT jobs started through this store (a worker's lives for all its jobs)."""
 
     # -- creation and reading -------------------------------------------------------------------
     def create(
@@ -198,7 +202,7 @@ class JobStore(ProgressWrites):
     def start(self, job_id: str, worker: str, lease_ms: int) -> Start:
         """queued → running for `worker`, holding a lease its heartbeat must renew; the record as it
         was while queued comes back from the same script (its tenant and dataset are remembered for
-        this store's later status changes of the job: a worker's store lives for one job)."""
+        this store's later status changes of the job)."""
         job_keys = {
             "job": keys.job(job_id),
             "running": keys.running_jobs(),
@@ -211,6 +215,8 @@ class JobStore(ProgressWrites):
         record = {answer[i].decode(): answer[i + 1].decode() for i in range(0, len(answer), 2)}
         if record.get("tenant") and record.get("dataset_id"):
             self._owners[job_id] = (record["tenant"], record["dataset_id"])
+            if len(self._owners) > OWNERS_KEPT:
+                self._owners.popitem(last=False)
         return Start(JobStatus.QUEUED, record)
 
     def renew(self, job_id: str, worker: str, lease_ms: int) -> bool:

@@ -6,7 +6,8 @@ tenant and dataset it read there; a job
 no worker started has nothing to resume; RQ's heartbeat is one pipeline, renewed at most every few
 seconds, its state written when it changes and its suspension flag read at most every second; a
 start, an end (with its duration) and a hand-back count themselves in their own scripts; a job's
-last flush and its end are one transaction, which writes nothing for a worker that lost the job.
+last flush and its end are one transaction, which writes nothing for a worker that lost the job;
+a store remembers the owners of its latest jobs only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import redis as redis_lib
 
 from descent.store import JobStatus, Store, keys, scripts
 from descent.store.job_end import DURATION_BUCKETS
+from descent.store.jobs import OWNERS_KEPT
 from descent.store.records import TRAIN_POINT
 from descent.store.scripts import KeyedScript, LuaScript
 from tests.support.counting import Counting
@@ -286,3 +288,19 @@ def test_an_end_for_a_worker_that_lost_the_job_writes_nothing(store: Store) -> N
     assert not flushed.mine and flushed.then == (b"not_yours",)  # the transition refused it too
     assert store.jobs.get(tenant, job_id)["status"] == "running"
     assert not store.redis.exists(keys.job_train_history(job_id))
+
+
+def test_a_store_remembers_the_owners_of_its_latest_jobs_only(store: Store, redis_url) -> None:
+    """A worker keeps one store for all its jobs (worker/tasks.py): what it remembers is bounded."""
+    tenant = "t-" + uuid.uuid4().hex
+    dataset_id = make_dataset(store, tenant)
+    jobs = [make_job(store, tenant, dataset_id) for _ in range(OWNERS_KEPT + 1)]
+    worker = Store(Counting.from_url(redis_url))
+    scripts.load_all(worker.redis)
+    for job_id in jobs:
+        assert worker.jobs.start(job_id, "w1", 10_000)
+    for job_id, sent in ((jobs[-1], ["EVALSHA"]), (jobs[0], ["HMGET", "EVALSHA"])):
+        worker.redis.sent.clear()
+        assert worker.jobs.transition(job_id, (JobStatus.RUNNING,), JobStatus.SUCCEEDED, worker="w1", result={})
+        assert worker.redis.sent == sent  # the oldest job's owner is read again
+    assert len(worker.jobs._owners) == OWNERS_KEPT
