@@ -14,6 +14,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from redis import Redis
 from redis.client import Pipeline
 from rq import get_current_job
 
@@ -56,19 +57,25 @@ _PROCESS: dict[str, Any] = {}
 
 
 def train(job_id: str) -> None:
-    """RQ entry point. Takes only the id: config and data are read from the store.
+    """RQ entry point. Takes only the id: config and data are read from the store."""
+    current = get_current_job()
+    settings, store = process_store(current.connection if current is not None else None)
+    run(store, job_id, settings)
 
-    The settings (a worker's environment does not change) and the store (its scripts registered
-    once) are made at the first job and kept: 0.13 ms less on the way to every later job's start."""
+
+def process_store(redis_client: Redis | None) -> tuple[Settings, Store]:
+    """This worker process's settings and its store on `redis_client` (RQ's connection; None: a
+    new one), made once and kept — a worker's environment does not change, and a store registers
+    its scripts as it is made: 0.13 ms less on the way to each job's start. The warm-up makes them
+    before the first job (worker/warm_path.py)."""
     settings = _PROCESS.get("settings")
     if settings is None:
         settings = _PROCESS["settings"] = Settings.from_env()
-    current = get_current_job()
-    redis_client = current.connection if current is not None else connect(settings.redis_url)
+    redis_client = redis_client if redis_client is not None else connect(settings.redis_url)
     store = _PROCESS.get("store")
     if store is None or store.redis is not redis_client:
         store = _PROCESS["store"] = Store(redis_client, settings.retention_seconds)
-    run(store, job_id, settings)
+    return settings, store
 
 
 def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:

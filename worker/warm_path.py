@@ -5,8 +5,8 @@ Why: a worker's first job also paid for Redis loading the store's Lua scripts (e
 refused with NOSCRIPT, then loaded and sent again: two more round trips per script), for Python
 compiling the pattern RQ reads its records' timestamps with (`strptime`'s, on its first use), for the
 first preprocessing of a table and the first result built from a training run, for RQ asking Redis
-its version, and for opening the connections a job uses at once (its loop, the heartbeat, the
-reporter's writes). `warm_job_path` does each once, on a small in-memory table; it writes nothing
+its version, for the settings and store every job uses (`tasks.process_store`), and for opening the
+connections a job uses at once (its loop, the heartbeat, the reporter's writes). `warm_job_path` does each once, on a small in-memory table; it writes nothing
 to Redis but the scripts (loading one is idempotent).
 """
 
@@ -27,7 +27,7 @@ from descent.store import scripts
 from descent.table import Column, Table
 from worker.engine import ListReporter, train
 from worker.prepare import prepare
-from worker.tasks import result
+from worker.tasks import process_store, result
 
 log = logging.getLogger("descent.worker")
 
@@ -57,6 +57,7 @@ def warm(redis: Redis) -> float:
     data = prepare(table, config)
     out = train(data.x, data.y, config, ListReporter(batched_ticks=True), rows=data.rows)
     result(out, data)
+    process_store(redis)  # the settings and the store every job of this worker uses
     scripts.load_all(redis)  # last: without Redis, the rest is warm all the same
     ask_server_version(redis)
     open_connections(redis, JOB_CONNECTIONS)

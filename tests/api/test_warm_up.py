@@ -54,6 +54,17 @@ def test_the_workers_job_path_warm_up_loads_the_scripts_and_writes_nothing(empty
     assert empty_redis.dbsize() == 0
 
 
+def test_the_workers_warm_up_makes_the_store_its_jobs_use(empty_redis) -> None:
+    from worker.tasks import process_store
+
+    warm(empty_redis)
+    _, store = process_store(empty_redis)  # what a job on RQ's connection gets
+    assert store.redis is empty_redis
+    assert process_store(empty_redis)[1] is store  # made once
+    other = redis_lib.Redis(connection_pool=empty_redis.connection_pool)
+    assert process_store(other)[1].redis is other  # another connection: a store of its own
+
+
 def test_after_the_api_warm_up_a_first_enqueue_does_not_ask_redis_its_version(settings, empty_redis) -> None:
     """RQ asks Redis its version (INFO) on a client's first enqueue, and keeps it on the client."""
     client = Counting(connection_pool=empty_redis.connection_pool)
