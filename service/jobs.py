@@ -57,7 +57,7 @@ def _submitted(req: JobRequest, dataset: Described, kept: bool) -> dict[str, Any
         job = None if config is None else submit(config, dataset_version=dataset.version)
         if job is not None:
             return job
-        dataset, kept = context.job_dataset(req.dataset_id, fresh=True)
+        dataset, _ = context.job_dataset(req.dataset_id, fresh=True)
     job = submit(job_config(req, dataset.meta, settings), dataset_version=dataset.version)
     if job is None:  # the dataset was deleted (or published again) between the read and the write
         raise context.not_found("dataset", req.dataset_id)

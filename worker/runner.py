@@ -101,7 +101,7 @@ class DescentWorker(SimpleWorker):
         self.test_hooks = test_hooks
         self._prepared: str | None = None
         """The job whose start-up writes `execute_job` made (RQ's perform_job would make them again)."""
-        self._owed_heartbeat: tuple[str, datetime, int] | None = None
+        self._owed_heartbeat: tuple[str, datetime] | None = None
         """The heartbeat RQ writes as a job ends, left for the transaction that records how it ended."""
         self._beaten = self._suspension_read = float("-inf")
         """When RQ's worker record was last renewed, and its suspension flag last read (monotonic)."""
@@ -198,7 +198,7 @@ class DescentWorker(SimpleWorker):
         """RQ's first write after a job returned, its heartbeat: owed to the transaction that records
         the job's success (`handle_job_success`), or written before RQ records a failure."""
         job.ended_at = now()
-        self._owed_heartbeat = (job.id, now(), heartbeat_ttl)
+        self._owed_heartbeat = (job.id, now())  # RQ's heartbeat ignores its ttl (3.0)
 
     def _pay_heartbeat(self, job: Job) -> datetime | None:
         """The heartbeat owed to `job` (None: none), no longer owed."""

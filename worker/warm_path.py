@@ -6,8 +6,9 @@ refused with NOSCRIPT, then loaded and sent again: two more round trips per scri
 compiling the pattern RQ reads its records' timestamps with (`strptime`'s, on its first use), for the
 first preprocessing of a table and the first result built from a training run, for RQ asking Redis
 its version, for the settings and store every job uses (`tasks.process_store`), and for opening the
-connections a job uses at once (its loop, the heartbeat, the reporter's writes). `warm_job_path` does each once, on a small in-memory table; it writes nothing
-to Redis but the scripts (loading one is idempotent).
+connections a job uses at once (its loop, the heartbeat, the reporter's writes). `warm_job_path`
+does each once, on a small in-memory table; it writes nothing to Redis but the scripts (loading one
+is idempotent).
 """
 
 from __future__ import annotations

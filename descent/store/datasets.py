@@ -103,10 +103,8 @@ class DatasetStore:
 
     def get(self, tenant: str, dataset_id: str) -> dict[str, Any] | None:
         """The description, or None when missing or another tenant's."""
-        owner, meta = self.redis.hmget(keys.dataset(dataset_id), "tenant", "meta")
-        if owner is None or owner.decode() != tenant or meta is None:
-            return None
-        return _public(json.loads(meta))
+        described = self.described(dataset_id)
+        return described.meta if described is not None and described.tenant == tenant else None
 
     def described(self, dataset_id: str) -> Described | None:
         """The dataset's owner, public description and publish token in one round trip (None:
