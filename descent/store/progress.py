@@ -20,6 +20,11 @@ from .records import DEV_POINT, TRAIN_FORMAT, TRAIN_FORMATS
 STAGE_BYTES = 64 * 1024
 """Train points from this size on are written by a plain SET beside the flush script (FLUSH in
 scripts.py), not as its argument: Lua copies a large argument more than once."""
+ROOM_BYTES = STAGE_BYTES
+"""A staged write onto a history no longer than this is sent with that many blank bytes in front:
+the script copies the history into them and renames the staged key into place, instead of moving
+megabytes through Lua to append them (a short job's early first flush leaves a few points, then
+its last flush brings the rest: 100k points, 1.6 MB, took the script 6.4 ms, most of a job's end)."""
 STAGED_SECONDS = 60
 """Expiry of a staged write: the script deletes it in the same transaction; this only bounds a
 mistake."""
@@ -91,6 +96,7 @@ class ProgressWrites:
             "checkpoint": keys.job_checkpoint(job_id),
         }
         staged = len(train) >= STAGE_BYTES
+        room = written[0] if staged and 0 < written[0] <= ROOM_BYTES else 0
         args = [
             worker,
             b"" if staged else memoryview(train),  # sent as it is, not copied into the command (packing.py)
@@ -104,17 +110,22 @@ class ProgressWrites:
             written[0],
             written[1],
             "1" if staged else "0",
+            room,
         ]
         rest: list[Any] = []
         if staged or then is not None:
             pipe = self.redis.pipeline(transaction=True)
             if staged:  # a plain SET takes megabytes without Lua's copies; the script moves them
                 names["staged"] = keys.job_train_staged(job_id)
-                pipe.set(names["staged"], memoryview(train), ex=STAGED_SECONDS)
+                if room:  # blank bytes, then the points appended: copied once, by Redis
+                    pipe.set(names["staged"], bytes(room), ex=STAGED_SECONDS)
+                    pipe.append(names["staged"], memoryview(train))
+                else:
+                    pipe.set(names["staged"], memoryview(train), ex=STAGED_SECONDS)
             self._flush(keys=names, args=args, client=pipe)
             if then is not None:
                 then(pipe)
-            answers = pipe.execute()[int(staged) :]
+            answers = pipe.execute()[int(staged) + int(room > 0) :]
             answer, rest = answers[0], answers[1:]
         else:
             answer = self._flush(keys=names, args=args)

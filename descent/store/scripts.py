@@ -226,14 +226,16 @@ FLUSH = LuaScript(
 -- ARGV: worker ('' for no ownership check), train bytes, dev bytes, progress, metrics, checkpoint,
 --       then '1'/'0' for: write progress, write metrics, write checkpoint; then the lengths the
 --       writer believes the train and dev histories have (-1: unknown); then '1' when the train
---       bytes are in K.staged instead (a large write: SET just before, in the same transaction).
+--       bytes are in K.staged instead (a large write: SET just before, in the same transaction),
+--       and the blank bytes the staged value starts with: room for the history so far.
 -- Writes only while the job is running on this worker: a worker that lost its job to the reaper
 -- can never append to the history of the attempt that replaced it.
 -- Appends are idempotent by position: a write that Redis applied but whose answer was lost (Redis
 -- killed in between) and that the worker sends again is not appended twice; writes that Redis
 -- acknowledged and then lost in a crash leave a gap, which is reported.
--- Staged points onto an empty history are renamed into place: no copy of megabytes through Lua
--- (the common case: a short job's points all come in its last flush).
+-- Staged points onto a history exactly as long as the room left for it are renamed into place,
+-- the history copied into the room first: no copy of megabytes through Lua (the common case: a
+-- short job's first flush leaves a few points, its last brings all the others).
 -- Returns {cancel, still mine, train length, dev length, train gap, dev gap} (lengths in bytes).
 local function append_at(key, data, at)
   if data == '' then return 0 end
@@ -245,14 +247,17 @@ local function append_at(key, data, at)
   if at > have then return at - have end
   return 0
 end
-local function move_staged(at)
-  if redis.call('STRLEN', K.train) > 0 then
-    return append_at(K.train, redis.call('GET', K.staged) or '', at)
+local function move_staged(at, room)
+  local have = redis.call('STRLEN', K.train)
+  if have ~= room or redis.call('EXISTS', K.staged) == 0 then
+    local data = redis.call('GET', K.staged) or ''
+    if room > 0 then data = string.sub(data, room + 1) end
+    return append_at(K.train, data, at)
   end
-  if redis.call('EXISTS', K.staged) == 0 then return 0 end
-  redis.call('RENAME', K.staged, K.train)  -- what APPEND onto an empty string would leave
+  if room > 0 then redis.call('SETRANGE', K.staged, 0, redis.call('GET', K.train)) end
+  redis.call('RENAME', K.staged, K.train)  -- what APPEND would leave
   redis.call('PERSIST', K.train)
-  if at > 0 then return at end
+  if at > have then return at - have end
   return 0
 end
 local rec = redis.call('HMGET', K.job, 'status', 'worker', 'cancel')
@@ -261,7 +266,7 @@ local staged = K.staged ~= nil and ARGV[12] == '1'
 local gaps = {0, 0}
 if mine then
   if staged then
-    gaps[1] = move_staged(tonumber(ARGV[10]))
+    gaps[1] = move_staged(tonumber(ARGV[10]), tonumber(ARGV[13]))
   else
     gaps[1] = append_at(K.train, ARGV[2], tonumber(ARGV[10]))
   end
