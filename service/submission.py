@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from descent.queue import enqueue_training
-from descent.store import JobStatus, OpenJobsLimit
+from redis.client import Pipeline
+
+from descent.queue import queue_created
+from descent.store import OpenJobsLimit
 
 from . import context
 from .limits import open_jobs_limit
@@ -20,37 +22,28 @@ def new_job_id() -> str:
 def submit(
     config: dict[str, Any], sweep_id: str | None = None, job_id: str | None = None, dataset_version: str = ""
 ) -> dict[str, Any] | None:
-    """Write the job and put its id on the queue; None when its dataset vanished meanwhile (or,
-    with `dataset_version`, was published again since the request was checked against it).
-
-    If the enqueue fails (Redis went away between the two writes) the job is marked failed rather
-    than left queued forever, and the error propagates (a 503 to the client).
-    """
+    """Write the job and put its id on the queue, in one transaction; None when its dataset vanished
+    meanwhile (or, with `dataset_version`, was published again since the request was checked
+    against it). A Redis that fails the transaction leaves neither (the error propagates: a 503)."""
     store = context.store()
     job_id = job_id or new_job_id()
-    limit = context.settings().max_open_jobs
+    settings = context.settings()
+    tenant = context.tenant()
+
+    def queued(pipeline: Pipeline) -> None:
+        queue_created(
+            store.redis, pipeline, settings.queue_name, tenant, job_id, int(config["max_runtime_seconds"])
+        )
+
     try:
-        job = store.jobs.create(
-            context.tenant(), job_id, config, sweep_id=sweep_id, max_open=limit, dataset_version=dataset_version
+        return store.jobs.create(
+            tenant,
+            job_id,
+            config,
+            sweep_id=sweep_id,
+            max_open=settings.max_open_jobs,
+            dataset_version=dataset_version,
+            then=queued,
         )
     except OpenJobsLimit:
-        raise open_jobs_limit(limit) from None
-    if job is None:
-        return None
-    try:
-        enqueue_training(
-            store.redis,
-            context.settings().queue_name,
-            context.tenant(),
-            job_id,
-            int(config["max_runtime_seconds"]),
-        )
-    except Exception:
-        store.jobs.transition(
-            job_id,
-            (JobStatus.QUEUED,),
-            JobStatus.FAILED,
-            error={"type": "internal", "message": "the job could not be queued; submit it again"},
-        )
-        raise
-    return job
+        raise open_jobs_limit(settings.max_open_jobs) from None

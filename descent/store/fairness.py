@@ -8,8 +8,9 @@ tenant that queues a job after a long quiet time (or for the first time) goes ne
 lives in Redis, not in a worker, so it holds for any number of workers on any number of hosts.
 
 Both changes are one script each, so the rotation and the queues never disagree: an entry joins
-its queue and the rotation in one MULTI (`mark_ready` in the enqueuer's pipeline), and `TAKE` pops
-the entry and moves its queue's turn in one step. RQ's own queue keys are computed from the prefix
+its queue and the rotation in one MULTI (`mark_ready` in the enqueuer's pipeline, or
+`ENQUEUE_CREATED`, which makes RQ's writes itself in the transaction that creates the job), and
+`TAKE` pops the entry and moves its queue's turn in one step. RQ's own queue keys are computed from the prefix
 the caller passes (descent does not name RQ's keys; see `keys`): the scripts read keys they do not
 declare, which a single Redis (descent's deployment) allows.
 
@@ -36,6 +37,30 @@ redis.call('LTRIM', K.doorbell, -1, -1)
 return 1
 """,
     ("ready", "turns", "doorbell"),
+)
+
+ENQUEUE_CREATED = LuaScript(
+    """
+-- ARGV: the RQ queue, then RQ's writes of its entry, each as its word count and its words. Made
+-- only when the job K.job was created in the same transaction (queued, and no RQ record K.entry
+-- yet): a refused creation queues nothing and wakes no worker. Then MARK_READY's step.
+if redis.call('HGET', K.job, 'status') ~= 'queued' or redis.call('EXISTS', K.entry) == 1 then
+  return 0
+end
+local at = 2
+while at <= #ARGV do
+  local words = tonumber(ARGV[at])
+  redis.call(unpack(ARGV, at + 1, at + words))
+  at = at + words + 1
+end
+redis.call('ZADD', K.ready, 'NX', redis.call('HGET', K.turns, ARGV[1]) or 0, ARGV[1])
+redis.call('RPUSH', K.doorbell, 1)
+redis.call('LTRIM', K.doorbell, -1, -1)
+return 1
+""",
+    ("job", "entry", "ready", "turns", "doorbell"),
+    flags="no-cluster",  # it writes RQ's keys it does not declare; and a flagged script is refused
+    # whole on a full Redis (with the job's creation: one transaction), never half made
 )
 
 TAKE = LuaScript(
@@ -112,6 +137,7 @@ class Rotation:
             "doorbell": self.doorbell,
         }
         self._mark = KeyedScript(redis, MARK_READY)
+        self._enqueue_created = KeyedScript(redis, ENQUEUE_CREATED)
         self._take = KeyedScript(redis, TAKE)
         self._put_back = KeyedScript(redis, PUT_BACK)
 
@@ -119,6 +145,18 @@ class Rotation:
         """`queue` has an entry: put it in the rotation (inside `pipeline`, to be atomic with the push)."""
         mark_keys = {name: self._keys[name] for name in MARK_READY.keys}
         self._mark(keys=mark_keys, args=[queue], client=pipeline)
+
+    def enqueue_created(self, job_key: str, entry: str, queue: str, writes: list[list[bytes]], pipeline: Any) -> None:
+        """Queue on `pipeline` (the transaction that creates the job at `job_key`) RQ's `writes` of
+        the entry `entry` on `queue` and the step into the rotation, made only if the job was
+        created: the job's creation and its queueing in one round trip, and never one without the
+        other."""
+        enqueue_keys = {"job": job_key, "entry": self.job_prefix + entry}
+        enqueue_keys |= {name: self._keys[name] for name in ("ready", "turns", "doorbell")}
+        args: list[Any] = [queue]
+        for words in writes:
+            args += [len(words), *words]
+        self._enqueue_created(keys=enqueue_keys, args=args, client=pipeline)
 
     def take(self) -> tuple[str, str, dict[bytes, bytes]] | None:
         """Pop the next entry in turn: (its queue's name, the entry, the fields of RQ's record of its

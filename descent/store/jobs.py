@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +68,12 @@ class JobStore(ProgressWrites):
         sweep_id: str | None = None,
         max_open: int = 0,
         dataset_version: str = "",
+        then: Callable[[Pipeline], None] | None = None,
     ) -> dict[str, Any] | None:
         """Write a queued job; None when its dataset is missing or another tenant's, or (with
         `dataset_version`, the publish token the request was checked against) published again since.
+        `then(pipeline)` queues more commands in the same transaction, after the creation
+        (its queueing: descent.queue.queue_created, whose writes check the creation went through).
 
         Raises OpenJobsLimit when the tenant has `max_open` open jobs already (0: no limit).
         """
@@ -105,6 +109,8 @@ class JobStore(ProgressWrites):
         pipe = self.redis.pipeline(transaction=True)
         self._create(keys=job_keys, args=args, client=pipe)
         tenants.track(pipe, tenant, tenants.job_parts(job_id))  # left again at once if not created
+        if then is not None:
+            then(pipe)
         created = pipe.execute()[0]
         if created == -1:
             raise OpenJobsLimit(tenant)
