@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -112,7 +113,7 @@ class DescentWorker(SimpleWorker):
         made before the job is performed, in one transaction (`_start_records`): refused by a full
         Redis, none is made, the popped job goes back to the head of its queue (`_put_back`) and
         the worker waits for room before taking again (its next write, the idle state, waits).
-        Descent's own start comes after, in the task."""
+        Descent's own start is in that transaction too; the task finds it made."""
         if self.test_hooks:
             self._held(job, "start")
         try:
@@ -131,9 +132,11 @@ class DescentWorker(SimpleWorker):
     def _start_records(self, job: Job) -> Execution:
         """RQ's `prepare_execution` and `prepare_job_execution` writes (the execution record and
         its registries, the worker busy and its heartbeat, the job started and its heartbeat, the
-        job's key kept, its intermediate-queue entry dropped), made in one MULTI where RQ makes two:
-        a round trip fewer between a job's pop and its start, and all or none of them on a full
-        Redis. tests/api/test_rq_start_records.py holds them equal to RQ's own two calls."""
+        job's key kept, its intermediate-queue entry dropped), made in one MULTI where RQ makes two,
+        and descent's own start of the job after them in the same MULTI: two round trips fewer
+        between a job's pop and its start, and all or none of them on a full Redis.
+        tests/api/test_rq_start_records.py holds them equal to RQ's own two calls and the task's
+        own start."""
         ttl = self.get_heartbeat_ttl(job)
         with self.connection.pipeline() as pipe:
             execution = Execution.create(job, ttl, pipeline=pipe, worker_name=self.name)
@@ -144,9 +147,26 @@ class DescentWorker(SimpleWorker):
             pipe.persist(job.key)
             if len(self.queues) == 1:
                 pipe.lrem(Queue(job.origin, connection=self.connection).intermediate_queue_key, 1, job.id)
-            pipe.execute()
+            keep = self._queue_start(job, pipe)
+            answers = pipe.execute()
         self.executions[execution.id] = execution
+        if keep is not None:
+            keep(answers[-1])
         return execution
+
+    def _queue_start(self, job: Job, pipe: Any) -> Callable[[Any], None] | None:
+        """Descent's start of the job (queued → running, its lease), queued after RQ's start-up
+        writes in their transaction: the task then finds it made (worker.tasks.queue_start). None
+        for an entry that is not descent's task or cannot be read: RQ's perform_job fails it."""
+        try:
+            if job.func_name != TRAIN_TASK or not job.args:
+                return None
+            job_id = str(job.args[0])
+        except Exception:
+            return None
+        from worker.tasks import queue_start
+
+        return queue_start(self.connection, pipe, job.id, job_id)
 
     def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
         """Made by `execute_job` already for the job it performs."""

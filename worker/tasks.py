@@ -22,6 +22,7 @@ from descent.search import Pruning, Searcher
 from descent.settings import Settings
 from descent.spec import JobConfig
 from descent.store import JobStatus, RequeueOutcome, Store, connect
+from descent.store.jobs import Start
 from descent.store.trouble import FULL, PASSING, describe
 from worker.dataset_cache import DatasetCache
 from worker.engine import Cancelled, EngineError, RunState, Suspended, TrainOutput, decode_checkpoint
@@ -56,11 +57,30 @@ _PROCESS: dict[str, Any] = {}
 """What `train` makes once per worker process: its settings, and a store on RQ's connection."""
 
 
+_STARTED: dict[str, Start] = {}
+"""The start of the job about to run, made with RQ's start-up writes (`queue_start`), by RQ's job
+id: its task takes it instead of starting the job itself. One at most."""
+
+
 def train(job_id: str) -> None:
     """RQ entry point. Takes only the id: config and data are read from the store."""
     current = get_current_job()
     settings, store = process_store(current.connection if current is not None else None)
-    run(store, job_id, settings)
+    run(store, job_id, settings, _STARTED.pop(current.id, None) if current is not None else None)
+
+
+def queue_start(connection: Redis, pipeline: Pipeline, rq_job_id: str, job_id: str) -> Callable[[Any], None]:
+    """Queue the start of `job_id` on `pipeline`, the transaction of RQ's start-up writes of its
+    RQ job `rq_job_id` on `connection` (worker/runner.py): one round trip less before a job starts.
+    Returns what takes the script's answer from `execute`, for the task that runs next."""
+    settings, store = process_store(connection)
+    store.jobs.queue_start(pipeline, job_id, WORKER_NAME, int(settings.lease_seconds * 1000))
+
+    def keep(answer: Any) -> None:
+        _STARTED.clear()
+        _STARTED[rq_job_id] = store.jobs.started(job_id, answer)
+
+    return keep
 
 
 def process_store(redis_client: Redis | None) -> tuple[Settings, Store]:
@@ -78,10 +98,12 @@ def process_store(redis_client: Redis | None) -> tuple[Settings, Store]:
     return settings, store
 
 
-def run(store: Store, job_id: str, settings: Settings) -> JobStatus | NotRun:
-    """Train `job_id` and record how it ended; returns the final status (or why nothing ran)."""
+def run(store: Store, job_id: str, settings: Settings, started: Start | None = None) -> JobStatus | NotRun:
+    """Train `job_id` and record how it ended; returns the final status (or why nothing ran).
+    `started`: the job's start, made already (`queue_start`)."""
     spans = Spans()
-    started = store.jobs.start(job_id, WORKER_NAME, int(settings.lease_seconds * 1000))
+    if started is None:
+        started = store.jobs.start(job_id, WORKER_NAME, int(settings.lease_seconds * 1000))
     if started.status is None:
         log.warning("job %s: no such job, skipped", job_id)
         return NotRun.MISSING

@@ -209,13 +209,15 @@ class JobStore(ProgressWrites):
         """queued → running for `worker`, holding a lease its heartbeat must renew; the record as it
         was while queued comes back from the same script (its tenant and dataset are remembered for
         this store's later status changes of the job)."""
-        job_keys = {
-            "job": keys.job(job_id),
-            "running": keys.running_jobs(),
-            "lease": keys.job_lease(job_id),
-            "stats": keys.job_stats(),
-        }
-        answer = self._start(keys=job_keys, args=[worker, lease_ms, now()])
+        return self.started(job_id, self._start(keys=_start_keys(job_id), args=[worker, lease_ms, now()]))
+
+    def queue_start(self, pipeline: Pipeline, job_id: str, worker: str, lease_ms: int) -> None:
+        """`start`'s script queued on `pipeline` (a worker's transaction of RQ's start-up writes);
+        its answer, from `execute`, goes to `started`."""
+        self._start(keys=_start_keys(job_id), args=[worker, lease_ms, now()], client=pipeline)
+
+    def started(self, job_id: str, answer: Any) -> Start:
+        """What the start script's `answer` says."""
         if not isinstance(answer, list):
             return Start(answer.decode() if answer else None, None)
         record = {answer[i].decode(): answer[i + 1].decode() for i in range(0, len(answer), 2)}
@@ -348,4 +350,13 @@ def resource(record: dict[str, str]) -> dict[str, Any]:
         "created_at": record.get("created_at"),
         "started_at": record.get("started_at") or None,
         "finished_at": record.get("finished_at") or None,
+    }
+
+
+def _start_keys(job_id: str) -> dict[str, str]:
+    return {
+        "job": keys.job(job_id),
+        "running": keys.running_jobs(),
+        "lease": keys.job_lease(job_id),
+        "stats": keys.job_stats(),
     }

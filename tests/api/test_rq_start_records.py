@@ -3,14 +3,19 @@ writes RQ's own `prepare_execution` and `prepare_job_execution` make in two."""
 
 from __future__ import annotations
 
+import numpy as np
 import redis as redis_lib
 from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker
 
 from descent.queue import enqueue_training, training_queue
+from descent.store import Store
+from descent.store.jobs import Start
 from tests.support.processes import RedisServer
 from tests.support.redis_state import redis_state
+from worker import tasks
 from worker.dequeue import FairQueue
+from worker.heartbeat import WORKER_NAME
 from worker.runner import DescentJob, DescentWorker
 
 TIMES = (b"last_heartbeat", b"started_at", b"created_at", b"enqueued_at")
@@ -53,3 +58,59 @@ def test_start_records_are_rqs_own_two_transactions_in_one() -> None:
     assert merged == own
     assert any(key.startswith("rq:execution") for key in merged)  # the state holds the records compared
     assert (own_transactions, merged_transactions) == (2, 1)
+
+
+def _round_trips(redis: redis_lib.Redis) -> int:
+    """Transactions and scripts sent on their own (a script inside a transaction is EVAL, counted
+    by the transaction)."""
+    stats = redis.info("commandstats")
+    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("exec", "evalsha"))
+
+
+def _descent_started(server: RedisServer, merged: bool) -> tuple[dict, int, Start]:
+    """As `_started`, for a job descent created: RQ's start-up writes and descent's start of the
+    job, merged into one transaction or made as RQ and the task make them alone."""
+    redis = redis_lib.Redis.from_url(server.url)
+    redis.flushall()
+    store = Store(redis, 3600)
+    x = np.arange(8, dtype=np.float32).reshape(4, 2)
+    store.datasets.put("tenant", {"id": "ds_1", "rows": 4, "features": 2, "created_score": 1.0}, x, x[:, 0])
+    assert store.jobs.create("tenant", "job_1", {"dataset_id": "ds_1", "epochs": 1}) is not None
+    enqueue_training(redis, "family", "tenant", "job_1", 60)
+    worker = DescentWorker(["family"], connection=redis, name="worker_1")
+    taken = FairQueue.dequeue_any(
+        [training_queue(redis, "family")], None, connection=redis, job_class=DescentJob, serializer=JSONSerializer
+    )
+    assert taken is not None
+    job = taken[0]
+    settings, _ = tasks.process_store(redis)  # the worker's store, made before its first job
+    before = _round_trips(redis)
+    if merged:
+        execution = worker._start_records(job)
+        started = tasks._STARTED.pop(job.id)
+    else:
+        execution = SimpleWorker.prepare_execution(worker, job)
+        SimpleWorker.prepare_job_execution(worker, job, remove_from_intermediate_queue=True)
+        started = store.jobs.start("job_1", WORKER_NAME, int(settings.lease_seconds * 1000))
+    state = redis_state(redis, {"<execution>": execution.id}, (*TIMES, b"started_clock", b"version"))
+    return state, _round_trips(redis) - before, started
+
+
+def test_descents_start_is_made_with_rqs_start_records() -> None:
+    """The job's start (running, its lease, the counters) is written with RQ's start-up records:
+    the same state as RQ's two transactions and the task's own start, in one round trip instead of
+    three, and the task finds the start made (the record as it was while queued)."""
+    server = RedisServer().start()
+    try:
+        merged, merged_trips, merged_start = _descent_started(server, merged=True)
+        own, own_trips, own_start = _descent_started(server, merged=False)  # the start script cached
+    finally:
+        server.stop()
+    assert merged == own
+    assert own["descent:job:job_1"][2][-1] == ("worker", WORKER_NAME)  # the state holds the start
+    assert (own_trips, merged_trips) == (3, 1)
+    assert merged_start.status == own_start.status == "queued"
+    assert merged_start.record is not None and own_start.record is not None
+    assert {k: v for k, v in merged_start.record.items() if k != "created_at"} == {
+        k: v for k, v in own_start.record.items() if k != "created_at"
+    }
