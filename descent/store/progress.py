@@ -23,8 +23,9 @@ scripts.py), not as its argument: Lua copies a large argument more than once."""
 ROOM_BYTES = STAGE_BYTES
 """A staged write onto a history no longer than this is sent with that many blank bytes in front:
 the script copies the history into them and renames the staged key into place, instead of moving
-megabytes through Lua to append them (a short job's early first flush leaves a few points, then
-its last flush brings the rest: 100k points, 1.6 MB, took the script 6.4 ms, most of a job's end)."""
+megabytes through Lua to append them. The case: a job whose first flush came before most of its
+updates (a slow set-up: a cold worker, a learning-rate range test, a large dataset's first load)
+and whose last brings the rest; 100k points (1.6 MB) onto 16 took the script 6.4 ms, now 1.2."""
 STAGED_SECONDS = 60
 """Expiry of a staged write: the script deletes it in the same transaction; this only bounds a
 mistake."""

@@ -234,8 +234,8 @@ FLUSH = LuaScript(
 -- killed in between) and that the worker sends again is not appended twice; writes that Redis
 -- acknowledged and then lost in a crash leave a gap, which is reported.
 -- Staged points onto a history exactly as long as the room left for it are renamed into place,
--- the history copied into the room first: no copy of megabytes through Lua (the common case: a
--- short job's first flush leaves a few points, its last brings all the others).
+-- the history copied into the room first: no copy of megabytes through Lua (the common case, an
+-- empty history and no room: a short job's points all come in its last flush).
 -- Returns {cancel, still mine, train length, dev length, train gap, dev gap} (lengths in bytes).
 local function append_at(key, data, at)
   if data == '' then return 0 end
