@@ -26,18 +26,23 @@ def _transactions(redis: redis_lib.Redis) -> int:
     return int(redis.info("commandstats").get("cmdstat_exec", {}).get("calls", 0))
 
 
-def _started(server: RedisServer, merged: bool) -> tuple[dict, int]:
-    """A fresh Redis's state after a job's pop and RQ's start-up writes (merged or RQ's own), and
-    how many transactions those writes took."""
-    redis = redis_lib.Redis.from_url(server.url)
-    redis.flushall()
+def _popped(redis: redis_lib.Redis) -> tuple[DescentWorker, DescentJob]:
+    """A worker, and job_1 queued and popped as the worker pops it."""
     enqueue_training(redis, "family", "tenant", "job_1", 60)
     worker = DescentWorker(["family"], connection=redis, name="worker_1")
     taken = FairQueue.dequeue_any(
         [training_queue(redis, "family")], None, connection=redis, job_class=DescentJob, serializer=JSONSerializer
     )
     assert taken is not None
-    job = taken[0]
+    return worker, taken[0]
+
+
+def _started(server: RedisServer, merged: bool) -> tuple[dict, int]:
+    """A fresh Redis's state after a job's pop and RQ's start-up writes (merged or RQ's own), and
+    how many transactions those writes took."""
+    redis = redis_lib.Redis.from_url(server.url)
+    redis.flushall()
+    worker, job = _popped(redis)
     before = _transactions(redis)
     if merged:
         execution = worker._start_records(job)
@@ -76,13 +81,7 @@ def _descent_started(server: RedisServer, merged: bool) -> tuple[dict, int, Star
     x = np.arange(8, dtype=np.float32).reshape(4, 2)
     store.datasets.put("tenant", {"id": "ds_1", "rows": 4, "features": 2, "created_score": 1.0}, x, x[:, 0])
     assert store.jobs.create("tenant", "job_1", {"dataset_id": "ds_1", "epochs": 1}) is not None
-    enqueue_training(redis, "family", "tenant", "job_1", 60)
-    worker = DescentWorker(["family"], connection=redis, name="worker_1")
-    taken = FairQueue.dequeue_any(
-        [training_queue(redis, "family")], None, connection=redis, job_class=DescentJob, serializer=JSONSerializer
-    )
-    assert taken is not None
-    job = taken[0]
+    worker, job = _popped(redis)
     settings, _ = tasks.process_store(redis)  # the worker's store, made before its first job
     before = _round_trips(redis)
     if merged:
