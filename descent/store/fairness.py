@@ -10,9 +10,9 @@ lives in Redis, not in a worker, so it holds for any number of workers on any nu
 Both changes are one script each, so the rotation and the queues never disagree: an entry joins
 its queue and the rotation in one MULTI (`mark_ready` in the enqueuer's pipeline, or
 `ENQUEUE_CREATED`, which makes RQ's writes itself in the transaction that creates the job), and
-`TAKE` pops the entry and moves its queue's turn in one step. RQ's own queue keys are computed from the prefix
-the caller passes (descent does not name RQ's keys; see `keys`): the scripts read keys they do not
-declare, which a single Redis (descent's deployment) allows.
+`TAKE` pops the entry and moves its queue's turn in one step. RQ's own queue keys are computed
+from the prefix the caller passes (descent does not name RQ's keys; see `keys`): the scripts read
+keys they do not declare, which a single Redis (descent's deployment) allows.
 
 A full Redis (maxmemory, noeviction) refuses `TAKE` whole, so nothing is popped that could not be
 started; an entry popped at the edge, whose start Redis then refused, goes back with `PUT_BACK`.
