@@ -3,16 +3,15 @@ writes RQ's own `prepare_execution` and `prepare_job_execution` make in two."""
 
 from __future__ import annotations
 
-import numpy as np
 import redis as redis_lib
 from rq.serializers import JSONSerializer
 from rq.worker import SimpleWorker
 
 from descent.queue import enqueue_training, training_queue
 from descent.store import Store
-from descent.store.jobs import Start
 from tests.support.processes import RedisServer
 from tests.support.redis_state import redis_state
+from tests.support.store_records import make_dataset
 from worker import tasks
 from worker.dequeue import FairQueue
 from worker.heartbeat import WORKER_NAME
@@ -72,15 +71,15 @@ def _round_trips(redis: redis_lib.Redis) -> int:
     return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("exec", "evalsha"))
 
 
-def _descent_started(server: RedisServer, merged: bool) -> tuple[dict, int, Start]:
+def _descent_started(server: RedisServer, merged: bool) -> tuple[dict, int, str | None, dict[str, str]]:
     """As `_started`, for a job descent created: RQ's start-up writes and descent's start of the
-    job, merged into one transaction or made as RQ and the task make them alone."""
+    job, merged into one transaction or made as RQ and the task make them alone. Also what the task
+    is handed: the start's status and the record (its clock reading out, the dataset's id named)."""
     redis = redis_lib.Redis.from_url(server.url)
     redis.flushall()
     store = Store(redis, 3600)
-    x = np.arange(8, dtype=np.float32).reshape(4, 2)
-    store.datasets.put("tenant", {"id": "ds_1", "rows": 4, "features": 2, "created_score": 1.0}, x, x[:, 0])
-    assert store.jobs.create("tenant", "job_1", {"dataset_id": "ds_1", "epochs": 1}) is not None
+    dataset_id = make_dataset(store, "tenant")
+    assert store.jobs.create("tenant", "job_1", {"dataset_id": dataset_id, "epochs": 1}) is not None
     worker, job = _popped(redis)
     settings, _ = tasks.process_store(redis)  # the worker's store, made before its first job
     before = _round_trips(redis)
@@ -91,8 +90,11 @@ def _descent_started(server: RedisServer, merged: bool) -> tuple[dict, int, Star
         execution = SimpleWorker.prepare_execution(worker, job)
         SimpleWorker.prepare_job_execution(worker, job, remove_from_intermediate_queue=True)
         started = store.jobs.start("job_1", WORKER_NAME, int(settings.lease_seconds * 1000))
-    state = redis_state(redis, {"<execution>": execution.id}, (*TIMES, b"started_clock", b"version"))
-    return state, _round_trips(redis) - before, started
+    names = {"<execution>": execution.id, "<dataset>": dataset_id}
+    state = redis_state(redis, names, (*TIMES, b"started_clock", b"version"))
+    assert started.record is not None
+    record = {k: v.replace(dataset_id, "<dataset>") for k, v in started.record.items() if k != "created_at"}
+    return state, _round_trips(redis) - before, started.status, record
 
 
 def test_descents_start_is_made_with_rqs_start_records() -> None:
@@ -101,15 +103,12 @@ def test_descents_start_is_made_with_rqs_start_records() -> None:
     three, and the task finds the start made (the record as it was while queued)."""
     server = RedisServer().start()
     try:
-        merged, merged_trips, merged_start = _descent_started(server, merged=True)
-        own, own_trips, own_start = _descent_started(server, merged=False)  # the start script cached
+        merged, merged_trips, merged_status, merged_record = _descent_started(server, merged=True)
+        own, own_trips, own_status, own_record = _descent_started(server, merged=False)  # the script cached
     finally:
         server.stop()
     assert merged == own
     assert own["descent:job:job_1"][2][-1] == ("worker", WORKER_NAME)  # the state holds the start
     assert (own_trips, merged_trips) == (3, 1)
-    assert merged_start.status == own_start.status == "queued"
-    assert merged_start.record is not None and own_start.record is not None
-    assert {k: v for k, v in merged_start.record.items() if k != "created_at"} == {
-        k: v for k, v in own_start.record.items() if k != "created_at"
-    }
+    assert merged_status == own_status == "queued"
+    assert merged_record == own_record

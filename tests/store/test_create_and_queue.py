@@ -5,7 +5,6 @@ the job as it takes any other."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import redis as redis_lib
 from rq.serializers import JSONSerializer
@@ -14,6 +13,7 @@ from descent.queue import enqueue_training, queue_created, queue_depth, rotation
 from descent.store import OpenJobsLimit, Store, keys
 from tests.support.processes import RedisServer
 from tests.support.redis_state import redis_state
+from tests.support.store_records import make_dataset
 from worker.dequeue import FairQueue
 from worker.runner import DescentJob
 
@@ -31,27 +31,26 @@ def server():
     server.stop()
 
 
-def fresh_store(server: RedisServer) -> Store:
+def fresh_store(server: RedisServer) -> tuple[Store, str]:
+    """An emptied Redis's store, and a dataset of the tenant's in it (its id)."""
     redis = redis_lib.Redis.from_url(server.url)
     redis.flushall()
     redis.config_resetstat()
     store = Store(redis, 3600)
-    x = np.arange(8, dtype=np.float32).reshape(4, 2)
-    store.datasets.put("tenant", {"id": "ds_1", "rows": 4, "features": 2, "created_score": 1.0}, x, x[:, 0])
-    return store
+    return store, make_dataset(store, "tenant")
 
 
-def queued_by_hand(store: Store, job_id: str, **create: object) -> None:
+def queued_by_hand(store: Store, dataset_id: str, job_id: str, **create: object) -> None:
     """Created, then queued by RQ's own enqueue: the two round trips this replaces."""
-    if store.jobs.create("tenant", job_id, {"dataset_id": "ds_1", "epochs": 1}, **create) is not None:
+    if store.jobs.create("tenant", job_id, {"dataset_id": dataset_id, "epochs": 1}, **create) is not None:
         enqueue_training(store.redis, FAMILY, "tenant", job_id, 60)
 
 
-def queued_at_once(store: Store, job_id: str, **create: object) -> None:
+def queued_at_once(store: Store, dataset_id: str, job_id: str, **create: object) -> None:
     def then(pipeline: redis_lib.client.Pipeline) -> None:
         queue_created(store.redis, pipeline, FAMILY, "tenant", job_id, 60)
 
-    store.jobs.create("tenant", job_id, {"dataset_id": "ds_1", "epochs": 1}, then=then, **create)
+    store.jobs.create("tenant", job_id, {"dataset_id": dataset_id, "epochs": 1}, then=then, **create)
 
 
 def queueing(redis: redis_lib.Redis) -> dict[str, object]:
@@ -66,12 +65,12 @@ def transactions(redis: redis_lib.Redis) -> int:
 def test_created_and_queued_at_once_leaves_what_rqs_own_enqueue_leaves(server) -> None:
     states, counts = [], []
     for make in (queued_by_hand, queued_at_once):
-        store = fresh_store(server)
+        store, dataset_id = fresh_store(server)
         before = transactions(store.redis)
-        make(store, "job_1")
+        make(store, dataset_id, "job_1")
         counts.append(transactions(store.redis) - before)
         # the job's own created_at is a clock reading too (descent's record, not RQ's)
-        states.append(redis_state(store.redis, {}, TIMES))
+        states.append(redis_state(store.redis, {"<dataset>": dataset_id}, TIMES))
     assert states[1] == states[0]
     assert "rq:job:job_1" in states[1] and keys.queue_doorbell(FAMILY) in states[1]  # the state compared holds them
     assert counts == [2, 1]
@@ -79,25 +78,25 @@ def test_created_and_queued_at_once_leaves_what_rqs_own_enqueue_leaves(server) -
 
 @pytest.mark.parametrize("refusal", ["open jobs limit", "dataset published again", "dataset missing"])
 def test_a_refused_creation_queues_nothing_and_wakes_no_worker(server, refusal) -> None:
-    store = fresh_store(server)
+    store, dataset_id = fresh_store(server)
     before = queueing(store.redis)
     if refusal == "open jobs limit":
-        queued_at_once(store, "job_0")
+        queued_at_once(store, dataset_id, "job_0")
         before = queueing(store.redis)
         with pytest.raises(OpenJobsLimit):
-            queued_at_once(store, "job_1", max_open=1)
+            queued_at_once(store, dataset_id, "job_1", max_open=1)
     elif refusal == "dataset published again":
-        queued_at_once(store, "job_1", dataset_version="not-its-token")
+        queued_at_once(store, dataset_id, "job_1", dataset_version="not-its-token")
     else:
-        store.datasets.delete("tenant", "ds_1")
-        queued_at_once(store, "job_1")
+        store.datasets.delete("tenant", dataset_id)
+        queued_at_once(store, dataset_id, "job_1")
     assert queueing(store.redis) == before
     assert store.jobs.fields("job_1") is None and not store.redis.exists("rq:job:job_1")
 
 
 def test_a_worker_takes_a_job_queued_at_once(server) -> None:
-    store = fresh_store(server)
-    queued_at_once(store, "job_1")
+    store, dataset_id = fresh_store(server)
+    queued_at_once(store, dataset_id, "job_1")
     assert queue_depth(store.redis, FAMILY) == 1
     assert store.redis.lrange(keys.queue_doorbell(FAMILY), 0, -1) == [b"1"]  # an idle worker is woken
     taken = FairQueue.dequeue_any(
