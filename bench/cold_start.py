@@ -51,21 +51,18 @@ def one_run(rows: int) -> dict[str, float]:
             start = time.perf_counter()
             datasets.append(client.request("POST", "/v1/datasets?name=cold", text, "text/csv")["id"])
             uploads.append(time.perf_counter() - start)
-        jobs, parts = [], []
-        for _ in range(JOBS):  # the first, then the same dataset again (kept decoded by the worker)
-            seconds, phases = _job(client, datasets[-1])
-            jobs.append(seconds)
-            parts.append(phases)
+        # the first, then the same dataset again (kept decoded by the worker)
+        same = [_job(client, datasets[-1]) for _ in range(JOBS)]
         fresh = [_job(client, dataset) for dataset in datasets[:-1]]  # each one's first job
     return {
         "api_up": api_up,
         "worker_up": worker_up,
         "upload_first": uploads[0],
         "upload_steady": statistics.median(uploads[1:]),
-        "job_first": jobs[0],
+        "job_first": same[0][0],
         "job_steady": statistics.median(seconds for seconds, _ in fresh),
-        "job_cached": statistics.median(jobs[1:]),
-        "job_parts_first": parts[0],
+        "job_cached": statistics.median(seconds for seconds, _ in same[1:]),
+        "job_parts_first": same[0][1],
         "job_parts_steady": tuple(statistics.median(p[k] for _, p in fresh) for k in range(4)),
     }
 
