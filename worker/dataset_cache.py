@@ -4,11 +4,12 @@ read from Redis (hundreds of MB/s of bytes decoded into arrays) and the preproce
 Why it cannot serve a stale dataset: every use first reads the stored dataset's version (its
 description's digest, one small round trip; DatasetStore.version). A deleted dataset has none (the
 job fails as it always did); a replaced one has another, so it misses. An entry is only kept when
-the version read after loading is the one read before. Entries are the engine's inputs, made
-read-only, so no job can change what the next one receives; bounded by DESCENT_DATASET_CACHE_MB,
-least recently used first out. Before a dataset is read from Redis, the entries of datasets that
-were deleted or replaced since they were kept are dropped (one round trip for all of them): their
-memory is the first the new read can reuse, not held until LRU order reaches them.
+the columns read are the version asked before (DatasetStore.read_table says which they are).
+Entries are the engine's inputs, made read-only, so no job can change what the next one receives;
+bounded by DESCENT_DATASET_CACHE_MB, least recently used first out. Before a dataset is read from
+Redis, the entries of datasets that were deleted or replaced since they were kept are dropped (one
+round trip for all of them): their memory is the first the new read can reuse, not held until LRU
+order reaches them.
 """
 
 from __future__ import annotations
@@ -56,15 +57,15 @@ class DatasetCache:
         return data
 
     def _table(self, store: Store, dataset_id: str, version: str) -> tuple[Table | None, bool]:
-        """The dataset's columns, and whether they are `version`'s (checked after a read from
-        Redis: a dataset replaced between the two reads is used once, never kept)."""
+        """The dataset's columns, and whether they are `version`'s (what the read from Redis read:
+        a dataset replaced since `version` was asked is used once, never kept)."""
         key = ("table", dataset_id, version)
         hit = self._get(key)
         if hit is not None:
             return hit, True
         self._drop_stale(store)
-        table = store.datasets.table(dataset_id)
-        current = table is not None and store.datasets.version(dataset_id) == version
+        table, read = store.datasets.read_table(dataset_id)
+        current = table is not None and read == version
         if table is not None and current:
             size = sum(c.values.nbytes for c in table.columns if isinstance(c.values, np.ndarray))
             self._put(key, table, size)

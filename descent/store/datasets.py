@@ -63,18 +63,22 @@ class DatasetStore:
             for k, col in enumerate(table.columns)
             if col.values is not None
         ]
-        # One column per command: redis-py's hiredis packer copies a command's arguments into one
-        # buffer, and a pipeline packs all its commands before sending (every column at once: about
-        # the dataset's size again at an upload's peak). The first carries the expiry, so a request
-        # that dies part way leaves nothing for long.
-        first = columns[:1]
-        pipe = self.redis.pipeline(transaction=True)
-        if first:
-            pipe.hset(keys.dataset(dataset_id), mapping=dict(first))
-        pipe.expire(keys.dataset(dataset_id), UNPUBLISHED_SECONDS)
-        pipe.execute()
-        for name, values in columns[1:]:
-            self.redis.hset(keys.dataset(dataset_id), name, values)  # type: ignore[arg-type]
+        # Two round trips: the first column with the expiry in one transaction, so a request that
+        # dies part way leaves nothing for long, then the others in one pipeline (one command each,
+        # so Redis answers polls between them). A memoryview is sent as it is (packing.py): a
+        # pipeline holds no copy of the columns. One command per column and round trip cost an
+        # upload of 100k × 11 about 4.4 ms against 2.8 (1M × 11: 53-93 against 48-68 ms).
+        key = keys.dataset(dataset_id)
+        first = self.redis.pipeline(transaction=True)
+        if columns:
+            first.hset(key, mapping=dict(columns[:1]))
+        first.expire(key, UNPUBLISHED_SECONDS)
+        first.execute()
+        if len(columns) > 1:
+            rest = self.redis.pipeline(transaction=False)
+            for name, values in columns[1:]:
+                rest.hset(key, name, values)  # type: ignore[arg-type]
+            rest.execute()
 
     def publish(self, tenant: str, meta: dict[str, Any], table: Table) -> None:
         """Make a dataset whose columns `put_columns` wrote visible: its tenant, description and
@@ -144,6 +148,12 @@ class DatasetStore:
 
         Read in replies of about READ_BYTES (`_read_fields`); a dataset published again while it
         was read is read again, and after READ_ATTEMPTS in one HGETALL."""
+        return self.read_table(dataset_id)[0]
+
+    def read_table(self, dataset_id: str) -> tuple[Table | None, str | None]:
+        """`table`, and the `version` of what was read: the columns are all that version's (each
+        reply asked for its publish token), so a worker's cache keeps them under it without asking
+        again."""
         key = keys.dataset(dataset_id)
         fields = None
         for _ in range(READ_ATTEMPTS):
@@ -153,16 +163,17 @@ class DatasetStore:
         if fields is None:
             fields = self.redis.hgetall(key)
         if b"meta" not in fields:
-            return None
+            return None, None
+        version = _digest([fields.get(name.encode()) for name in _VERSION_FIELDS])
         if b"schema" not in fields:
-            return _numbers_only(json.loads(fields[b"meta"]), fields)
+            return _numbers_only(json.loads(fields[b"meta"]), fields), version
         schema = json.loads(fields[b"schema"])
         columns = []
         for k, col in enumerate(schema["columns"]):
             data = fields.get(f"c{k}".encode())
             values = None if data is None else np.frombuffer(data, dtype=_DTYPES[col["kind"]])
             columns.append(Column(col["name"], col["kind"], values, tuple(col["labels"]), col["has_time"]))
-        return Table(tuple(columns), schema["target"], schema["rows"])
+        return Table(tuple(columns), schema["target"], schema["rows"]), version
 
     def _read_fields(self, key: str) -> dict[bytes, bytes] | None:
         """The dataset's description, schema and columns as one publish stored them: the first

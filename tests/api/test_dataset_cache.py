@@ -12,6 +12,7 @@ import redis as redis_lib
 
 from descent.store import Store, keys
 from descent.table import Table
+from tests.support.counting import Counting
 from tests.support.engine import config as engine_config
 from tests.support.tables import category, number, table
 from worker.dataset_cache import DatasetCache
@@ -123,3 +124,31 @@ def test_a_read_from_redis_first_drops_the_entries_of_datasets_gone_or_replaced(
 
     assert {key[1] for key in cache.entries} == {kept, new}
     assert cache.bytes == sum(size for _, size in cache.entries.values())
+
+
+def test_a_first_read_asks_the_version_once_and_keeps_what_it_read(settings) -> None:
+    """The columns' read says which version they are (DatasetStore.read_table): a dataset's first
+    use asks its version, reads its description and columns, and asks nothing after."""
+    store, tenant, dataset_id, _, _ = setup(settings)
+    publish(store, tenant, dataset_id, dataset(1))
+    counting = Store(Counting(connection_pool=store.redis.connection_pool))
+    spec = engine_config({"type": "sgd", "lr": 0.01})
+    cache = DatasetCache(64 << 20)
+    assert cache.prepared(counting, dataset_id, spec) is not None
+    assert counting.redis.sent == ["HMGET"] * 3  # the version; the description; the columns
+    assert {key[0] for key in cache.entries} == {"table", "prepared"}
+
+    table, version = store.datasets.read_table(dataset_id)
+    assert table is not None and version == store.datasets.version(dataset_id)
+
+
+def test_a_dataset_published_again_after_its_version_was_asked_is_used_once_not_kept(settings) -> None:
+    store, tenant, dataset_id, _, _ = setup(settings)
+    publish(store, tenant, dataset_id, dataset(1))
+    asked = store.datasets.version(dataset_id)
+    publish(store, tenant, dataset_id, dataset(2))
+    cache = DatasetCache(64 << 20)
+    table, current = cache._table(store, dataset_id, asked)
+    assert table is not None and not current  # the columns read are the new version's
+    assert store.datasets.read_table(dataset_id)[1] != asked
+    assert cache.entries == {}
